@@ -1,0 +1,1 @@
+"""The ``cybercase`` command: typer commands that parse, call the library, and print."""

@@ -1,0 +1,89 @@
+"""The ``cybercase`` command line: the app, its command groups, and the one catch point.
+
+Each command group lives in its own module and registers itself here. A
+:class:`~cybercase.errors.CybercaseError` raised anywhere below becomes one line on
+stderr (and a JSON error object on stdout with ``--json``) and its exit code; locals are
+never shown in a traceback because passphrases and keys live in them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cybercase import __version__
+from cybercase.cli import case_cmds, custodian_cmds, key_cmds, verify_cmds
+
+app = typer.Typer(
+    name="cybercase",
+    help=(
+        "Capture, request and preserve online evidence of wildlife trafficking.\n\n"
+        "Start with 'cybercase demo' (offline), or: 'cybercase key new', "
+        "'cybercase init', 'cybercase add', 'cybercase verify'."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cybercase {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Capture, request and preserve online evidence of wildlife trafficking."""
+
+
+key_cmds.register(app)
+case_cmds.register(app)
+custodian_cmds.register(app)
+verify_cmds.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (also used by tests)."""
+    from cybercase.errors import CybercaseError
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="cybercase", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except CybercaseError as exc:
+        from cybercase.cli.common import emit_json, err
+
+        if "--json" in args:
+            emit_json(
+                {
+                    "error": {
+                        "message": exc.message,
+                        "hint": exc.hint,
+                        "type": type(exc).__name__,
+                        "exit_code": exc.exit_code,
+                    }
+                }
+            )
+        err().print(f"[bold red]error:[/bold red] {exc.one_line()}", markup=True, highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        from cybercase.cli.common import err
+
+        err().print("interrupted: what was completed is kept; nothing half-written counts")
+        return 130
+    return 0
+
+
+def entry_point() -> None:
+    """The console script."""
+    sys.exit(main())

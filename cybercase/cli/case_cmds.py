@@ -1,0 +1,196 @@
+"""Case commands: ``init``, ``add``, ``log``, ``show``, ``note``, ``status``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cybercase.cli.common import (
+    CASE_OPTION,
+    JSON_OPTION,
+    KEY_OPTION,
+    emit_json,
+    load_signer,
+    open_case,
+    out,
+    say,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the case commands."""
+    app.command("init")(init)
+    app.command("add")(add)
+    app.command("log")(log)
+    app.command("show")(show)
+    app.command("note")(note)
+    app.command("status")(status)
+
+
+def init(
+    folder: Path = typer.Argument(
+        ..., help="Folder to create for the case (must be new or empty)."
+    ),
+    case_id: str = typer.Option(
+        ..., "--id", help="Your agency's case reference, e.g. WL-2026-014."
+    ),
+    title: str = typer.Option(..., "--title", help="A short title."),
+    agency: str = typer.Option(..., "--agency", help="The investigating agency."),
+    jurisdiction: str = typer.Option(None, "--jurisdiction", help="Country or jurisdiction."),
+    offence: str = typer.Option(None, "--offence", help="Suspected offence and legal provision."),
+    species: list[str] = typer.Option(
+        [], "--species", help="A species concerned (repeat for several)."
+    ),
+    key: str = KEY_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Create a case folder, signed by your key as its first custodian."""
+    from cybercase.evidence import Case
+
+    signer = load_signer(key)
+    case = Case.create(
+        folder,
+        case_id=case_id,
+        title=title,
+        agency=agency,
+        jurisdiction=jurisdiction,
+        offence=offence,
+        species=species,
+        signer=signer,
+    )
+    if json_out:
+        emit_json({"case": case.meta.model_dump(), "folder": str(case.root)})
+        return
+    say(f"Case [bold]{case.meta.id}[/bold] created in {case.root}")
+    say(f"Next: cd {case.root} && cybercase add FILE…   (or cybercase capture URL…)")
+
+
+def add(
+    files: list[Path] = typer.Argument(..., help="Files to import as evidence items."),
+    note: str = typer.Option(None, "--note", help="A note recorded with each item."),
+    source: str = typer.Option(
+        None, "--source", help="Where the files came from (e.g. 'saved from WhatsApp by hand')."
+    ),
+    case_dir: Path = CASE_OPTION,
+    key: str = KEY_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Import files (a video saved by hand, data a platform sent) as evidence items."""
+    case = open_case(case_dir)
+    signer = load_signer(key)
+    views = case.add_files(signer, files, note=note, source=source)
+    rows = [
+        {
+            "id": v.id,
+            "name": v.artifacts[0].name,
+            "digest": v.artifacts[0].digest,
+            "size": v.artifacts[0].size,
+            "media_type": v.artifacts[0].media_type,
+            "acquired": v.created_at,
+        }
+        for v in views
+    ]
+    if json_out:
+        emit_json(rows)
+        return
+    for row in rows:
+        out().print(
+            f"{row['id']}  {row['digest']}  {row['size']:>12,} B  {row['name']}", markup=False
+        )
+    say(f"{len(rows)} item(s) added to case {case.meta.id}.")
+
+
+def log(
+    item: str = typer.Option(None, "--item", help="Only entries naming this item or request."),
+    limit: int = typer.Option(0, "--last", help="Only the last N entries (0: all)."),
+    case_dir: Path = CASE_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Show the chain-of-custody log."""
+    case = open_case(case_dir)
+    entries = case.item_entries(item) if item else list(case.entries())
+    if limit > 0:
+        entries = entries[-limit:]
+    if json_out:
+        emit_json([e.to_json() for e in entries])
+        return
+    from rich.table import Table
+
+    from cybercase.cli.render import describe_entry
+
+    table = Table(title=f"Custody log of {case.meta.id}", show_lines=False)
+    for column in ("seq", "time (UTC)", "actor", "action", "items", "detail"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        table.add_row(
+            str(e.seq),
+            e.at.replace("T", " ")[:23],
+            e.actor_name,
+            e.action,
+            ", ".join(e.items),
+            describe_entry(e),
+        )
+    out().print(table)
+
+
+def show(
+    item_id: str = typer.Argument(..., help="An item (E0001) or request (R0001)."),
+    case_dir: Path = CASE_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Show one item: its artifacts with hashes, and every entry that names it."""
+    case = open_case(case_dir)
+    view = case.item(item_id)
+    entries = case.item_entries(view.id)
+    if json_out:
+        emit_json(
+            {
+                "id": view.id,
+                "kind": view.kind,
+                "created": {
+                    "seq": view.created_seq,
+                    "action": view.created_action,
+                    "at": view.created_at,
+                    "actor": view.actor_name,
+                },
+                "detail": view.detail,
+                "artifacts": [a.model_dump() for a in view.artifacts],
+                "entries": [e.to_json() for e in entries],
+            }
+        )
+        return
+    from cybercase.cli.render import render_item
+
+    render_item(out(), view, entries)
+
+
+def note(
+    text: str = typer.Argument(..., help="The note."),
+    item: str = typer.Option(None, "--item", help="Attach the note to this item."),
+    case_dir: Path = CASE_OPTION,
+    key: str = KEY_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Record a signed note in the custody log (on the case, or on one item)."""
+    case = open_case(case_dir)
+    if item:
+        case.item(item)
+    entry = case.add_note(load_signer(key), text, item)
+    if json_out:
+        emit_json(entry.to_json())
+        return
+    say(f"Note recorded as entry {entry.seq}.")
+
+
+def status(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -> None:
+    """One screen: the case, its counts, the last entry, and visible problems."""
+    from cybercase.evidence.status import case_status
+
+    report = case_status(open_case(case_dir))
+    if json_out:
+        emit_json(report.to_json())
+        return
+    from cybercase.cli.render import render_status
+
+    render_status(out(), report)

@@ -1,0 +1,146 @@
+"""What every command shares: output discipline, finding the case, unlocking a key.
+
+Data goes to stdout (JSON with ``--json``), messages to stderr. Only light modules are
+imported at the top of this file so that ``cybercase --help`` stays fast; the library
+is imported inside the functions that use it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cybercase.evidence import Case, Signer
+    from cybercase.progress import Progress
+
+CASE_OPTION = typer.Option(
+    None,
+    "--case",
+    "-C",
+    help="The case folder. Default: $CYBERCASE_CASE, else this folder or a parent holding a case.",
+    show_default=False,
+)
+JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+KEY_OPTION = typer.Option(
+    None,
+    "--key",
+    help="Sign with this key (fingerprint prefix or name). Default: $CYBERCASE_KEY, "
+    "else your default key.",
+    show_default=False,
+)
+CONFIG_OPTION = typer.Option(
+    None,
+    "--config",
+    help="Configuration file. Default: $CYBERCASE_CONFIG, else config.toml in your "
+    "cybercase folder.",
+    show_default=False,
+)
+
+_stderr: Console | None = None
+_stdout: Console | None = None
+
+
+def err() -> Console:
+    """The console for messages (stderr)."""
+    global _stderr
+    if _stderr is None:
+        from rich.console import Console
+
+        _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    return _stderr
+
+
+def out() -> Console:
+    """The console for human-readable data (stdout)."""
+    global _stdout
+    if _stdout is None:
+        from rich.console import Console
+
+        _stdout = Console(highlight=False, soft_wrap=True)
+    return _stdout
+
+
+def emit_json(data: Any) -> None:
+    """Write one JSON document to stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def say(message: str, *, quiet: bool = False) -> None:
+    """A message for the user on stderr (suppressed when ``quiet``)."""
+    if not quiet:
+        err().print(message)
+
+
+def interactive() -> bool:
+    """Whether a person is at a terminal (prompts and progress bars are allowed)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def open_case(case_dir: Path | None) -> Case:
+    """Find and open the case named by ``--case``, the environment or the current folder."""
+    from cybercase.evidence import Case, locate_case
+
+    return Case.open(locate_case(case_dir))
+
+
+def read_passphrase(prompt: str, *, confirm: bool = False) -> str:
+    """The passphrase from ``CYBERCASE_PASSPHRASE``, else asked at the terminal."""
+    from cybercase.errors import InvalidInputError, PassphraseRequiredError
+    from cybercase.settings import ENV_PASSPHRASE
+
+    value = os.environ.get(ENV_PASSPHRASE)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise PassphraseRequiredError(
+            "a passphrase is needed but there is no terminal to ask it on",
+            hint="for scripts, set CYBERCASE_PASSPHRASE in the environment",
+        )
+    import getpass
+
+    first = getpass.getpass(prompt)
+    if confirm:
+        second = getpass.getpass("Repeat the passphrase: ")
+        if first != second:
+            raise InvalidInputError("the two passphrases differ; nothing was changed")
+    return first
+
+
+def load_signer(selector: str | None = None) -> Signer:
+    """Unlock the investigator's key (up to three tries at a terminal)."""
+    from cybercase.errors import WrongPassphraseError
+    from cybercase.evidence import KeyRing
+    from cybercase.settings import ENV_KEY, ENV_PASSPHRASE, user_home
+
+    ring = KeyRing(user_home())
+    stored = ring.find(selector or os.environ.get(ENV_KEY) or None)
+    tries = 1 if os.environ.get(ENV_PASSPHRASE) is not None or not sys.stdin.isatty() else 3
+    for attempt in range(tries):
+        passphrase = read_passphrase(f"Passphrase for {stored.name} ({stored.fingerprint[:16]}): ")
+        try:
+            return ring.unlock(stored, passphrase)
+        except WrongPassphraseError:
+            if attempt == tries - 1:
+                raise
+            say("[red]Wrong passphrase.[/red] Try again.")
+    raise AssertionError("unreachable")
+
+
+def progress_for(json_mode: bool) -> Progress:
+    """A rich progress bar on a terminal; nothing in JSON or non-TTY mode."""
+    from cybercase.progress import NullProgress
+
+    if json_mode or not sys.stderr.isatty():
+        return NullProgress()
+    from cybercase.cli.progressbar import RichProgress
+
+    return RichProgress(err())

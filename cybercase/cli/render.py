@@ -1,0 +1,131 @@
+"""Rich rendering of library results for people (the ``--json`` forms need none)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from cybercase.evidence import CustodyEntry, ItemView
+    from cybercase.evidence.status import StatusReport
+    from cybercase.evidence.verify import VerificationReport
+
+
+def describe_entry(entry: CustodyEntry) -> str:
+    """A short human description of an entry's detail."""
+    d: dict[str, Any] = entry.detail
+    parts: list[str] = []
+    for key in (
+        "title",
+        "text",
+        "original_name",
+        "url",
+        "final_url",
+        "outcome",
+        "result",
+        "reason",
+        "platform",
+        "type",
+        "via",
+    ):
+        value = d.get(key)
+        if isinstance(value, str) and value:
+            parts.append(value if key in ("text", "title") else f"{key}={value}")
+    custodian = d.get("custodian")
+    if isinstance(custodian, dict):
+        parts.append(f"custodian {custodian.get('name')}")
+    artifacts = d.get("artifacts")
+    if isinstance(artifacts, list) and artifacts:
+        parts.append(f"{len(artifacts)} artifact(s)")
+    text = "; ".join(parts)
+    return escape(text if len(text) <= 120 else text[:117] + "…")
+
+
+def render_item(console: Console, view: ItemView, entries: list[CustodyEntry]) -> None:
+    """``cybercase show``."""
+    lines = [
+        f"[bold]{view.id}[/bold] ({view.kind}), {escape(view.created_action)} "
+        f"at {view.created_at} by {escape(view.actor_name)}"
+    ]
+    for key, value in view.detail.items():
+        if key == "artifacts" or isinstance(value, dict | list):
+            continue
+        lines.append(f"{escape(key)}: {escape(str(value))}")
+    console.print(Panel("\n".join(lines), expand=False))
+    if view.artifacts:
+        table = Table(title="Artifacts")
+        for column in ("role", "name", "size", "media type", "sha256"):
+            table.add_column(column, overflow="fold")
+        for a in view.artifacts:
+            table.add_row(
+                a.role,
+                escape(a.name),
+                f"{a.size:,}",
+                a.media_type,
+                a.digest.removeprefix("sha256:"),
+            )
+        console.print(table)
+    table = Table(title="Custody entries")
+    for column in ("seq", "time (UTC)", "actor", "action", "detail"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        table.add_row(str(e.seq), e.at, escape(e.actor_name), e.action, describe_entry(e))
+    console.print(table)
+
+
+def render_status(console: Console, report: StatusReport) -> None:
+    """``cybercase status``."""
+    case = report.case
+    if report.problems:
+        console.print(
+            Panel(
+                "\n".join(f"• {escape(p)}" for p in report.problems),
+                title="Problems",
+                border_style="red",
+                expand=False,
+            )
+        )
+    lines = [
+        f"[bold]{escape(case['id'])}[/bold] — {escape(case['title'])}",
+        f"agency: {escape(case['agency'])}",
+    ]
+    for key in ("jurisdiction", "offence"):
+        if case.get(key):
+            lines.append(f"{key}: {escape(str(case[key]))}")
+    if case.get("species"):
+        lines.append("species: " + escape(", ".join(case["species"])))
+    lines.append(f"folder: {escape(report.root)}")
+    console.print(Panel("\n".join(lines), title="Case", expand=False))
+    counts = "   ".join(f"{name}: [bold]{value}[/bold]" for name, value in report.counts.items())
+    console.print(counts)
+    if report.last_entry:
+        e = report.last_entry
+        console.print(f"last entry: #{e['seq']} {e['action']} at {e['at']} by {escape(e['actor'])}")
+    console.print(f"last verified: {report.last_verified or 'never'}")
+    if not report.problems:
+        console.print("[green]No problems seen[/green] (run 'cybercase verify' for a full check).")
+
+
+def render_verification(console: Console, report: VerificationReport) -> None:
+    """``cybercase verify``: one line per finding, then a summary table."""
+    for finding in report.findings:
+        style = {"error": "red", "warning": "yellow", "info": "dim"}[finding.severity]
+        console.print(f"[{style}]{escape(finding.line())}[/{style}]")
+    table = Table(title=f"Verification of {escape(report.case_id or report.target)}")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("summary", overflow="fold")
+    colours = {"passed": "green", "failed": "red", "warning": "yellow", "not checked": "dim"}
+    for check in report.checks:
+        colour = colours[check.status]
+        table.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", escape(check.summary))
+    console.print(table)
+    if report.ok:
+        extra = f" ({len(report.warnings)} warning(s))" if report.warnings else ""
+        console.print(f"[bold green]PASSED[/bold green]: no integrity problem found{extra}.")
+    else:
+        console.print(f"[bold red]FAILED[/bold red]: {len(report.errors)} problem(s) found.")

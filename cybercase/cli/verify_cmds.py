@@ -1,0 +1,85 @@
+"""``cybercase verify``: check a case (or an exported package) completely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cybercase.cli.common import CASE_OPTION, JSON_OPTION, KEY_OPTION, emit_json, out, say
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``verify``."""
+    app.command("verify")(verify)
+
+
+def verify(
+    target: Path = typer.Argument(
+        None,
+        help="A case folder or an exported package (folder or .zip). Default: the current case.",
+        show_default=False,
+    ),
+    case_dir: Path = CASE_OPTION,
+    no_log: bool = typer.Option(
+        False, "--no-log", help="Do not record this verification in the custody log."
+    ),
+    key: str = KEY_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Re-hash every object, re-check the chain and every signature; exit 1 on any problem.
+
+    When you are a custodian of the case, the run and its result are recorded in the
+    custody log (case.verified); --no-log skips that.
+    """
+    from cybercase.cli.common import progress_for
+    from cybercase.evidence import locate_case
+    from cybercase.evidence.verify import verify_case
+
+    root = locate_case(target or case_dir)
+    report = verify_case(root, progress=progress_for(json_out))
+    recorded = None if no_log else _record(root, report, key, quiet=json_out)
+    if json_out:
+        data = report.to_json()
+        data["recorded_seq"] = recorded
+        emit_json(data)
+    else:
+        from cybercase.cli.render import render_verification
+
+        render_verification(out(), report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _record(root: Path, report: object, key: str | None, *, quiet: bool) -> int | None:
+    """Log the run when the local investigator is a custodian and can sign now."""
+    import os
+    import sys
+
+    from cybercase.cli.common import load_signer
+    from cybercase.errors import CybercaseError
+    from cybercase.evidence import Case, KeyRing
+    from cybercase.evidence.verify import VerificationReport, record_verification
+    from cybercase.settings import ENV_KEY, ENV_PASSPHRASE, user_home
+
+    assert isinstance(report, VerificationReport)
+    try:
+        case = Case.open(root)
+        stored = KeyRing(user_home()).find(key or os.environ.get(ENV_KEY) or None)
+    except CybercaseError:
+        return None
+    if stored.fingerprint not in case.state.keys:
+        return None
+    if os.environ.get(ENV_PASSPHRASE) is None and not sys.stdin.isatty():
+        say(
+            "(not recorded in the log: set CYBERCASE_PASSPHRASE to sign the verification)",
+            quiet=quiet,
+        )
+        return None
+    try:
+        entry = record_verification(case, load_signer(stored.fingerprint), report)
+    except CybercaseError as exc:
+        say(f"(verification not recorded in the log: {exc.one_line()})", quiet=quiet)
+        return None
+    say(f"Recorded in the custody log as entry {entry.seq}.", quiet=quiet)
+    return entry.seq

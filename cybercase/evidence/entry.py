@@ -1,0 +1,154 @@
+"""One chain-of-custody entry: its canonical form, its hash and its signature.
+
+The hash of an entry is the SHA-256 of its RFC 8785 canonical JSON without the
+``hash`` and ``sig`` members; the signature is Ed25519 over the 32 raw bytes of that
+hash. Each entry names the hash of the one before it in ``prev``, so changing,
+removing, inserting or reordering any entry breaks the chain after it. A line on disk
+is the canonical JSON of the whole entry, so the file is byte-for-byte reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import rfc8785
+
+from cybercase.errors import InvalidInputError
+
+HASH_PREFIX = "sha256:"
+ENTRY_FIELDS = ("seq", "at", "actor", "action", "items", "detail", "prev", "hash", "sig")
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 (JCS) canonical JSON bytes."""
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise InvalidInputError(f"value cannot be written as canonical JSON: {exc}") from exc
+
+
+def entry_hash(body: dict[str, Any]) -> str:
+    """``sha256:<hex>`` of an entry's canonical JSON without ``hash`` and ``sig``."""
+    unsigned = {k: v for k, v in body.items() if k not in ("hash", "sig")}
+    return HASH_PREFIX + hashlib.sha256(canonical_json(unsigned)).hexdigest()
+
+
+def hash_bytes(hash_text: str) -> bytes:
+    """The 32 raw bytes an entry's signature covers."""
+    return bytes.fromhex(hash_text.removeprefix(HASH_PREFIX))
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDraft:
+    """What a caller wants logged; the log fills in seq, time, actor, chain and signature."""
+
+    action: str
+    items: tuple[str, ...] = ()
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyEntry:
+    """A signed entry as read from (or written to) ``custody.jsonl``.
+
+    ``raw`` is the entry exactly as parsed; hashes are always recomputed from it, never
+    from a re-serialisation, so nothing the model does can hide a change.
+    """
+
+    seq: int
+    at: str
+    actor_name: str
+    actor_key: str
+    action: str
+    items: tuple[str, ...]
+    detail: dict[str, Any]
+    prev: str | None
+    hash: str
+    sig: str
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> CustodyEntry:
+        """Read the fields of a parsed line; a missing or mistyped field is a ValueError."""
+        if not isinstance(raw, dict):
+            raise ValueError("an entry must be a JSON object")
+        missing = [name for name in ENTRY_FIELDS if name not in raw]
+        if missing:
+            raise ValueError(f"missing field(s): {', '.join(missing)}")
+        extra = sorted(set(raw) - set(ENTRY_FIELDS))
+        if extra:
+            raise ValueError(f"unknown field(s): {', '.join(extra)}")
+        actor = raw["actor"]
+        if not isinstance(actor, dict) or set(actor) != {"name", "key"}:
+            raise ValueError("actor must be an object with name and key")
+        items = raw["items"]
+        checks = (
+            isinstance(raw["seq"], int) and not isinstance(raw["seq"], bool),
+            isinstance(raw["at"], str),
+            isinstance(actor["name"], str) and isinstance(actor["key"], str),
+            isinstance(raw["action"], str),
+            isinstance(items, list) and all(isinstance(i, str) for i in items),
+            isinstance(raw["detail"], dict),
+            raw["prev"] is None or isinstance(raw["prev"], str),
+            isinstance(raw["hash"], str) and isinstance(raw["sig"], str),
+        )
+        if not all(checks):
+            raise ValueError("a field has the wrong type")
+        return cls(
+            seq=raw["seq"],
+            at=raw["at"],
+            actor_name=actor["name"],
+            actor_key=actor["key"],
+            action=raw["action"],
+            items=tuple(items),
+            detail=raw["detail"],
+            prev=raw["prev"],
+            hash=raw["hash"],
+            sig=raw["sig"],
+            raw=raw,
+        )
+
+    def computed_hash(self) -> str:
+        """The hash this entry should carry, recomputed from its content."""
+        return entry_hash(self.raw)
+
+    def to_line(self) -> bytes:
+        """The entry's line in ``custody.jsonl`` (canonical JSON and a newline)."""
+        return canonical_json(self.raw) + b"\n"
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as a JSON-ready dict (for ``--json`` output)."""
+        return dict(self.raw)
+
+
+def build_entry(
+    *,
+    seq: int,
+    at: str,
+    actor_name: str,
+    actor_key: str,
+    draft: EntryDraft,
+    prev: str | None,
+    sign: Callable[[bytes], bytes],
+) -> CustodyEntry:
+    """Assemble, hash and sign a new entry. ``sign`` maps 32 hash bytes to a signature."""
+    body: dict[str, Any] = {
+        "seq": seq,
+        "at": at,
+        "actor": {"name": actor_name, "key": actor_key},
+        "action": draft.action,
+        "items": list(draft.items),
+        "detail": draft.detail,
+        "prev": prev,
+    }
+    # Round-trip through canonical JSON so what we hold is exactly what a reader will parse.
+    body = json.loads(canonical_json(body))
+    digest = entry_hash(body)
+    signature = sign(hash_bytes(digest))
+    body["hash"] = digest
+    body["sig"] = signature.hex()
+    return CustodyEntry.from_raw(body)

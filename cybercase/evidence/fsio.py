@@ -1,0 +1,90 @@
+"""Durable file operations: nothing counts as written until it is on disk.
+
+The sequence is always: write to a temporary name in the destination's folder, flush,
+``fsync`` the file, rename over the final name, ``fsync`` the folder. A crash at any
+point leaves either the old state or the new one, plus possibly a stray temporary file,
+never a half-written file under a final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from cybercase.errors import StorageError
+
+_WINDOWS = os.name == "nt"
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or creation inside ``folder`` durable (a no-op where unsupported)."""
+    if _WINDOWS:
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def storage_error(action: str, path: Path, exc: OSError) -> StorageError:
+    """Turn an OS error into a one-line message that says what to do."""
+    reason = exc.strerror or str(exc)
+    hint = (
+        "free some disk space and try again"
+        if exc.errno == 28
+        else ("check the folder's permissions" if exc.errno in (1, 13, 30) else None)
+    )
+    return StorageError(f"cannot {action} {path}: {reason}", hint=hint)
+
+
+def temp_name(folder: Path, stem: str = "tmp") -> Path:
+    """A fresh temporary file name inside ``folder`` (same filesystem as the target)."""
+    return folder / f".{stem}.{os.getpid()}.{secrets.token_hex(6)}.part"
+
+
+@contextlib.contextmanager
+def atomic_writer(target: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """Open a temporary file that replaces ``target`` durably when the block succeeds.
+
+    On an exception the temporary file is removed and ``target`` is untouched.
+    """
+    folder = target.parent
+    tmp = temp_name(folder, target.name)
+    try:
+        fh = tmp.open("xb")
+    except OSError as exc:
+        raise storage_error("write", target, exc) from exc
+    try:
+        with fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+        fsync_dir(folder)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise storage_error("write", target, exc) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def write_bytes_durably(target: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Replace ``target`` with ``data`` atomically and durably."""
+    with atomic_writer(target, mode=mode) as fh:
+        fh.write(data)
+
+
+def make_read_only(path: Path) -> None:
+    """Remove write permission, so evidence is not changed by accident."""
+    current = stat.S_IMODE(path.stat().st_mode)
+    os.chmod(path, current & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))

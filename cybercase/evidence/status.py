@@ -1,0 +1,96 @@
+"""A one-screen summary of a case, with the problems that can be seen cheaply.
+
+``status`` is meant to be run often, so it reads the log and a few small files but
+re-hashes nothing; ``verify`` is the full check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cybercase.digest import Digest
+from cybercase.evidence import log as logfile
+from cybercase.evidence.case import CASE_JSON, Case
+from cybercase.evidence.state import CASE_VERIFIED
+
+
+@dataclass(slots=True)
+class StatusReport:
+    """What ``cybercase status`` shows."""
+
+    case: dict[str, Any]
+    root: str
+    counts: dict[str, int]
+    last_entry: dict[str, Any] | None
+    last_verified: str | None
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """For ``--json``."""
+        return {
+            "case": self.case,
+            "root": self.root,
+            "counts": self.counts,
+            "last_entry": self.last_entry,
+            "last_verified": self.last_verified,
+            "problems": self.problems,
+        }
+
+
+def case_status(case: Case) -> StatusReport:
+    """Summarise a case and list what is visibly wrong (without re-hashing)."""
+    state = case.state
+    problems: list[str] = []
+    if state.damaged_lines:
+        problems.append(
+            f"custody log line(s) {', '.join(map(str, state.damaged_lines[:10]))} are damaged: "
+            "run 'cybercase verify'"
+        )
+    if state.torn_bytes:
+        problems.append(
+            f"the custody log ends with {state.torn_bytes} bytes of an interrupted write; "
+            "they are set aside at the next change"
+        )
+    try:
+        recorded = state.case_json_digest
+        if recorded and str(Digest.of_bytes((case.root / CASE_JSON).read_bytes())) != recorded:
+            problems.append("case.json changed since the case was created: run 'cybercase verify'")
+    except OSError:
+        problems.append("case.json cannot be read")
+    head = logfile.read_head(case.head_path)
+    if head is not None and head.seq > state.last_seq:
+        problems.append(
+            f"entries {state.last_seq + 1}-{head.seq} are missing from the end of the custody log"
+        )
+    last_entry = None
+    last_verified = None
+    entries = list(case.entries())
+    if entries:
+        last = entries[-1]
+        last_entry = {
+            "seq": last.seq,
+            "at": last.at,
+            "action": last.action,
+            "actor": last.actor_name,
+            "items": list(last.items),
+        }
+        for entry in reversed(entries):
+            if entry.action == CASE_VERIFIED:
+                result = entry.detail.get("result", "?")
+                last_verified = f"{entry.at} ({result})"
+                break
+    counts = {
+        "evidence items": len(state.evidence_ids()),
+        "requests": len(state.request_ids()),
+        "custody entries": state.last_seq,
+        "custodians": len(state.keys),
+    }
+    return StatusReport(
+        case=case.meta.model_dump(),
+        root=str(case.root),
+        counts=counts,
+        last_entry=last_entry,
+        last_verified=last_verified,
+        problems=problems,
+    )
