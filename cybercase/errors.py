@@ -23,6 +23,7 @@ single catch point and never shows a traceback for a user's mistake.
     │   └── PassphraseRequiredError
     ├── StorageError (3)              (disk full, permission denied, lock)
     ├── NetworkError (3)
+    ├── BrowserUnavailableError (3)   (no usable Chromium; capture goes on without it)
     ├── TimestampError (3)
     └── VerificationFailedError (1)
 """
@@ -113,6 +114,10 @@ class StorageError(CybercaseError):
 
 class NetworkError(CybercaseError):
     """The network could not be used at all (not a failed capture, which is evidence)."""
+
+
+class BrowserUnavailableError(CybercaseError):
+    """No headless browser could be started (the raw capture does not need one)."""
 
 
 class TimestampError(CybercaseError):

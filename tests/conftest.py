@@ -19,6 +19,9 @@ from cybercase.settings import ENV_CASE, ENV_CONFIG, ENV_HOME, ENV_KEY, ENV_PASS
 
 PASSPHRASE = "correct horse battery"
 
+# Shared fixtures of each area live in tests/fixtures/<name>.py; list each module here.
+pytest_plugins: list[str] = []
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
