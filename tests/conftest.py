@@ -20,15 +20,20 @@ from cybercase.settings import ENV_CASE, ENV_CONFIG, ENV_HOME, ENV_KEY, ENV_PASS
 PASSPHRASE = "correct horse battery"
 
 # Shared fixtures of each area live in tests/fixtures/<name>.py; list each module here.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.fixtures.cases",
+]
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """A private cybercase home for every test, with no case or key selected."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv(ENV_HOME, str(home))
     monkeypatch.setenv(ENV_PASSPHRASE, PASSPHRASE)
+    monkeypatch.setenv("COLUMNS", "200")
     for name in (ENV_CASE, ENV_CONFIG, ENV_KEY):
         monkeypatch.delenv(name, raising=False)
     return home
@@ -78,8 +83,11 @@ class CliResult:
         return json.loads(self.stdout)
 
 
+Cli = Callable[..., CliResult]
+
+
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., CliResult]]:
+def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
     """Run ``cybercase`` in-process: ``cli("status", "--json")``."""
     from cybercase.cli.app import main
 

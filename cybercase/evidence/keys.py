@@ -306,6 +306,12 @@ class KeyRing:
         if not isinstance(private, Ed25519PrivateKey):
             raise InvalidInputError(f"key file of {stored.name} does not hold an Ed25519 key")
         identity = stored.identity()
-        if identity.fingerprint != stored.fingerprint:
-            raise InvalidInputError(f"key file of {stored.name} is inconsistent")
+        derived = private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        if identity.fingerprint != stored.fingerprint or derived != identity.public_raw:
+            raise InvalidInputError(
+                f"key file of {stored.name} is inconsistent (public and private keys differ)",
+                hint="restore the key file from your backup",
+            )
         return Signer(identity, private)

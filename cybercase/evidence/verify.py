@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from cybercase.clock import parse_utc
 from cybercase.digest import Digest, hash_file
+from cybercase.errors import CybercaseError
 from cybercase.evidence import log as logfile
 from cybercase.evidence.entry import CustodyEntry, hash_bytes
 from cybercase.evidence.keys import PublicIdentity, fingerprint_of, verify_signature
@@ -482,12 +483,14 @@ def check_key_files(keys_dir: Path, keys: dict[str, KeyRecord]) -> list[Finding]
                 )
             )
             continue
+        record = keys[fp]
         try:
-            identity = PublicIdentity.from_pub_bytes(path.read_bytes(), where)
-        except Exception as exc:  # noqa: BLE001 - any unreadable key file is one finding
+            data = path.read_bytes()
+            identity = PublicIdentity.from_pub_bytes(data, where)
+        except (CybercaseError, OSError) as exc:
             findings.append(Finding("error", "key.unreadable", where, f"unreadable: {exc}"))
             continue
-        if identity.public_raw != keys[fp].public_raw:
+        if identity.public_raw != record.public_raw:
             findings.append(
                 Finding(
                     "error",
@@ -495,6 +498,10 @@ def check_key_files(keys_dir: Path, keys: dict[str, KeyRecord]) -> list[Finding]
                     where,
                     "holds a different key from the one registered in the log",
                 )
+            )
+        elif data != PublicIdentity(record.name, record.email, record.public_raw).to_pub_file():
+            findings.append(
+                Finding("error", "key.altered", where, "changed after it was registered")
             )
     if keys_dir.is_dir():
         for path in sorted(keys_dir.glob("*.pub")):
