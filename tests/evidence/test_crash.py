@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cybercase.evidence import Case, EntryDraft, Signer
+from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
 
 WRITER = Path(__file__).parent.parent / "fixtures" / "crash_writer.py"
@@ -102,7 +102,8 @@ def test_two_processes_never_interleave(case: Case, tmp_path: Path) -> None:
         "from pathlib import Path\n"
         "from cybercase.evidence import Case, KeyRing\n"
         "from cybercase.settings import user_home\n"
-        "ring = KeyRing(user_home()); s = ring.unlock(ring.find(), os.environ['CYBERCASE_PASSPHRASE'])\n"
+        "ring = KeyRing(user_home())\n"
+        "s = ring.unlock(ring.find(), os.environ['CYBERCASE_PASSPHRASE'])\n"
         "c = Case.open(Path(sys.argv[1]))\n"
         "for i in range(60): c.add_note(s, f'{sys.argv[2]} {i}')\n"
     )
@@ -119,8 +120,8 @@ def test_two_processes_never_interleave(case: Case, tmp_path: Path) -> None:
 
 
 def test_log_changed_under_the_lock_is_refused(case: Case) -> None:
-    from cybercase.evidence import log as logfile
     from cybercase.errors import StorageError
+    from cybercase.evidence import log as logfile
 
     log = case.root / "custody.jsonl"
     before = log.read_bytes()
@@ -139,7 +140,8 @@ def test_disk_refusing_a_write_leaves_no_half_entry(case: Case, signer: Signer) 
         "from cybercase.evidence import Case, KeyRing\n"
         "from cybercase.errors import StorageError\n"
         "from cybercase.settings import user_home\n"
-        "ring = KeyRing(user_home()); s = ring.unlock(ring.find(), os.environ['CYBERCASE_PASSPHRASE'])\n"
+        "ring = KeyRing(user_home())\n"
+        "s = ring.unlock(ring.find(), os.environ['CYBERCASE_PASSPHRASE'])\n"
         "c = Case.open(Path(sys.argv[1]))\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "limit = int(sys.argv[2])\n"
