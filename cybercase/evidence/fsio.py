@@ -49,10 +49,14 @@ def temp_name(folder: Path, stem: str = "tmp") -> Path:
 
 
 @contextlib.contextmanager
-def atomic_writer(target: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
+def atomic_writer(
+    target: Path, *, mode: int = 0o644, sync_dir: bool = True
+) -> Iterator[BinaryIO]:
     """Open a temporary file that replaces ``target`` durably when the block succeeds.
 
     On an exception the temporary file is removed and ``target`` is untouched.
+    ``sync_dir=False`` skips making the rename itself durable: only for files where
+    finding the previous version after a crash is acceptable (``custody.head``).
     """
     folder = target.parent
     tmp = temp_name(folder, target.name)
@@ -67,7 +71,8 @@ def atomic_writer(target: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-        fsync_dir(folder)
+        if sync_dir:
+            fsync_dir(folder)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -78,9 +83,11 @@ def atomic_writer(target: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
         raise
 
 
-def write_bytes_durably(target: Path, data: bytes, *, mode: int = 0o644) -> None:
+def write_bytes_durably(
+    target: Path, data: bytes, *, mode: int = 0o644, sync_dir: bool = True
+) -> None:
     """Replace ``target`` with ``data`` atomically and durably."""
-    with atomic_writer(target, mode=mode) as fh:
+    with atomic_writer(target, mode=mode, sync_dir=sync_dir) as fh:
         fh.write(data)
 
 

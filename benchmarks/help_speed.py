@@ -1,0 +1,34 @@
+"""Benchmark: ``cybercase --help`` against ``python -c "import typer"`` (target <= 1.5x).
+
+Heavy modules (pydantic, cryptography, httpx, rich's renderers) are imported inside the
+commands that use them, so asking for help costs little more than importing typer.
+
+    python benchmarks/help_speed.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import banner, cybercase_cmd, env_with, median_time
+
+
+def main() -> None:
+    banner("startup: cybercase --help vs import typer")
+    env = env_with()
+    peer = median_time([sys.executable, "-c", "import typer"], env=env)
+    ours = median_time([*cybercase_cmd(), "--help"], env=env)
+    sub = median_time([*cybercase_cmd(), "verify", "--help"], env=env)
+    print(f"   python -c 'import typer': {peer * 1e3:6.1f} ms (median of 15)")
+    print(
+        f"   cybercase --help:         {ours * 1e3:6.1f} ms   ratio {ours / peer:.2f}x   "
+        "target <= 1.5x"
+    )
+    print(f"   cybercase verify --help:  {sub * 1e3:6.1f} ms   ratio {sub / peer:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
