@@ -49,9 +49,7 @@ def temp_name(folder: Path, stem: str = "tmp") -> Path:
 
 
 @contextlib.contextmanager
-def atomic_writer(
-    target: Path, *, mode: int = 0o644, sync_dir: bool = True
-) -> Iterator[BinaryIO]:
+def atomic_writer(target: Path, *, mode: int = 0o644, sync_dir: bool = True) -> Iterator[BinaryIO]:
     """Open a temporary file that replaces ``target`` durably when the block succeeds.
 
     On an exception the temporary file is removed and ``target`` is untouched.
