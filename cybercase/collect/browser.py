@@ -23,7 +23,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -93,7 +93,7 @@ LAUNCH_FLAGS = (
     "--disable-sync",
     "--disable-quic",
     # WebRTC could reach the network around a proxy and reveal the investigator's address.
-    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
     # The same colours on every machine, whatever its display profile.
     "--force-color-profile=srgb",
 )
@@ -116,7 +116,7 @@ class Renderer:
         pool_size: int = 4,
         options: RenderOptions | None = None,
         clock: Clock | None = None,
-        config: dict[str, Any] | None = None,
+        config: Mapping[str, Any] | None = None,
         launch_timeout: float = 60.0,
     ) -> None:
         if pool_size < 1:
@@ -186,7 +186,7 @@ class Renderer:
             )
             return await job.run(browser)
 
-        return self._schedule(render())
+        return self._schedule(render)
 
     def annotate(self, png: bytes, caption: Caption) -> concurrent.futures.Future[bytes]:
         """An annotated copy of ``png`` (see :func:`annotate_screenshot`), on this browser."""
@@ -196,7 +196,7 @@ class Renderer:
             browser, _ = await self._ready_browser()
             return await _bounded(render_annotation(browser, png, caption), "annotate")
 
-        return self._schedule(draw())
+        return self._schedule(draw)
 
     def html_to_pdf(self, html: str, *, timeout: float = 30.0) -> concurrent.futures.Future[bytes]:
         """``html`` printed to PDF (see :func:`html_to_pdf`), on this browser."""
@@ -205,7 +205,7 @@ class Renderer:
             browser, _ = await self._ready_browser()
             return await _bounded(_print_html(browser, html), "print the PDF", timeout)
 
-        return self._schedule(pdf())
+        return self._schedule(pdf)
 
     def close(self, *, cancel: bool = False) -> None:
         """Wait for queued pages (or cancel them), then stop the browser and its thread."""
@@ -228,21 +228,25 @@ class Renderer:
 
     # -- on the browser's event loop ------------------------------------------------
 
-    def _schedule(self, work: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    def _schedule(self, work: Callable[[], Coroutine[Any, Any, T]]) -> concurrent.futures.Future[T]:
+        """Run ``work()`` on the loop once a page slot is free.
+
+        The coroutine is only created inside the slot, so a job cancelled while it
+        waits leaves no coroutine that was never awaited.
+        """
+
         async def tracked() -> T:
             task = asyncio.current_task()
-            assert task is not None
+            assert task is not None and self._semaphore is not None
             self._tasks.add(task)
             try:
-                assert self._semaphore is not None
                 async with self._semaphore:
-                    return await work
+                    return await work()
             finally:
                 self._tasks.discard(task)
 
         with self._lock:
             if self._closed:
-                work.close()
                 raise BrowserUnavailableError(
                     "the browser has been closed", hint="start a new Renderer"
                 )

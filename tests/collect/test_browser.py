@@ -265,6 +265,15 @@ def test_socks5_proxy_carries_the_pages_and_resolves_names(
     assert result.record().proxy == "socks5"
 
 
+def test_webrtc_cannot_go_around_the_proxy(
+    renderer: Renderer, page_server: PageServer, tmp_path: Path
+) -> None:
+    result = render(renderer, page_server.url("/webrtc"), tmp_path)
+    dom = result.file("dom")
+    assert dom is not None
+    assert "udp candidates: 0" in dom.path.read_text("utf-8")
+
+
 def test_https_with_an_untrusted_certificate_needs_insecure(
     renderer: Renderer, tls_page_server: PageServer, tmp_path: Path
 ) -> None:
@@ -333,3 +342,25 @@ def test_closed_renderer_refuses_pages(browser_path: Path, tmp_path: Path) -> No
     own.close()  # closing twice is harmless
     with pytest.raises(BrowserUnavailableError, match="closed"):
         own.submit("http://127.0.0.1/", tmp_path)
+
+
+def test_leaving_on_an_error_cancels_the_pages_not_done(
+    browser_path: Path, page_server: PageServer, tmp_path: Path
+) -> None:
+    import time
+
+    patient = RenderOptions(navigation_timeout=WAIT, page_timeout=WAIT + 30)
+    with pytest.raises(KeyboardInterrupt), Renderer(browser_path, pool_size=1, config={}) as own:
+        hanging = own.submit(
+            page_server.url("/hang?key=interrupted"), tmp_path / "hang", options=patient
+        )
+        queued = own.submit(page_server.url("/echo?n=queued"), tmp_path / "queued")
+        for _ in range(1200):  # until the browser is inside the hanging page
+            if any(
+                s.query.get("key") == ["interrupted"] for s in page_server.requests_for("/hang")
+            ):
+                break
+            time.sleep(0.05)
+        raise KeyboardInterrupt
+    assert hanging.cancelled() and queued.cancelled()
+    assert not [s for s in page_server.requests_for("/echo") if s.query.get("n") == ["queued"]]
