@@ -22,6 +22,7 @@ PASSPHRASE = "correct horse battery"
 # Shared fixtures of each area live in tests/fixtures/<name>.py; list each module here.
 pytest_plugins: list[str] = [
     "tests.fixtures.cases",
+    "tests.fixtures.pages",
 ]
 
 

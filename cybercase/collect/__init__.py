@@ -1,1 +1,1 @@
-"""cybercase.collect."""
+"""Collection: capturing web pages as served (raw HTTP, WARC) and as seen (a browser)."""

@@ -1,0 +1,131 @@
+"""Benchmark: pages rendered per second by one Renderer, against raw httpx fetches.
+
+Serves N listing-like pages (HTML, a stylesheet, two images, text added by a script)
+from a server on 127.0.0.1, then in the same run:
+
+1. fetches every page with httpx (one client, the HTML only: the raw capture's floor);
+2. renders every page with ONE cybercase Renderer and a pool of P pages, writing the
+   screenshot, PDF, rendered DOM and MHTML of each into a temporary folder.
+
+Prints pages per second for each and their ratio. Target on a 2-core machine: the
+browser renders at least 2 pages per second. Timings are printed, never asserted.
+
+    python benchmarks/render.py [--pages 100] [--pool 4] [--browser PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import struct
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+from cybercase.collect.browser import Renderer, RenderOptions
+
+
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = (b"\x00" + bytes(rgb) * width) * height
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = chunk(b"IDAT", zlib.compress(raw))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + idat + chunk(b"IEND", b"")
+
+
+STYLE = b"body{font:16px sans-serif;margin:24px;max-width:900px} .price{color:#b00;font-size:2em}"
+IMAGES = {f"/img/{n}.png": _png(320, 240, (40 * n % 256, 90, 160)) for n in range(8)}
+
+
+def page(n: int) -> bytes:
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Listing {n}</title>
+<link rel="stylesheet" href="/style.css"></head><body>
+<h1>Carved item no. {n}</h1><img src="/img/{n % 8}.png" width="320" height="240">
+<p class="price" id="price"></p><p>{"Description of the item. " * 40}</p>
+<div style="height:1200px"></div><img loading="lazy" src="/img/{(n + 1) % 8}.png">
+<script>addEventListener('load', () => {{
+  document.getElementById('price').textContent = 'USD ' + ({n} * 17 + 250);
+}});</script></body></html>""".encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+    def do_GET(self) -> None:
+        if self.path in IMAGES:
+            self._send("image/png", IMAGES[self.path])
+        elif self.path == "/style.css":
+            self._send("text/css", STYLE)
+        elif self.path.startswith("/listing/"):
+            self._send("text/html; charset=utf-8", page(int(self.path.rsplit("/", 1)[1])))
+        else:
+            self.send_error(404)
+
+    def _send(self, media_type: str, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", media_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--pool", type=int, default=4)
+    parser.add_argument("--browser", type=Path, default=None)
+    args = parser.parse_args()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    urls = [f"{base}/listing/{n}" for n in range(args.pages)]
+
+    start = time.perf_counter()
+    with httpx.Client() as client:
+        for url in urls:
+            client.get(url).raise_for_status()
+    raw_seconds = time.perf_counter() - start
+
+    with tempfile.TemporaryDirectory() as tmp:
+        launch = time.perf_counter()
+        with Renderer(args.browser, pool_size=args.pool, options=RenderOptions()) as renderer:
+            launched = time.perf_counter() - launch
+            start = time.perf_counter()
+            futures = [renderer.submit(url, Path(tmp) / f"{n:04d}") for n, url in enumerate(urls)]
+            results = [future.result() for future in futures]
+            browser_seconds = time.perf_counter() - start
+        version = f"{renderer.info.name} {renderer.info.version}"
+
+    incomplete = [r.url for r in results if not r.complete or len(r.files) != 4]
+    raw_rate = args.pages / raw_seconds
+    browser_rate = args.pages / browser_seconds
+    print(
+        f"pages: {args.pages}, pool: {args.pool}, browser: {version}, started in {launched:.2f} s"
+    )
+    print(f"httpx raw fetch     : {raw_rate:8.1f} pages/s  ({raw_seconds:.2f} s)")
+    print(f"cybercase Renderer  : {browser_rate:8.2f} pages/s  ({browser_seconds:.2f} s)")
+    print(f"ratio browser/httpx : {browser_rate / raw_rate:8.4f}")
+    print(f"target >= 2 pages/s : {'met' if browser_rate >= 2 else 'NOT met'}")
+    if incomplete:
+        print(f"{len(incomplete)} page(s) incomplete, e.g. {incomplete[0]}", file=sys.stderr)
+        return 1
+    server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

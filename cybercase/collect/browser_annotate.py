@@ -1,0 +1,116 @@
+"""An annotated copy of a screenshot: the original with a caption band above it.
+
+Exhibits need the URL, time, case, item and investigator next to the picture. The
+band is drawn by the same Chromium that took the screenshot (an HTML page embedding
+the PNG as a ``data:`` URL, rendered at one device pixel per CSS pixel), rather than
+with Pillow: it adds no dependency, and Chromium lays out and shapes any script a
+URL or a name may contain (Arabic, Chinese, accents) and wraps long URLs, which a
+hand-drawn bitmap caption does badly. The copy names the SHA-256 of the original,
+which stays untouched and is the primary, hashed evidence.
+
+The caption page runs with JavaScript disabled and the network off; every value in
+it is HTML-escaped, since URLs and titles come from the sites under investigation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import struct
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from cybercase.clock import format_utc
+from cybercase.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MIN_WIDTH = 480
+"""Narrower screenshots get a band this wide, so the caption stays readable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caption:
+    """What the caption band says."""
+
+    url: str
+    utc_time: datetime
+    case_id: str
+    item_id: str
+    investigator: str
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's header; anything that is not a PNG is an error."""
+    if len(png) < 24 or not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
+        raise InvalidInputError("the screenshot to annotate is not a PNG image")
+    width, height = struct.unpack(">II", png[16:24])
+    if width == 0 or height == 0:
+        raise InvalidInputError("the screenshot to annotate has no pixels")
+    return width, height
+
+
+def caption_html(png: bytes, caption: Caption) -> str:
+    """The page that draws the band above the original image, pixel for pixel."""
+    width, height = png_size(png)
+    band = max(width, MIN_WIDTH)
+    digest = hashlib.sha256(png).hexdigest()
+    rows = [
+        ("URL", caption.url, "mono"),
+        ("Captured (UTC)", format_utc(caption.utc_time), "mono"),
+        ("Case / item", f"{caption.case_id} / {caption.item_id}", ""),
+        ("Investigator", caption.investigator, ""),
+        ("Original", f"screenshot.png sha256:{digest} ({width}×{height} px)", "mono"),
+    ]
+    cells = "\n".join(
+        f'<tr><th>{html.escape(label)}</th><td class="{cls}">{html.escape(value)}</td></tr>'
+        for label, value, cls in rows
+    )
+    data = base64.b64encode(png).decode("ascii")
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+  content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<style>
+html, body {{ margin: 0; padding: 0; background: #fff; }}
+body {{ width: {band}px; }}
+.band {{ box-sizing: border-box; width: {band}px; padding: 10px 14px 12px;
+  background: #14213d; color: #fff;
+  font: 14px/1.4 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }}
+.band h1 {{ margin: 0 0 6px; font-size: 13px; font-weight: normal; color: #fca311;
+  text-transform: uppercase; letter-spacing: 0.06em; }}
+table {{ border-collapse: collapse; width: 100%; table-layout: fixed; }}
+th {{ width: 9.5em; text-align: left; vertical-align: top; font-weight: bold;
+  padding: 1px 8px 1px 0; }}
+td {{ padding: 1px 0; overflow-wrap: anywhere; }}
+td.mono {{ font-family: "DejaVu Sans Mono", "Liberation Mono", Consolas, monospace;
+  font-size: 13px; }}
+img {{ display: block; width: {width}px; height: {height}px; }}
+</style></head>
+<body><div class="band"><h1>Annotated copy for exhibits — the original screenshot is unchanged</h1>
+<table>
+{cells}
+</table></div><img alt="" src="data:image/png;base64,{data}"></body></html>
+"""
+
+
+async def render_annotation(browser: Browser, png: bytes, caption: Caption) -> bytes:
+    """The annotated PNG, drawn in a fresh, script-less, offline browser context."""
+    page_html = caption_html(png, caption)
+    width, _ = png_size(png)
+    context = await browser.new_context(
+        viewport={"width": max(width, MIN_WIDTH), "height": 200},
+        device_scale_factor=1,
+        java_script_enabled=False,
+        offline=True,
+    )
+    try:
+        page = await context.new_page()
+        await page.set_content(page_html, wait_until="load")
+        return await page.screenshot(full_page=True, type="png")
+    finally:
+        await context.close()

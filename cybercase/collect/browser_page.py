@@ -1,0 +1,333 @@
+"""Rendering one page: open, let it settle, then screenshot, DOM, MHTML and PDF.
+
+Runs on the renderer's event loop. Each page gets its own browser context (its own
+cookies, cache and identity), so pages of a batch cannot leak state into each other.
+Files are written as soon as each is produced, and the whole page is under a hard
+deadline: a page that hangs (a server that never finishes, a script that never
+yields) is abandoned with a warning and keeps what it produced by then. Failures of
+the page are warnings in the result, never exceptions: the raw capture must go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from cybercase.collect.browser_annotate import render_annotation
+from cybercase.collect.browser_result import (
+    FILE_NAMES,
+    MEDIA_TYPES,
+    ROLE_DOM,
+    ROLE_MHTML,
+    ROLE_PDF,
+    ROLE_SCREENSHOT,
+    ROLE_SCREENSHOT_ANNOTATED,
+    BrowserInfo,
+    BrowserRequest,
+    RenderedFile,
+    RenderResult,
+)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page, Request, Response
+
+    from cybercase.clock import Clock
+    from cybercase.collect.browser_options import ContextSpec
+
+CLOSE_TIMEOUT = 15.0
+SCROLL_DELAY_MS = 100
+IMAGE_WAIT_MS = 3000
+MAX_REQUESTS = 20_000
+
+# Scroll one screen at a time so that lazy images and infinite lists load, up to a cap.
+_SCROLL_JS = """async ({maxSteps, delay}) => {
+  const root = document.scrollingElement || document.documentElement;
+  let steps = 0;
+  while (steps < maxSteps) {
+    const before = window.scrollY;
+    if (before + window.innerHeight >= root.scrollHeight) return {steps, capped: false};
+    window.scrollBy(0, window.innerHeight);
+    steps += 1;
+    await new Promise(resolve => setTimeout(resolve, delay));
+    if (window.scrollY === before) return {steps, capped: false};
+  }
+  return {steps, capped: root.scrollHeight > window.scrollY + window.innerHeight};
+}"""
+
+_IMAGES_JS = """async (cap) => {
+  const pending = Array.from(document.images).filter(img => !img.complete);
+  const loaded = Promise.all(pending.map(img => new Promise(resolve => {
+    img.addEventListener('load', resolve, {once: true});
+    img.addEventListener('error', resolve, {once: true});
+  })));
+  await Promise.race([loaded, new Promise(resolve => setTimeout(resolve, cap))]);
+  return Array.from(document.images).filter(img => !img.complete).length;
+}"""
+
+_SIZE_JS = """() => {
+  const root = document.scrollingElement || document.documentElement;
+  return [root.scrollWidth, root.scrollHeight];
+}"""
+
+_TOP_JS = """async () => {
+  window.scrollTo(0, 0);
+  await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+}"""
+
+
+@dataclass
+class _Seen:
+    """A request as it is being followed."""
+
+    url: str
+    method: str
+    resource_type: str
+    status: int | None = None
+    failure: str | None = None
+
+
+@dataclass
+class PageJob:
+    """The state of one page being rendered; what it holds is returned even if cut short."""
+
+    url: str
+    out_dir: Path
+    spec: ContextSpec
+    clock: Clock
+    info: BrowserInfo
+    default_user_agent: str
+    notes: list[str] = field(default_factory=list)
+    files: list[RenderedFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seen: dict[Request, _Seen] = field(default_factory=dict)
+    inflight: set[Request] = field(default_factory=set)
+    last_activity: float = 0.0
+    status: int | None = None
+    final_url: str | None = None
+    title: str | None = None
+    page_size: tuple[int, int] | None = None
+    complete: bool = True
+    context: BrowserContext | None = None
+
+    async def run(self, browser: Browser) -> RenderResult:
+        """Render the page under its hard deadline and return what was produced."""
+        started = self.clock.now()
+        self.warnings.extend(self.notes)
+        deadline = self.spec.options.page_timeout
+        try:
+            await asyncio.wait_for(self._steps(browser), timeout=deadline)
+        except TimeoutError:
+            self._cut_short(
+                f"the page was abandoned after {deadline:g} s; what was produced by then is kept"
+            )
+        except PlaywrightError as exc:
+            self._cut_short(f"the browser failed on this page: {first_line(exc)}")
+        finally:
+            await self._close()
+        return RenderResult(
+            url=self.url,
+            final_url=self.final_url,
+            status=self.status,
+            title=self.title,
+            files=list(self.files),
+            requests=[
+                BrowserRequest(s.url, s.method, s.resource_type, s.status, s.failure)
+                for s in self.seen.values()
+            ],
+            warnings=list(self.warnings),
+            started=started,
+            ended=self.clock.now(),
+            browser=self.info,
+            user_agent=self.spec.identity.user_agent or self.default_user_agent,
+            identity=self.spec.identity,
+            page_size=self.page_size,
+            complete=self.complete,
+        )
+
+    async def _steps(self, browser: Browser) -> None:
+        kwargs = dict(self.spec.context_kwargs)
+        kwargs.setdefault("user_agent", self.default_user_agent)
+        self.context = await browser.new_context(**kwargs)
+        if self.spec.cookies:
+            await self.context.add_cookies(self.spec.cookies)
+        self.context.on("request", self._on_request)
+        self.context.on("response", self._on_response)
+        self.context.on("requestfinished", self._on_finished)
+        self.context.on("requestfailed", self._on_failed)
+        page = await self.context.new_page()
+        self.last_activity = asyncio.get_running_loop().time()
+        if not await self._navigate(page):
+            return
+        await self._settle(page)
+        await self._capture(browser, page)
+
+    async def _navigate(self, page: Page) -> bool:
+        options = self.spec.options
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        try:
+            response = await page.goto(
+                self.url, wait_until="commit", timeout=options.navigation_timeout * 1000
+            )
+        except PlaywrightTimeoutError:
+            self._cut_short(
+                f"no answer within {options.navigation_timeout:g} s; the browser showed nothing"
+            )
+            return False
+        except PlaywrightError as exc:
+            self._cut_short(f"the browser could not open the page: {first_line(exc)}")
+            return False
+        self.status = response.status if response is not None else None
+        self.final_url = page.url
+        left = max(options.navigation_timeout - (loop.time() - start), 0.001)
+        try:
+            await page.wait_for_load_state("load", timeout=left * 1000)
+        except PlaywrightTimeoutError:
+            self._cut_short(
+                f"the page had not finished loading after {options.navigation_timeout:g} s; "
+                "it was captured as it was then"
+            )
+        return True
+
+    async def _settle(self, page: Page) -> None:
+        options = self.spec.options
+        await self._quiet("after loading")
+        if not options.scroll or options.max_scroll_steps == 0:
+            return
+        scrolled = await page.evaluate(
+            _SCROLL_JS, {"maxSteps": options.max_scroll_steps, "delay": SCROLL_DELAY_MS}
+        )
+        if scrolled.get("capped"):
+            self.warnings.append(
+                f"stopped scrolling after {options.max_scroll_steps} screens; "
+                "the page may hold more further down"
+            )
+        await self._quiet("after scrolling")
+        missing = await page.evaluate(_IMAGES_JS, IMAGE_WAIT_MS)
+        if missing:
+            self.warnings.append(f"{missing} image(s) had not loaded when the page was captured")
+        await page.evaluate(_TOP_JS)
+
+    async def _quiet(self, when: str) -> None:
+        """Wait until no request has been in flight for ``idle_time``, up to the cap."""
+        options = self.spec.options
+        loop = asyncio.get_running_loop()
+        cap = loop.time() + options.settle_timeout
+        while True:
+            now = loop.time()
+            if not self.inflight and now - self.last_activity >= options.idle_time:
+                return
+            if now >= cap:
+                self.warnings.append(
+                    f"{len(self.inflight)} request(s) still open {options.settle_timeout:g} s "
+                    f"{when}; the page was captured without waiting for them"
+                )
+                return
+            await asyncio.sleep(0.05)
+
+    async def _capture(self, browser: Browser, page: Page) -> None:
+        self.final_url = page.url
+        self.title = await page.title()
+        width, height = await page.evaluate(_SIZE_JS)
+        self.page_size = (int(width), int(height))
+        png = await self._produce(ROLE_SCREENSHOT, self._screenshot(page))
+        caption = self.spec.options.caption
+        if png is not None and caption is not None:
+            await self._produce(ROLE_SCREENSHOT_ANNOTATED, render_annotation(browser, png, caption))
+        await self._produce(ROLE_DOM, self._dom(page))
+        await self._produce(ROLE_MHTML, self._mhtml(page))
+        await self._produce(ROLE_PDF, self._pdf(page))
+
+    async def _screenshot(self, page: Page) -> bytes:
+        timeout = self.spec.options.page_timeout * 1000
+        return await page.screenshot(full_page=True, type="png", timeout=timeout)
+
+    async def _dom(self, page: Page) -> bytes:
+        return (await page.content()).encode("utf-8")
+
+    async def _mhtml(self, page: Page) -> bytes:
+        assert self.context is not None
+        session = await self.context.new_cdp_session(page)
+        try:
+            snapshot = await session.send("Page.captureSnapshot", {"format": "mhtml"})
+        finally:
+            await session.detach()
+        return str(snapshot["data"]).encode("utf-8")
+
+    async def _pdf(self, page: Page) -> bytes:
+        # Screen styles, so that the PDF shows the page as the screenshot does; many
+        # listings hide prices or contact details from print.
+        await page.emulate_media(media="screen")
+        return await page.pdf(print_background=True, format="A4")
+
+    async def _produce(self, role: str, making: Coroutine[Any, Any, bytes]) -> bytes | None:
+        """Run one output step; a failure is a warning and the next step still runs."""
+        try:
+            data = await making
+        except PlaywrightError as exc:
+            self._cut_short(f"no {role}: {first_line(exc)}")
+            return None
+        name = FILE_NAMES[role]
+        path = self.out_dir / name
+        await asyncio.to_thread(_write_file, path, data)
+        self.files.append(RenderedFile(role, name, path, MEDIA_TYPES[role]))
+        return data
+
+    async def _close(self) -> None:
+        if self.context is None:
+            return
+        try:
+            await asyncio.wait_for(self.context.close(), timeout=CLOSE_TIMEOUT)
+        except (TimeoutError, PlaywrightError) as exc:
+            self.warnings.append(f"the browser tab could not be closed cleanly: {exc}")
+
+    def _cut_short(self, warning: str) -> None:
+        self.complete = False
+        self.warnings.append(warning)
+
+    def _on_request(self, request: Request) -> None:
+        self.last_activity = asyncio.get_running_loop().time()
+        if request.url.startswith(("data:", "blob:")):
+            return
+        self.inflight.add(request)
+        if len(self.seen) < MAX_REQUESTS:
+            self.seen[request] = _Seen(request.url, request.method, request.resource_type)
+        elif len(self.seen) == MAX_REQUESTS:
+            self.warnings.append(f"more than {MAX_REQUESTS} requests; the rest are not listed")
+            self.seen[request] = _Seen("(further requests not listed)", "", "other")
+
+    def _on_response(self, response: Response) -> None:
+        seen = self.seen.get(response.request)
+        if seen is not None:
+            seen.status = response.status
+
+    def _on_finished(self, request: Request) -> None:
+        self.last_activity = asyncio.get_running_loop().time()
+        self.inflight.discard(request)
+
+    def _on_failed(self, request: Request) -> None:
+        self.last_activity = asyncio.get_running_loop().time()
+        self.inflight.discard(request)
+        seen = self.seen.get(request)
+        if seen is not None:
+            seen.failure = request.failure or "failed"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a Playwright error, without its call log."""
+    text = getattr(exc, "message", None) or str(exc)
+    return str(text).strip().splitlines()[0] if str(text).strip() else type(exc).__name__
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write under a temporary name and rename into place, so no half file has the real name."""
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
