@@ -19,7 +19,7 @@ from cybercase.digest import Digest
 from cybercase.errors import CybercaseError, InvalidInputError, NotFoundError, StorageError
 from cybercase.evidence import Artifact, Case, CustodyEntry
 from cybercase.evidence.state import REQUEST_PREFIX
-from cybercase.request.lifecycle import Deadline, RequestStatus, derive, derive_all, is_due
+from cybercase.request.lifecycle import Deadline, RequestStatus, derive, derive_all
 from cybercase.request.models import RequestRecord
 
 DEFAULT_DUE_DAYS = 14
@@ -153,7 +153,8 @@ def _summaries(
         status = statuses[rid]
         deadline = next_deadline(status, now)
         left = (deadline.at - now).total_seconds() / 86400 if deadline else None
-        due = within is not None and is_due(status, now, within) is not None
+        # Same rule as lifecycle.is_due, without deriving the deadline twice.
+        due = within is not None and deadline is not None and deadline.at <= now + within
         rows.append(RequestSummary(status, deadline, left, due))
     return rows
 
