@@ -18,8 +18,14 @@ from cybercase.clock import Clock, format_utc
 from cybercase.digest import Digest
 from cybercase.errors import CybercaseError, InvalidInputError, NotFoundError, StorageError
 from cybercase.evidence import Artifact, Case, CustodyEntry
-from cybercase.evidence.state import REQUEST_PREFIX
-from cybercase.request.lifecycle import Deadline, RequestStatus, derive, derive_all
+from cybercase.evidence.state import REQUEST_PREFIX, id_number
+from cybercase.request.lifecycle import (
+    Deadline,
+    RequestStatus,
+    derive,
+    derive_all,
+    next_deadline,
+)
 from cybercase.request.models import RequestRecord
 
 DEFAULT_DUE_DAYS = 14
@@ -98,8 +104,6 @@ def request_details(case: Case, request_id: str, clock: Clock | None = None) -> 
         record = load_record(case, status)
     except CybercaseError as exc:
         problem = exc.message
-    from cybercase.request.lifecycle import next_deadline
-
     now = (clock or case.clock).now()
     return RequestDetails(
         status=status,
@@ -145,9 +149,6 @@ class RequestSummary:
 def _summaries(
     statuses: dict[str, RequestStatus], now: datetime, within: timedelta | None
 ) -> list[RequestSummary]:
-    from cybercase.evidence.state import id_number
-    from cybercase.request.lifecycle import next_deadline
-
     rows: list[RequestSummary] = []
     for rid in sorted(statuses, key=id_number):
         status = statuses[rid]
@@ -173,6 +174,8 @@ def list_requests(
     """
     if due_within_days is not None and due_within_days < 0:
         raise InvalidInputError("--due takes a number of days, 0 or more")
+    if not case.state.request_ids():
+        return []  # no request: spare ``status`` a second reading of the log
     now = (clock or case.clock).now()
     within = timedelta(days=due_within_days) if due_within_days is not None else None
     rows = _summaries(derive_all(case.entries()), now, within)

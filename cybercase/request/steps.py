@@ -237,7 +237,7 @@ def extend_request(
     if days is not None and not 1 <= days <= 3650:
         raise InvalidInputError("--days must be between 1 and 3650")
     check_extend(load_status(case, request_id), clock.now())
-    renderer = LetterRenderer(config.templates_folder(), config.request.language)
+    folder = config.templates_folder()
     with case.transaction(signer) as tx:
         status = load_status(case, request_id)
         now = clock.now()
@@ -249,7 +249,8 @@ def extend_request(
         number = len(status.extensions) + 1
         new_expiry = previous + timedelta(days=length)
         record = load_record(case, status)
-        letter = renderer.render(
+        # The extension letter is in the language of the request it extends.
+        letter = LetterRenderer(folder, record.language).render(
             "preservation",
             letter_context(
                 case,
@@ -264,7 +265,6 @@ def extend_request(
                     "previous_expiry": format_utc(previous),
                     "new_expiry": format_utc(new_expiry),
                 },
-                language=config.request.language,
             ),
         )
         artifacts, messages = store_letter(

@@ -111,6 +111,12 @@ def test_agency_replaces_a_whole_letter_and_adds_a_language(
     assert result.entry.detail["letter"]["template"] == "fr/preservation.html.j2"
     assert result.entry.detail["letter"]["source"] == "agency"
     assert result.entry.detail["letter"]["language"] == "fr"
+    # The extension letter follows the language of the request, whatever the config says.
+    mark_sent(rcase, signer, "R0001", via="portal")
+    extended = extend_request(
+        rcase, signer, "R0001", config=_config(templates=str(folder)), pdf=None
+    )
+    assert extended.entry.detail["letter"]["template"] == "fr/preservation.html.j2"
     # No German template anywhere: the letter falls back to English and says so.
     german = create_request(
         rcase, signer, preservation_spec(language="de"), config=_config(), pdf=None
