@@ -23,6 +23,7 @@ PASSPHRASE = "correct horse battery"
 pytest_plugins: list[str] = [
     "tests.fixtures.cases",
     "tests.fixtures.pages",
+    "tests.fixtures.requests",
 ]
 
 

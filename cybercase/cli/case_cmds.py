@@ -184,13 +184,16 @@ def note(
 
 
 def status(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -> None:
-    """One screen: the case, its counts, the last entry, and visible problems."""
+    """One screen: requests due, the case, its counts, the last entry, and visible problems."""
     from cybercase.evidence.status import case_status
+    from cybercase.request import due_requests
 
-    report = case_status(open_case(case_dir))
+    case = open_case(case_dir)
+    report = case_status(case)
+    due = [row.to_json() for row in due_requests(case)]
     if json_out:
-        emit_json(report.to_json())
+        emit_json({**report.to_json(), "due_requests": due})
         return
     from cybercase.cli.render import render_status
 
-    render_status(out(), report)
+    render_status(out(), report, due=due)

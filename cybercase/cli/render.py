@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -77,8 +78,25 @@ def render_item(console: Console, view: ItemView, entries: list[CustodyEntry]) -
     console.print(table)
 
 
-def render_status(console: Console, report: StatusReport) -> None:
-    """``cybercase status``."""
+def render_status(
+    console: Console, report: StatusReport, due: Sequence[dict[str, Any]] = ()
+) -> None:
+    """``cybercase status``; ``due`` are requests with a deadline soon, shown first."""
+    if due:
+        lines = []
+        for row in due:
+            deadline = row["deadline"]
+            when = deadline["at"].replace("T", " ")[:16]
+            if deadline["kind"] == "expired":
+                what = f"[bold red]preservation EXPIRED {when} UTC[/bold red]"
+            elif deadline["kind"] == "extension":
+                what = f"ask for an extension by {when} UTC ({row['days_left']:.0f} days)"
+            else:
+                what = f"preservation ends {when} UTC ({row['days_left']:.0f} days)"
+            lines.append(f"• {row['id']} {row['type']} to {escape(row['platform'])}: {what}")
+        console.print(
+            Panel("\n".join(lines), title="Requests due", border_style="yellow", expand=False)
+        )
     case = report.case
     if report.problems:
         console.print(

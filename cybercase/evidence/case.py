@@ -15,7 +15,7 @@ import mimetypes
 import os
 import secrets
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -382,11 +382,15 @@ class Case:
         note: str | None = None,
         source: str | None = None,
         extra: dict[str, Any] | None = None,
+        then: Callable[[Transaction, list[str]], None] | None = None,
     ) -> list[ItemView]:
         """Import files as evidence items, one ``item.imported`` entry each.
 
         Every path is checked before anything is stored, so a typo in the fifth name
-        does not leave four half-imported files.
+        does not leave four half-imported files. ``then`` is called under the case lock
+        once the items' entries are queued, with their new ids: an entry it adds (e.g. a
+        response naming the items) commits with them or not at all, and an error it
+        raises commits nothing.
         """
         for path in paths:
             if not path.exists():
@@ -428,6 +432,8 @@ class Case:
                 if extra:
                     detail.update(extra)
                 tx.add(EntryDraft(action=ITEM_IMPORTED, items=(item_id,), detail=detail))
+            if then is not None:
+                then(tx, ids)
         return [self.state.items[i] for i in ids]
 
     def add_note(self, signer: Signer, text: str, item_id: str | None = None) -> CustodyEntry:
