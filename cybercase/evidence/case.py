@@ -138,6 +138,7 @@ class Case:
         self.log_path = root / logfile.LOG_NAME
         self.head_path = root / logfile.HEAD_NAME
         self.state = CaseState()
+        self._entries: list[CustodyEntry] = []
         self.refresh()
 
     # -- opening and creating -------------------------------------------------
@@ -249,14 +250,17 @@ class Case:
                 self.state.damaged_lines.append(line.number)
                 continue
             self.state.apply(line.entry)
+            self._entries.append(line.entry)
         self.state.end = scan.end
         self.state.torn_bytes = len(scan.torn)
 
     def entries(self) -> Iterator[CustodyEntry]:
-        """Every readable entry, in order (damaged lines are skipped; verify names them)."""
-        for line in logfile.scan(self.log_path).lines:
-            if line.entry is not None:
-                yield line.entry
+        """Every readable entry as of the last read, in order.
+
+        Damaged lines are skipped (verify names them). Entries are kept from the read that
+        opened the case, so listing does not parse the log a second time.
+        """
+        return iter(list(self._entries))
 
     def item(self, item_id: str) -> ItemView:
         """An item or request by id; an unknown id is a one-line error."""
@@ -369,6 +373,7 @@ class Case:
         self.state.line_count += len(entries)
         for entry in entries:
             self.state.apply(entry)
+        self._entries.extend(entries)
         logfile.write_head(self.head_path, entries[-1].seq, entries[-1].hash)
         return entries
 
