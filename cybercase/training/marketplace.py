@@ -121,7 +121,7 @@ class Marketplace:
         self._stopped.clear()
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.05},
             name=f"cybercase-marketplace-{server.server_address[1]}",
             daemon=True,
         )
