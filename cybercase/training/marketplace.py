@@ -102,6 +102,7 @@ class Marketplace:
         self._on_request = on_request
         self._site = Site()
         self._server: _Server | None = None
+        self._base = ""
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
         self.errors: list[str] = []
@@ -118,6 +119,7 @@ class Marketplace:
         except OSError as exc:
             raise _bind_error(self._port, exc) from exc
         self._server = server
+        self._base = f"http://{HOST}:{server.server_address[1]}"
         self._stopped.clear()
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -277,7 +279,7 @@ class Marketplace:
         if head == "s" and rest in catalogue.SHORT_LINKS:
             target = catalogue.listing(catalogue.SHORT_LINKS[rest])
             assert target is not None
-            location = self.url_for(target.path)
+            location = self._base + target.path
             return _Response(HTTPStatus.FOUND, b"", "text/plain; charset=utf-8", location)
         if head == "media" and rest in site.media:
             asset = site.media[rest]
@@ -290,7 +292,8 @@ class Marketplace:
         ):
             return _Response(HTTPStatus.OK, contact_json(owner), "application/json")
         if path == "/sitemap.txt":
-            body = "".join(url + "\n" for url in self.listing_urls()).encode("ascii")
+            urls = [self._base + item.path for item in catalogue.LISTINGS]
+            body = "".join(url + "\n" for url in urls).encode("ascii")
             return _Response(HTTPStatus.OK, body, "text/plain; charset=utf-8")
         return _Response(
             HTTPStatus.NOT_FOUND,
@@ -305,7 +308,7 @@ class Marketplace:
                 return _Response(
                     HTTPStatus.BAD_REQUEST, self._site.gone("Nothing changed", exc.one_line())
                 )
-            return _Response(HTTPStatus.SEE_OTHER, b"", location=self.url_for("/_trainer"))
+            return _Response(HTTPStatus.SEE_OTHER, b"", location=self._base + "/_trainer")
         with self._lock:
             day, visits = self._day, dict(self._visits)
         return _Response(HTTPStatus.OK, self._site.trainer(day, self._start_day, visits))
