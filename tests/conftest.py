@@ -24,6 +24,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.cases",
     "tests.fixtures.pages",
     "tests.fixtures.requests",
+    "tests.fixtures.training",
 ]
 
 

@@ -13,7 +13,14 @@ import sys
 import typer
 
 from cybercase import __version__
-from cybercase.cli import case_cmds, custodian_cmds, key_cmds, request_cmds, verify_cmds
+from cybercase.cli import (
+    case_cmds,
+    custodian_cmds,
+    key_cmds,
+    request_cmds,
+    training_cmds,
+    verify_cmds,
+)
 
 app = typer.Typer(
     name="cybercase",
@@ -50,6 +57,7 @@ case_cmds.register(app)
 custodian_cmds.register(app)
 verify_cmds.register(app)
 request_cmds.register(app)
+training_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,93 @@
+"""``cybercase training``: the offline marketplace for classrooms."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+import typer
+
+from cybercase.cli.common import JSON_OPTION, emit_json, out, say
+
+if TYPE_CHECKING:
+    from cybercase.training import Marketplace
+
+training_app = typer.Typer(
+    help=(
+        "Training: a fictitious wildlife marketplace served from this computer, so that "
+        "classes practise on pages that are safe, offline and the same for everyone."
+    ),
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the ``training`` group."""
+    app.add_typer(training_app, name="training")
+
+
+@training_app.command("serve")
+def serve(
+    port: int = typer.Option(
+        None,
+        "--port",
+        min=0,
+        max=65535,
+        help="Port on 127.0.0.1 (0: any free port). Default: 8765.",
+        show_default=False,
+    ),
+    day: int = typer.Option(
+        1, "--day", min=1, max=2, help="Start on day 1 (first visit) or day 2 (later visit)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not list each request."),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Serve the fictitious marketplace on 127.0.0.1 until Ctrl-C.
+
+    Every page is labelled FICTITIOUS. The trainer's page, /_trainer, switches days.
+
+    Day 2 is the later visit: a listing is removed and a price has changed.
+    """
+    from cybercase.training import DEFAULT_PORT, Marketplace, Visit
+
+    def log(visit: Visit) -> None:
+        say(f"[dim]day {visit.day}[/dim]  {visit.method} {visit.path}  → {visit.status}")
+
+    market = Marketplace(
+        DEFAULT_PORT if port is None else port,
+        day=day,
+        on_request=None if quiet or json_out else log,
+    )
+    with market:
+        _show(market, json_out)
+        say("Serving offline on this computer only. Press Ctrl-C to stop.", quiet=json_out)
+        with contextlib.suppress(KeyboardInterrupt):
+            market.wait()
+    if market.errors:
+        say(f"[red]{len(market.errors)} request(s) failed inside the marketplace[/red]")
+    say("Marketplace stopped.", quiet=json_out)
+
+
+def _show(market: Marketplace, json_out: bool) -> None:
+    """The URL, the entry points and the listing URLs: on stdout, data first."""
+    points = market.entry_points()
+    if json_out:
+        emit_json(
+            {
+                "url": market.url,
+                "port": market.port,
+                "day": market.day,
+                "entry_points": points,
+                "listings": market.listing_urls(),
+            }
+        )
+        return
+    console = out()
+    console.print(f"Curio Market (FICTITIOUS training site) is running at {market.url}")
+    console.print(f"Day {market.day}. Entry points:")
+    width = max(len(name) for name in points)
+    for name, url in points.items():
+        console.print(f"  {name:<{width}}  {url}", markup=False)
+    console.print(f"Listings to capture ({len(market.listing_urls())}):", markup=False)
+    for url in market.listing_urls():
+        console.print(f"  {url}", markup=False)
