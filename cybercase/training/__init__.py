@@ -1,0 +1,1 @@
+"""Offline training material: the simulated marketplace, the guided demo, a test TSA."""
