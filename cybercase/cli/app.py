@@ -75,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 }
             )
-        err().print(f"[bold red]error:[/bold red] {exc.one_line()}", markup=True, highlight=False)
+        from rich.markup import escape
+
+        err().print(
+            f"[bold red]error:[/bold red] {escape(exc.one_line())}", markup=True, highlight=False
+        )
         return exc.exit_code
     except KeyboardInterrupt:
         from cybercase.cli.common import err

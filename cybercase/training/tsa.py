@@ -161,7 +161,7 @@ def _tsa_certificate(
 
 
 @dataclass(frozen=True, slots=True)
-class TestPki:
+class TsaPki:
     """A root, an issuing CA and a TSA certificate, with their private keys."""
 
     root: x509.Certificate
@@ -178,7 +178,7 @@ class TestPki:
         now: datetime | None = None,
         tsa_not_before: datetime | None = None,
         tsa_not_after: datetime | None = None,
-    ) -> TestPki:
+    ) -> TsaPki:
         """A new PKI; the TSA certificate's validity can be narrowed (expiry tests)."""
         now = now or datetime.now(UTC)
         ca_from = now - timedelta(days=3650)
@@ -225,7 +225,7 @@ class TestPki:
         )
 
     @classmethod
-    def load(cls, folder: Path) -> TestPki:
+    def load(cls, folder: Path) -> TsaPki:
         """Read a PKI written by :meth:`write`."""
         keys = []
         for name in _KEYS:
@@ -237,7 +237,7 @@ class TestPki:
         return cls(certs[0], keys[0], certs[1], keys[1], certs[2], keys[2])
 
     @classmethod
-    def load_or_create(cls, folder: Path) -> TestPki:
+    def load_or_create(cls, folder: Path) -> TsaPki:
         """The PKI in ``folder``, made on first use (so the demo's root stays the same)."""
         if all((folder / name).is_file() for name in (*_KEYS, *_CERTS)):
             return cls.load(folder)
@@ -256,21 +256,25 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-class TestTimestampAuthority:
+class LocalTimestampAuthority:
     """Turns timestamp requests into signed responses (no network: see :class:`TsaServer`)."""
 
     def __init__(
         self,
-        pki: TestPki,
+        pki: TsaPki,
         *,
         clock: Clock | None = None,
         policy: str = TEST_POLICY_OID,
+        embed_intermediate: bool = True,
     ) -> None:
         self.pki = pki
         self.clock: Clock = clock or SystemClock()
         self.policy = policy
         self._leaf = ax509.Certificate.load(_der(pki.tsa))
-        self._chain = [self._leaf, ax509.Certificate.load(_der(pki.intermediate))]
+        self._chain = [self._leaf]
+        if embed_intermediate:
+            # Like most public TSAs; without it a verifier needs the chain from elsewhere.
+            self._chain.append(ax509.Certificate.load(_der(pki.intermediate)))
         self._lock = threading.Lock()
         self._serial = secrets.randbits(48)
 
@@ -418,8 +422,10 @@ class TsaServer(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, authority: TestTimestampAuthority, host: str = "127.0.0.1") -> None:
-        super().__init__((host, 0), _Handler)
+    def __init__(
+        self, authority: LocalTimestampAuthority, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        super().__init__((host, port), _Handler)
         self.authority = authority
         self.behaviour: Behaviour = "grant"
         self.requests = 0
@@ -457,7 +463,7 @@ class RunningTsa:
         return self.server.requests
 
     @property
-    def authority(self) -> TestTimestampAuthority:
+    def authority(self) -> LocalTimestampAuthority:
         """The signer, e.g. to change its clock or policy."""
         return self.server.authority
 
@@ -489,24 +495,24 @@ class RunningTsa:
         return "\n".join(lines) + "\n"
 
 
-@contextlib.contextmanager
-def run_test_tsa(
+def start_test_tsa(
     folder: Path,
     *,
     clock: Clock | None = None,
-    pki: TestPki | None = None,
+    pki: TsaPki | None = None,
     policy: str = TEST_POLICY_OID,
-) -> Iterator[RunningTsa]:
-    """Start a test TSA in a background thread; stop it when the block ends.
+    port: int = 0,
+) -> RunningTsa:
+    """Start a test TSA on 127.0.0.1 in a background thread; call ``stop()`` when done.
 
     ``folder`` keeps the PKI (created on first use and reused after, unless ``pki`` is
-    given, which is then written there).
+    given, which is then written there). ``port`` 0 takes a free port.
     """
     if pki is None:
-        pki = TestPki.load_or_create(folder)
+        pki = TsaPki.load_or_create(folder)
     else:
         pki.write(folder)
-    server = TsaServer(TestTimestampAuthority(pki, clock=clock, policy=policy))
+    server = TsaServer(LocalTimestampAuthority(pki, clock=clock, policy=policy), port=port)
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="test-tsa", daemon=True
     )
@@ -519,20 +525,36 @@ def run_test_tsa(
         thread=thread,
     )
     thread.start()
+    return running
+
+
+@contextlib.contextmanager
+def run_test_tsa(
+    folder: Path,
+    *,
+    clock: Clock | None = None,
+    pki: TsaPki | None = None,
+    policy: str = TEST_POLICY_OID,
+) -> Iterator[RunningTsa]:
+    """:func:`start_test_tsa` for the length of a ``with`` block."""
+    running = start_test_tsa(folder, clock=clock, pki=pki, policy=policy)
     try:
         yield running
     finally:
         running.stop()
 
 
-def serve(folder: Path, *, ready: threading.Event | None = None) -> None:
-    """Run a test TSA in the foreground until interrupted (for the demo's CLI)."""
-    pki = TestPki.load_or_create(folder)
-    server = TsaServer(TestTimestampAuthority(pki))
-    (folder / "url.txt").write_text(server.url + "\n", encoding="utf-8")
-    if ready is not None:
-        ready.set()
+def serve(folder: Path, *, port: int = 0) -> None:
+    """Run a test TSA until interrupted (for the demo's command line).
+
+    Its URL is written to ``url.txt`` in ``folder``, next to ``root.pem`` and
+    ``chain.pem``, and the ``[tsa]`` configuration naming it to ``config.toml``.
+    """
+    running = start_test_tsa(folder, port=port)
+    (folder / "url.txt").write_text(running.url + "\n", encoding="utf-8")
+    (folder / "config.toml").write_text(running.config_toml("demo-tsa"), encoding="utf-8")
     try:
-        server.serve_forever()
+        while running.thread is not None and running.thread.is_alive():
+            running.thread.join(timeout=0.5)
     finally:
-        server.server_close()
+        running.stop()
