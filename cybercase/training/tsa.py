@@ -30,12 +30,13 @@ import contextlib
 import hashlib
 import http.server
 import secrets
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as ax509
@@ -271,10 +272,40 @@ class LocalTimestampAuthority:
         self.clock: Clock = clock or SystemClock()
         self.policy = policy
         self._leaf = ax509.Certificate.load(_der(pki.tsa))
-        self._chain = [self._leaf]
+        self._chain_der = [_der(pki.tsa)]
         if embed_intermediate:
             # Like most public TSAs; without it a verifier needs the chain from elsewhere.
-            self._chain.append(ax509.Certificate.load(_der(pki.intermediate)))
+            self._chain_der.append(_der(pki.intermediate))
+        # Constant parts, encoded once (asn1crypto re-encodes built structures slowly).
+        self._tsa_name = bytes(
+            ax509.GeneralName(name="directory_name", value=self._leaf.subject).dump()
+        )
+        self._issuer_and_serial = bytes(
+            cms.IssuerAndSerialNumber(
+                {"issuer": self._leaf.issuer, "serial_number": self._leaf.serial_number}
+            ).dump()
+        )
+        ess = tsp.SigningCertificateV2(
+            {
+                "certs": [
+                    {
+                        "cert_hash": hashlib.sha256(self._leaf.dump()).digest(),
+                        "issuer_serial": {
+                            "issuer": [
+                                ax509.GeneralName(name="directory_name", value=self._leaf.issuer)
+                            ],
+                            "serial_number": self._leaf.serial_number,
+                        },
+                    }
+                ]
+            }
+        )
+        self._ess_attribute = bytes(
+            cms.CMSAttribute({"type": "signing_certificate_v2", "values": [ess]}).dump()
+        )
+        self._certificate_set = bytes(
+            cms.CertificateSet([ax509.Certificate.load(d) for d in self._chain_der]).dump()
+        )
         self._lock = threading.Lock()
         self._serial = secrets.randbits(48)
 
@@ -324,32 +355,17 @@ class LocalTimestampAuthority:
             "serial_number": self._next_serial(),
             "gen_time": gen_time,
             "accuracy": {"seconds": 1},
-            "tsa": ax509.GeneralName(name="directory_name", value=self._leaf.subject),
+            "tsa": ax509.GeneralName.load(self._tsa_name),
         }
         if nonce is not None:
             info["nonce"] = nonce
         tst_der = bytes(tsp.TSTInfo(info).dump())
-        ess = tsp.SigningCertificateV2(
-            {
-                "certs": [
-                    {
-                        "cert_hash": hashlib.sha256(self._leaf.dump()).digest(),
-                        "issuer_serial": {
-                            "issuer": [
-                                ax509.GeneralName(name="directory_name", value=self._leaf.issuer)
-                            ],
-                            "serial_number": self._leaf.serial_number,
-                        },
-                    }
-                ]
-            }
-        )
         signed_attrs = cms.CMSAttributes(
             [
                 {"type": "content_type", "values": ["tst_info"]},
                 {"type": "signing_time", "values": [cms.Time(name="utc_time", value=gen_time)]},
                 {"type": "message_digest", "values": [hashlib.sha256(tst_der).digest()]},
-                {"type": "signing_certificate_v2", "values": [ess]},
+                cms.CMSAttribute.load(self._ess_attribute),
             ]
         )
         # CMS (RFC 5652 5.4): the signature covers the DER of the attributes as a SET OF.
@@ -359,10 +375,7 @@ class LocalTimestampAuthority:
                 "version": "v1",
                 "sid": cms.SignerIdentifier(
                     name="issuer_and_serial_number",
-                    value={
-                        "issuer": self._leaf.issuer,
-                        "serial_number": self._leaf.serial_number,
-                    },
+                    value=cms.IssuerAndSerialNumber.load(self._issuer_and_serial),
                 ),
                 "digest_algorithm": {"algorithm": "sha256"},
                 "signed_attrs": signed_attrs,
@@ -380,7 +393,8 @@ class LocalTimestampAuthority:
             "signer_infos": [signer],
         }
         if cert_req:
-            signed_data["certificates"] = list(self._chain)
+            # Encoded once (DER-sorted by asn1crypto); loading it again copies the bytes.
+            signed_data["certificates"] = cms.CertificateSet.load(self._certificate_set)
         token = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
         response = tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token})
         return bytes(response.dump())
@@ -388,6 +402,8 @@ class LocalTimestampAuthority:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: TsaServer
+    protocol_version = "HTTP/1.1"  # keep-alive: a client may send many requests
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed ACK
 
     def do_POST(self) -> None:
         tsa_server = self.server
@@ -430,6 +446,27 @@ class TsaServer(http.server.ThreadingHTTPServer):
         self.behaviour: Behaviour = "grant"
         self.requests = 0
         self._count_lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Remember each open (keep-alive) connection, so that stopping can cut it."""
+        with self._count_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forget a connection when it ends."""
+        with self._count_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Cut every open connection: a stopped TSA must not answer on old ones."""
+        with self._count_lock:
+            connections, self._connections = set(self._connections), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def count_request(self) -> None:
         """One more request reached the authority (benchmarks count round trips)."""
@@ -478,6 +515,7 @@ class RunningTsa:
         self.stopped = True
         self.server.shutdown()
         self.server.server_close()
+        self.server.drop_connections()
         if self.thread is not None:
             self.thread.join(timeout=5)
 
