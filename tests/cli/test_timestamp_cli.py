@@ -50,7 +50,7 @@ def test_add_several_files_gets_one_seal_and_json_says_granted(
     assert "awaiting timestamp: 0" in human.stdout
 
 
-def test_seal_and_timestamp_commands(
+def test_seal_with_the_tsa_down_fails_with_the_reason(
     case: Case, tmp_path: Path, tsa: RunningTsa, tsa_config: TsaSettings, cli: Cli
 ) -> None:
     tsa.stop()
