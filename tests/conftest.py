@@ -25,6 +25,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.pages",
     "tests.fixtures.requests",
     "tests.fixtures.training",
+    "tests.fixtures.tsa",
 ]
 
 

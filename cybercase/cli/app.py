@@ -18,6 +18,7 @@ from cybercase.cli import (
     custodian_cmds,
     key_cmds,
     request_cmds,
+    timestamp_cmds,
     training_cmds,
     verify_cmds,
 )
@@ -58,6 +59,7 @@ custodian_cmds.register(app)
 verify_cmds.register(app)
 request_cmds.register(app)
 training_cmds.register(app)
+timestamp_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 }
             )
-        err().print(f"[bold red]error:[/bold red] {exc.one_line()}", markup=True, highlight=False)
+        from rich.markup import escape
+
+        err().print(
+            f"[bold red]error:[/bold red] {escape(exc.one_line())}", markup=True, highlight=False
+        )
         return exc.exit_code
     except KeyboardInterrupt:
         from cybercase.cli.common import err

@@ -8,6 +8,7 @@ import typer
 
 from cybercase.cli.common import (
     CASE_OPTION,
+    CONFIG_OPTION,
     JSON_OPTION,
     KEY_OPTION,
     emit_json,
@@ -73,13 +74,23 @@ def add(
         None, "--source", help="Where the files came from (e.g. 'saved from WhatsApp by hand')."
     ),
     case_dir: Path = CASE_OPTION,
+    config: Path = CONFIG_OPTION,
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Import files (a video saved by hand, data a platform sent) as evidence items."""
+    """Import files (a video saved by hand, data a platform sent) as evidence items.
+
+    With a time-stamping authority configured, one file gets its own trusted timestamp
+    and several get one seal; if no authority answers, the items stay pending.
+    """
+    from cybercase.evidence.timestamps import add_files
+    from cybercase.evidence.tsa_client import TsaSettings
+
+    settings = TsaSettings.load(config)
     case = open_case(case_dir)
     signer = load_signer(key)
-    views = case.add_files(signer, files, note=note, source=source)
+    result = add_files(case, signer, files, settings, note=note, source=source)
+    views, stamped = result.items, result.timestamps
     rows = [
         {
             "id": v.id,
@@ -88,6 +99,7 @@ def add(
             "size": v.artifacts[0].size,
             "media_type": v.artifacts[0].media_type,
             "acquired": v.created_at,
+            "timestamp": "pending" if v.id in stamped.pending else "granted",
         }
         for v in views
     ]
@@ -99,6 +111,9 @@ def add(
             f"{row['id']}  {row['digest']}  {row['size']:>12,} B  {row['name']}", markup=False
         )
     say(f"{len(rows)} item(s) added to case {case.meta.id}.")
+    from cybercase.cli.timestamp_cmds import report
+
+    report(stamped, json_out)
 
 
 def log(

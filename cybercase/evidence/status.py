@@ -86,6 +86,9 @@ def case_status(case: Case) -> StatusReport:
         "custody entries": state.last_seq,
         "custodians": len(state.keys),
     }
+    from cybercase.evidence.timestamps import timestamp_counts
+
+    counts.update(timestamp_counts(state, entries))
     return StatusReport(
         case=case.meta.model_dump(),
         root=str(case.root),

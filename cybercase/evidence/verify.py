@@ -551,16 +551,41 @@ def check_case_json(path: Path, check: LogCheck) -> tuple[list[Finding], str | N
     return findings, case_id
 
 
-ExtraCheck = Callable[[Path, LogCheck], Sequence[Finding]]
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """What an extra check found, with its own summary line.
+
+    ``checked`` is False when there was nothing the check could check (it is then
+    shown as "not checked", never as passed).
+    """
+
+    findings: Sequence[Finding]
+    summary: str
+    checked: bool = True
+
+
+ExtraCheck = Callable[[Path, LogCheck], Sequence[Finding] | CheckOutcome]
+
+
+def default_checks() -> list[tuple[str, ExtraCheck]]:
+    """The checks beyond objects and log that ``verify`` runs by default."""
+    from cybercase.evidence.timestamp_check import check_timestamps
+
+    return [("timestamps", check_timestamps)]
 
 
 def verify_case(
     root: Path,
     *,
     progress: Progress | None = None,
-    extra_checks: Sequence[tuple[str, ExtraCheck]] = (),
+    extra_checks: Sequence[tuple[str, ExtraCheck]] | None = None,
 ) -> VerificationReport:
-    """Verify a case folder completely; never raises for a problem it can describe."""
+    """Verify a case folder completely; never raises for a problem it can describe.
+
+    ``extra_checks`` replaces :func:`default_checks` (trusted timestamps) when given.
+    """
+    if extra_checks is None:
+        extra_checks = default_checks()
     scan = logfile.scan(root / logfile.LOG_NAME)
     log_check = check_log(scan)
     report = VerificationReport(target=str(root), case_id=None)
@@ -584,15 +609,23 @@ def verify_case(
             f"{object_stats['objects']} objects, {object_stats['bytes']} bytes re-hashed",
         ),
     ]
+    unchecked: set[str] = set()
     for name, check in extra_checks:
-        found = list(check(root, log_check))
-        families.append((name, found, f"{name} checked"))
+        result = check(root, log_check)
+        if isinstance(result, CheckOutcome):
+            families.append((name, list(result.findings), result.summary))
+            if not result.checked:
+                unchecked.add(name)
+        else:
+            families.append((name, list(result), f"{name} checked"))
     for name, found, summary in families:
         report.findings.extend(found)
         if any(f.severity == "error" for f in found):
             status: CheckStatus = "failed"
         elif any(f.severity == "warning" for f in found):
             status = "warning"
+        elif name in unchecked:
+            status = "not checked"
         else:
             status = "passed"
         report.checks.append(CheckResult(name, status, summary))
