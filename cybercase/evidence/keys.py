@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -94,7 +94,7 @@ class PublicIdentity:
         """Read a ``.pub`` file (or a bare PEM public key, then unnamed)."""
         try:
             key = serialization.load_pem_public_key(data)
-        except ValueError as exc:
+        except (ValueError, UnsupportedAlgorithm) as exc:
             raise InvalidInputError(
                 f"{source} holds no readable PEM public key",
                 hint="use a file written by 'cybercase key export'",
