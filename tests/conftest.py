@@ -20,11 +20,13 @@ from cybercase.settings import ENV_CASE, ENV_CONFIG, ENV_HOME, ENV_KEY, ENV_PASS
 PASSPHRASE = "correct horse battery"
 
 # Shared fixtures of each area live in tests/fixtures/<name>.py; list each module here.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures.report"]
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """A private cybercase home for every test, with no case or key selected."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv(ENV_HOME, str(home))

@@ -19,6 +19,7 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -126,7 +127,7 @@ def _unzip(path: Path, into: Path) -> tuple[Path | None, list[Finding]]:
                 with archive.open(info) as src, target.open("xb") as dst:
                     while chunk := src.read(1024 * 1024):
                         dst.write(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
             return None, [Finding("error", "zip.corrupt", where, f"cannot be unpacked: {exc}")]
     root = into / next(iter(tops))
     if not (root / BAGIT_TXT).is_file():
