@@ -87,6 +87,7 @@ class CaptureSection:
             for h in (mapping(h) for h in sequence(record.get("hops")))
         ]
         screenshot = item.first("screenshot")
+        data["images"] = [f for f in data["images"] if f is not screenshot]
         data["capture"] = {
             "title": text(record.get("title")) or text(detail.get("title")),
             "requested_url": text(record.get("requested_url"))
