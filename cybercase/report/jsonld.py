@@ -153,8 +153,11 @@ def build_graph(
             }
         )
         investigation_objects.append(_ref(record_id))
+    by_seq: dict[int, list[PlannedFile]] = {}
+    for planned in plan.files:
+        by_seq.setdefault(planned.seq, []).append(planned)
     for entry in entries:
-        produced = [f for f in plan.files if f.seq == entry.seq]
+        produced = by_seq.get(entry.seq, [])
         touched = [i for i in entry.items if i in plan.items]
         if not produced and not touched:
             continue

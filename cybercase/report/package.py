@@ -450,8 +450,14 @@ def _write_zip(staging: Path, name: str, final: Path) -> Digest:
                     else zipfile.ZIP_DEFLATED
                 )
                 archive.write(path, f"{name}/{relative}", compress_type=method)
+        with zipfile.ZipFile(part) as archive:
+            damaged = archive.testzip()
+        if damaged is not None:
+            raise StorageError(
+                f"the zip just written is damaged at {damaged}; nothing was exported",
+                hint="check the disk, then try again",
+            )
         with part.open("rb+") as fh:
-            fh.flush()
             os.fsync(fh.fileno())
         part.rename(final)
         fsync_dir(final.parent)

@@ -15,12 +15,15 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import re
 import stat
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from cybercase.digest import Digest, hash_file
@@ -41,7 +44,7 @@ from cybercase.evidence.verify import (
     check_objects,
     referenced_objects,
 )
-from cybercase.progress import Progress
+from cybercase.progress import NullProgress, Progress
 from cybercase.report.layout import ATTACHMENTS, COLLECTION, REQUESTS, TIMESTAMPS, TSA_CERTIFICATES
 from cybercase.report.statement import (
     SIGNATURE_NAME,
@@ -174,16 +177,30 @@ def _manifest_entries(root: Path, name: str, out: list[Finding]) -> dict[str, st
     return entries
 
 
-def _check_bag(root: Path) -> list[Finding]:
+@dataclass(slots=True)
+class _BagCheck:
+    findings: list[Finding] = field(default_factory=list)
+    digests: dict[str, Digest] = field(default_factory=dict)
+    """Every manifest-listed file's digest, by normalised path, for reuse by later checks."""
+
+    def hasher(self, path: Path) -> Digest:
+        """The digest already computed for ``path``, else a fresh one."""
+        known = self.digests.get(os.path.normpath(path))
+        return known if known is not None else hash_file(path)
+
+
+def _check_bag(root: Path, progress: Progress) -> _BagCheck:
+    """Fixity of every manifest entry (hashed once, in parallel), then BagIt structure."""
     import bagit
 
-    found: list[Finding] = []
+    result = _BagCheck()
+    found = result.findings
     try:
         if not _BAGIT_TXT.match((root / BAGIT_TXT).read_bytes()):
             found.append(Finding("error", "bag.declaration", BAGIT_TXT, "not a BagIt declaration"))
     except OSError:
         found.append(Finding("error", "bag.declaration", BAGIT_TXT, "missing or unreadable"))
-    _manifest_entries(root, MANIFEST, found)
+    payload = _manifest_entries(root, MANIFEST, found)
     tagged = _manifest_entries(root, TAGMANIFEST, found)
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).as_posix()
@@ -197,16 +214,58 @@ def _check_bag(root: Path) -> list[Finding]:
                     "a file the tag manifest does not list (added after export)",
                 )
             )
+    located: list[tuple[str, Path, str]] = []
+    for source, entries in ((MANIFEST, payload), (TAGMANIFEST, tagged)):
+        for relative, expected in entries.items():
+            parts = PurePosixPath(relative).parts
+            if relative.startswith("/") or ".." in parts or "\\" in relative:
+                found.append(Finding("error", "bag.unsafe-path", source, f"{relative!r}"))
+                continue
+            path = root / relative
+            if not path.is_file():
+                found.append(
+                    Finding("error", "bag.missing", relative, f"listed in {source} but missing")
+                )
+                continue
+            located.append((relative, path, expected))
+    progress.start("Checking the package's manifests", sum(p.stat().st_size for _, p, _ in located))
+
+    def work(entry: tuple[str, Path, str]) -> tuple[str, Path, str, Digest | None]:
+        relative, path, expected = entry
+        try:
+            digest: Digest | None = hash_file(path)
+        except OSError:
+            digest = None
+        progress.advance(path.stat().st_size if digest else 0)
+        return relative, path, expected, digest
+
+    workers = min(8, max(2, os.cpu_count() or 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for relative, path, expected, digest in pool.map(work, located):
+            if digest is None:
+                found.append(Finding("error", "bag.unreadable", relative, "cannot be read"))
+                continue
+            result.digests[os.path.normpath(path)] = digest
+            if digest.hex != expected:
+                found.append(
+                    Finding(
+                        "error",
+                        "bag.checksum",
+                        relative,
+                        f"the content changed: the manifest says sha256:{expected}, "
+                        f"the file is {digest}",
+                    )
+                )
+    progress.finish()
     with _quiet_bagit():
         try:
-            bagit.Bag(str(root)).validate(processes=1)
+            bagit.Bag(str(root)).validate(processes=1, completeness_only=True)
         except bagit.BagValidationError as exc:
-            details = exc.details or [exc.message]
-            for detail in details:
+            for detail in exc.details or [exc.message]:
                 found.append(Finding("error", "bag.invalid", "BagIt", str(detail)))
         except (bagit.BagError, UnicodeError, ValueError, OSError, KeyError) as exc:
             found.append(Finding("error", "bag.invalid", "BagIt", f"not a valid bag: {exc}"))
-    return found
+    return result
 
 
 class PackageSource(ObjectSource):
@@ -359,8 +418,10 @@ def _result(name: str, found: list[Finding], summary: str) -> CheckResult:
 
 
 def _verify_folder(root: Path, label: str, progress: Progress | None) -> VerificationReport:
+    progress = progress or NullProgress()
     report = VerificationReport(target=label, case_id=None)
-    bag_findings = _check_bag(root)
+    bag = _check_bag(root, progress)
+    bag_findings = bag.findings
     scan = logfile.scan(root / "data" / "4-custody" / logfile.LOG_NAME)
     log_check = check_log(scan, LOG_PATH)
     log_findings = list(log_check.findings)
@@ -386,7 +447,7 @@ def _verify_folder(root: Path, label: str, progress: Progress | None) -> Verific
             (left_out if skip else needed).add(artifact.digest)
     left_out -= needed
     wanted: dict[str, ObjectRef] = {d: r for d, r in refs.items() if d not in left_out}
-    found, stats = check_objects(wanted, PackageSource(root, rows), progress)
+    found, stats = check_objects(wanted, PackageSource(root, rows), progress, hasher=bag.hasher)
     object_findings.extend(found)
     if left_out:
         object_findings.append(
@@ -399,7 +460,7 @@ def _verify_folder(root: Path, label: str, progress: Progress | None) -> Verific
             )
         )
     families = [
-        ("bag", bag_findings, "BagIt manifests and completeness"),
+        ("bag", bag_findings, f"{len(bag.digests)} files match the BagIt manifests"),
         ("case", case_findings, "case.json matches the log"),
         (
             "log",
