@@ -9,6 +9,7 @@ contacts anything (least of all a suspect's server).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ class ReportInputs:
         return inside(self.root, planned.data_path).read_bytes()
 
 
+@functools.cache
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 

@@ -271,3 +271,40 @@ def test_pdf_of_the_report(rich_case: Case, signer: Signer, tmp_path: Path) -> N
         assert verify_package(result.path).ok
     else:
         assert result.notes and result.notes[0].startswith("no PDF of the report")
+
+
+def test_log_level_artifacts_are_packaged(case: Case, signer: Signer, tmp_path: Path) -> None:
+    """A torn tail set aside after a crash, and a token sealing the log (no item)."""
+    from cybercase.evidence import Artifact, EntryDraft
+    from cybercase.evidence.state import TIMESTAMP_GRANTED
+
+    with case.log_path.open("ab") as fh:
+        fh.write(b'{"seq": 2, "half a line')
+    case.refresh()
+    case.add_note(signer, "after the crash")  # sets the torn tail aside first
+    token = b"not a real token, only bytes to package"
+    digest = case.store.put_bytes(token)
+    case.append(
+        signer,
+        EntryDraft(
+            TIMESTAMP_GRANTED,
+            (),
+            {
+                "artifacts": [
+                    Artifact(
+                        role="token", name="seal.tsr", digest=str(digest), size=len(token)
+                    ).model_dump()
+                ]
+            },
+        ),
+    )
+    result = export_case(case, signer, tmp_path / "out", pdf=False)
+    names = files_of(result.path)
+    assert "data/4-custody/attachments/0002_torn-after-1.bin" in names
+    assert "data/3-preservation/timestamps/0004_log_seal.tsr" in names
+    report = verify_package(result.path)
+    assert report.ok, [f.line() for f in report.findings]
+    assert (
+        "openssl ts -reply -in data/3-preservation/timestamps/0004_log_seal.tsr -text"
+        in (result.path / "VERIFY.txt").read_text()
+    )
