@@ -107,8 +107,6 @@ def test_report_renders_offline_in_chromium(package: Path, tmp_path: Path) -> No
         if parts.scheme == "file" and path.is_relative_to(root):
             loaded.append(url)
             handler.continue_()
-        elif parts.scheme == "data":
-            handler.continue_()
         else:
             outside.append(url)
             handler.abort()
