@@ -163,6 +163,7 @@ def export_case(
                 staging = None
             else:
                 final = out / name
+                _sync_tree(staging)
                 staging.rename(final)
                 staging = None
                 fsync_dir(out)
@@ -212,6 +213,18 @@ class _Built:
     bytes: int
     pdf: bool
     notes: list[str]
+
+
+def _sync_tree(root: Path) -> None:
+    """Make every file and folder of the package durable before it takes its final name."""
+    for folder, _, names in os.walk(root):
+        for name in names:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(folder))
 
 
 def _free_name(out: Path, base: str) -> str:
