@@ -26,6 +26,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.requests",
     "tests.fixtures.training",
     "tests.fixtures.tsa",
+    "tests.fixtures.report",
 ]
 
 

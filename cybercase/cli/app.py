@@ -16,6 +16,7 @@ from cybercase import __version__
 from cybercase.cli import (
     case_cmds,
     custodian_cmds,
+    export_cmds,
     key_cmds,
     request_cmds,
     timestamp_cmds,
@@ -60,6 +61,7 @@ verify_cmds.register(app)
 request_cmds.register(app)
 training_cmds.register(app)
 timestamp_cmds.register(app)
+export_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

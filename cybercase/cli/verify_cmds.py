@@ -36,6 +36,12 @@ def verify(
     from cybercase.evidence import locate_case
     from cybercase.evidence.verify import verify_case
 
+    if target is not None and not (target / "case.json").is_file():
+        from cybercase.report import is_package
+
+        if is_package(target):
+            _verify_package(target, json_out)
+            return
     root = locate_case(target or case_dir)
     report = verify_case(root, progress=progress_for(json_out))
     recorded = None if no_log else _record(root, report, key, quiet=json_out)
@@ -43,6 +49,22 @@ def verify(
         data = report.to_json()
         data["recorded_seq"] = recorded
         emit_json(data)
+    else:
+        from cybercase.cli.render import render_verification
+
+        render_verification(out(), report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _verify_package(target: Path, json_out: bool) -> None:
+    """An exported package: checked in full, nothing recorded (it is not a case)."""
+    from cybercase.cli.common import progress_for
+    from cybercase.report import verify_package
+
+    report = verify_package(target, progress=progress_for(json_out))
+    if json_out:
+        emit_json(report.to_json())
     else:
         from cybercase.cli.render import render_verification
 

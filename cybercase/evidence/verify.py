@@ -413,8 +413,13 @@ def check_objects(
     source: ObjectSource,
     progress: Progress | None = None,
     workers: int | None = None,
+    hasher: Callable[[Path], Digest] = hash_file,
 ) -> tuple[list[Finding], dict[str, int]]:
-    """Re-hash every referenced object (in parallel); report missing and changed ones."""
+    """Re-hash every referenced object (in parallel); report missing and changed ones.
+
+    ``hasher`` lets a caller that has just hashed the same files (an exported package's
+    manifest check) supply those digests instead of reading every file twice.
+    """
     progress = progress or NullProgress()
     located: list[tuple[ObjectRef, Path]] = []
     findings: list[Finding] = []
@@ -432,7 +437,7 @@ def check_objects(
     def work(pair: tuple[ObjectRef, Path]) -> Finding | None:
         ref, path = pair
         try:
-            digest = hash_file(path)
+            digest = hasher(path)
         except OSError as exc:
             return Finding(
                 "error", "object.unreadable", ref.where, f"cannot be read: {exc.strerror}"

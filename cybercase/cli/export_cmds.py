@@ -1,0 +1,77 @@
+"""``cybercase export``: write the case as a package anyone can verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cybercase.cli.common import (
+    CASE_OPTION,
+    JSON_OPTION,
+    KEY_OPTION,
+    emit_json,
+    load_signer,
+    open_case,
+    out,
+    say,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``export``."""
+    app.command("export")(export)
+
+
+def export(
+    out_dir: Path = typer.Option(
+        Path("."), "--out", "-o", help="Folder in which to create the package."
+    ),
+    make_zip: bool = typer.Option(False, "--zip", help="Write one .zip file instead of a folder."),
+    items: list[str] = typer.Option(
+        [],
+        "--items",
+        help="Export only these items and requests (E0001,R0002 or repeat the option). "
+        "Default: all.",
+    ),
+    no_pdf: bool = typer.Option(False, "--no-pdf", help="Do not print the report to PDF."),
+    browser: Path = typer.Option(
+        None, "--browser", help="Chromium to print the PDF with.", show_default=False
+    ),
+    case_dir: Path = CASE_OPTION,
+    key: str = KEY_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Export the case: a BagIt package with an offline report, CASE/UCO and a signed log.
+
+    The package can be verified without cybercase (see VERIFY.txt inside it); the
+    export is recorded in the custody log (case.exported) with the package's hash.
+    """
+    from cybercase.cli.common import progress_for
+    from cybercase.report import export_case
+
+    case = open_case(case_dir)
+    signer = load_signer(key)
+    result = export_case(
+        case,
+        signer,
+        out_dir,
+        items=items,
+        make_zip=make_zip,
+        pdf=not no_pdf,
+        browser=browser,
+        progress=progress_for(json_out),
+    )
+    for note in result.notes:
+        say(f"[yellow]{note}[/yellow]", quiet=json_out)
+    if json_out:
+        emit_json(result.to_json())
+        return
+    out().print(str(result.path), markup=False)
+    say(
+        f"Exported case {result.case_id}: {result.files} files, {result.bytes:,} bytes; "
+        f"recorded as custody entry {result.entry_seq} (tag manifest {result.tagmanifest})."
+    )
+    if result.excluded:
+        say(f"Left out: {', '.join(result.excluded)}.")
+    say("To check it: cybercase verify " + str(result.path) + "  (or read VERIFY.txt inside).")

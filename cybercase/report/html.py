@@ -1,0 +1,220 @@
+"""The package's documents for people: ``index.html``, ``custody.html`` and ``VERIFY.txt``.
+
+Templates are Jinja2, autoescaped, and fully offline: styles are inline, images are
+relative paths inside the package (or ``data:`` URIs in the copy printed to PDF), and
+URLs found in evidence are shown as text, never as links, so opening the report never
+contacts anything (least of all a suspect's server).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cybercase import __version__
+from cybercase.evidence import CaseMeta, CustodyEntry
+from cybercase.evidence.state import KeyRecord
+from cybercase.evidence.verify import VerificationReport
+from cybercase.report.layout import Plan, PlannedFile, item_title
+from cybercase.report.names import inside
+from cybercase.report.sections import ItemContext, Section, section_for
+from cybercase.report.sections.generic import describe
+from cybercase.report.statement import ExportStatement
+
+MAX_EMBEDDED_IMAGE = 2 * 1024 * 1024
+
+HONEST_CLAIMS = (
+    "The SHA-256 hashes, the signed chain-of-custody log and the trusted timestamps in this "
+    "package prove that each file has not changed since it was captured or received, when "
+    "it was captured (a trusted timestamp proves that a file existed, exactly as it is now, "
+    "no later than the time the timestamping authority signed; the log's own times come "
+    "from the investigator's computer), and by whom (the investigator whose key signed each "
+    "entry). They do not prove that what a web server or a platform sent was itself "
+    "authentic, true or complete: a page can show invented content, and a server can send "
+    "different content to different visitors."
+)
+STAGES_STATEMENT = (
+    "This package is organised around the three stages that INTERPOL's guidelines on "
+    "investigating wildlife cybercrime name: collecting, requesting and preserving online "
+    "evidence. It claims no compliance with those guidelines, nor with any other text."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInputs:
+    """Everything the documents show, gathered once by the exporter."""
+
+    meta: CaseMeta
+    plan: Plan
+    entries: list[CustodyEntry]
+    keys: list[KeyRecord]
+    verification: VerificationReport
+    statement: ExportStatement
+    root: Path
+    """The package folder being built (``data/`` inside it)."""
+
+    def read_file(self, planned: PlannedFile) -> bytes:
+        """A packaged file's bytes."""
+        return inside(self.root, planned.data_path).read_bytes()
+
+
+@functools.cache
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("cybercase.report", "templates"),
+        autoescape=select_autoescape(["html", "html.j2"], default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["short"] = lambda digest: str(digest).removeprefix("sha256:")[:16]
+    env.filters["hex"] = lambda digest: str(digest).removeprefix("sha256:")
+    env.filters["size"] = _human_size
+    return env
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size:,} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size:,} B"
+
+
+def _sections(inputs: ReportInputs) -> list[Section]:
+    by_item: dict[str, list[CustodyEntry]] = {}
+    for entry in inputs.entries:
+        for item_id in entry.items:
+            by_item.setdefault(item_id, []).append(entry)
+    return [
+        section_for(ItemContext(plan, by_item.get(item_id, []), inputs.read_file))
+        for item_id, plan in inputs.plan.items.items()
+    ]
+
+
+def _image_source(inputs: ReportInputs, embed: bool) -> Callable[[PlannedFile], str | None]:
+    def source(planned: PlannedFile) -> str | None:
+        if not embed:
+            return planned.data_path
+        if planned.size > MAX_EMBEDDED_IMAGE:
+            return None
+        encoded = base64.b64encode(inputs.read_file(planned)).decode("ascii")
+        return f"data:{planned.media_type};base64,{encoded}"
+
+    return source
+
+
+def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
+    """``index.html`` (``embed_images`` for the self-contained copy printed to PDF)."""
+    sections = _sections(inputs)
+    evidence = [s for s in sections if s.data["kind"] == "evidence"]
+    requests = [s for s in sections if s.data["kind"] == "request"]
+    tokens = inputs.plan.by_role("token")
+    rows = []
+    for section in evidence:
+        plan = inputs.plan.items[section.data["id"]]
+        thumb = next(
+            (f for f in plan.files if f.role == "screenshot"),
+            next((f for f in plan.files if f.media_type.startswith("image/")), None),
+        )
+        main = next((f for f in plan.files if f.role not in ("token", "tsa-chain")), None)
+        rows.append({"section": section, "thumb": thumb, "main": main})
+    return str(
+        _environment()
+        .get_template("index.html.j2")
+        .render(
+            meta=inputs.meta,
+            statement=inputs.statement,
+            sections=sections,
+            evidence=evidence,
+            requests=requests,
+            rows=rows,
+            tokens=tokens,
+            entries=[
+                {
+                    "seq": e.seq,
+                    "at": e.at,
+                    "actor": e.actor_name,
+                    "action": e.action,
+                    "items": ", ".join(e.items),
+                    "description": describe(e),
+                }
+                for e in inputs.entries
+            ],
+            keys=inputs.keys,
+            verification=inputs.verification,
+            plan=inputs.plan,
+            image=_image_source(inputs, embed_images),
+            honest_claims=HONEST_CLAIMS,
+            stages_statement=STAGES_STATEMENT,
+            version=__version__,
+            title_of=item_title,
+        )
+    )
+
+
+def render_custody(inputs: ReportInputs) -> str:
+    """``data/4-custody/custody.html``: every entry in full, for reading."""
+    return str(
+        _environment()
+        .get_template("custody.html.j2")
+        .render(
+            meta=inputs.meta,
+            statement=inputs.statement,
+            entries=[
+                {
+                    "seq": e.seq,
+                    "at": e.at,
+                    "actor": e.actor_name,
+                    "key": e.actor_key,
+                    "action": e.action,
+                    "items": ", ".join(e.items),
+                    "hash": e.hash,
+                    "prev": e.prev,
+                    "detail": json.dumps(e.detail, indent=2, ensure_ascii=False),
+                }
+                for e in inputs.entries
+            ],
+            keys=inputs.keys,
+            version=__version__,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCheck:
+    """How to check one trusted timestamp with openssl."""
+
+    token: str
+    chain: str | None
+    imprint: str | None
+    """The SHA-256 (hex) the token should cover, when the log records it."""
+
+
+def render_verify_txt(
+    inputs: ReportInputs, tokens: list[TokenCheck], warcs: list[str], package_name: str
+) -> str:
+    """``VERIFY.txt``: how to verify the package with standard tools only."""
+    return str(
+        _environment()
+        .get_template("VERIFY.txt.j2")
+        .render(
+            meta=inputs.meta,
+            statement=inputs.statement,
+            tokens=tokens,
+            warcs=warcs,
+            package_name=package_name,
+            honest_claims=HONEST_CLAIMS,
+            stages_statement=STAGES_STATEMENT,
+            version=__version__,
+        )
+    )

@@ -1,0 +1,205 @@
+"""``case.jsonld``: the case in CASE/UCO, the cyber-investigation exchange format.
+
+The graph holds the investigation; one investigative action per custody entry that
+acquired, imported or received something (performer, instrument, time, and the files
+and URLs it produced), a provenance record per item (its exhibit number and files),
+every packaged file with its size and SHA-256 hash facet, the investigators and the
+tool. Identifiers are UUIDs derived from the case and the content, so exporting the
+same case twice gives the same graph. The output validates with case-utils'
+``case_validate`` (CASE 1.x).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from cybercase import __version__
+from cybercase.evidence import CaseMeta, CustodyEntry
+from cybercase.evidence.state import KeyRecord
+from cybercase.report.layout import Plan, PlannedFile, item_title
+
+CONTEXT = {
+    "kb": "http://example.org/kb/",
+    "case-investigation": "https://ontology.caseontology.org/case/investigation/",
+    "uco-action": "https://ontology.unifiedcyberontology.org/uco/action/",
+    "uco-core": "https://ontology.unifiedcyberontology.org/uco/core/",
+    "uco-identity": "https://ontology.unifiedcyberontology.org/uco/identity/",
+    "uco-observable": "https://ontology.unifiedcyberontology.org/uco/observable/",
+    "uco-tool": "https://ontology.unifiedcyberontology.org/uco/tool/",
+    "uco-types": "https://ontology.unifiedcyberontology.org/uco/types/",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+URL_KEYS = ("requested_url", "final_url", "url")
+
+
+class _Ids:
+    def __init__(self, case_id: str) -> None:
+        self._namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:cybercase:case:{case_id}")
+
+    def __call__(self, kind: str, *parts: object) -> str:
+        key = "/".join(str(p) for p in (kind, *parts))
+        return f"kb:{kind}-{uuid.uuid5(self._namespace, key)}"
+
+
+def _time(value: str) -> dict[str, str]:
+    return {"@type": "xsd:dateTime", "@value": value}
+
+
+def _integer(value: int) -> dict[str, Any]:
+    return {"@type": "xsd:integer", "@value": value}
+
+
+def _ref(node_id: str) -> dict[str, str]:
+    return {"@id": node_id}
+
+
+def _file_node(ids: _Ids, planned: PlannedFile) -> dict[str, Any]:
+    node_id = ids("File", planned.path)
+    hex_value = planned.digest.removeprefix("sha256:")
+    return {
+        "@id": node_id,
+        "@type": "uco-observable:File",
+        "uco-core:name": planned.path.rsplit("/", 1)[-1],
+        "uco-core:hasFacet": [
+            {
+                "@id": ids("FileFacet", planned.path),
+                "@type": "uco-observable:FileFacet",
+                "uco-observable:fileName": planned.path.rsplit("/", 1)[-1],
+                "uco-observable:filePath": f"data/{planned.path}",
+                "uco-observable:sizeInBytes": _integer(planned.size),
+            },
+            {
+                "@id": ids("ContentDataFacet", planned.path),
+                "@type": "uco-observable:ContentDataFacet",
+                "uco-observable:mimeType": planned.media_type,
+                "uco-observable:sizeInBytes": _integer(planned.size),
+                "uco-observable:hash": [
+                    {
+                        "@id": ids("Hash", planned.path),
+                        "@type": "uco-types:Hash",
+                        "uco-types:hashMethod": "SHA256",
+                        "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": hex_value},
+                    }
+                ],
+            },
+        ],
+    }
+
+
+def build_graph(
+    meta: CaseMeta, plan: Plan, entries: list[CustodyEntry], keys: list[KeyRecord]
+) -> dict[str, Any]:
+    """The JSON-LD document (a dict ready for ``json.dumps``)."""
+    ids = _Ids(meta.id)
+    graph: list[dict[str, Any]] = []
+    tool_id = ids("Tool", "cybercase", __version__)
+    graph.append(
+        {
+            "@id": tool_id,
+            "@type": "uco-tool:Tool",
+            "uco-core:name": "cybercase",
+            "uco-tool:version": __version__,
+            "uco-tool:toolType": "evidence capture and preservation",
+        }
+    )
+    people: dict[str, str] = {}
+    for key in keys:
+        people[key.fingerprint] = ids("Person", key.fingerprint)
+        graph.append(
+            {
+                "@id": people[key.fingerprint],
+                "@type": "uco-identity:Person",
+                "uco-core:name": key.name,
+                "uco-core:description": f"investigator key sha256:{key.fingerprint}",
+            }
+        )
+    files: dict[str, str] = {}
+    for planned in plan.files:
+        node = _file_node(ids, planned)
+        files[planned.path] = node["@id"]
+        graph.append(node)
+    urls: dict[str, str] = {}
+
+    def url_node(value: str) -> str:
+        if value not in urls:
+            urls[value] = ids("URL", value)
+            graph.append(
+                {
+                    "@id": urls[value],
+                    "@type": "uco-observable:URL",
+                    "uco-core:hasFacet": [
+                        {
+                            "@id": ids("URLFacet", value),
+                            "@type": "uco-observable:URLFacet",
+                            "uco-observable:fullValue": value,
+                        }
+                    ],
+                }
+            )
+        return urls[value]
+
+    investigation_objects: list[dict[str, str]] = []
+    for item_id, item in plan.items.items():
+        record_id = ids("ProvenanceRecord", item_id)
+        graph.append(
+            {
+                "@id": record_id,
+                "@type": "case-investigation:ProvenanceRecord",
+                "case-investigation:exhibitNumber": item_id,
+                "uco-core:description": item_title(item.view),
+                "uco-core:object": [_ref(files[f.path]) for f in item.files],
+            }
+        )
+        investigation_objects.append(_ref(record_id))
+    by_seq: dict[int, list[PlannedFile]] = {}
+    for planned in plan.files:
+        by_seq.setdefault(planned.seq, []).append(planned)
+    for entry in entries:
+        produced = by_seq.get(entry.seq, [])
+        touched = [i for i in entry.items if i in plan.items]
+        if not produced and not touched:
+            continue
+        action_id = ids("InvestigativeAction", entry.seq)
+        objects = [
+            _ref(url_node(value))
+            for key in URL_KEYS
+            if isinstance(value := entry.detail.get(key), str) and value
+        ]
+        results = [_ref(files[f.path]) for f in produced]
+        results += [_ref(ids("ProvenanceRecord", i)) for i in touched]
+        action: dict[str, Any] = {
+            "@id": action_id,
+            "@type": "case-investigation:InvestigativeAction",
+            "uco-core:name": entry.action,
+            "uco-core:description": f"custody log entry {entry.seq} ({entry.hash})",
+            "uco-action:startTime": _time(entry.at),
+            "uco-action:instrument": _ref(tool_id),
+            "uco-action:result": results,
+        }
+        if entry.actor_key in people:
+            action["uco-action:performer"] = _ref(people[entry.actor_key])
+        if objects:
+            action["uco-action:object"] = objects
+        graph.append(action)
+        investigation_objects.append(_ref(action_id))
+    description = meta.title + (f" — {meta.offence}" if meta.offence else "")
+    investigation: dict[str, Any] = {
+        "@id": ids("Investigation", meta.id),
+        "@type": "case-investigation:Investigation",
+        "uco-core:name": meta.id,
+        "uco-core:description": description,
+        "case-investigation:focus": ", ".join(meta.species) or meta.title,
+        "uco-core:object": investigation_objects,
+    }
+    graph.insert(0, investigation)
+    return {"@context": CONTEXT, "@graph": graph}
+
+
+def render_jsonld(
+    meta: CaseMeta, plan: Plan, entries: list[CustodyEntry], keys: list[KeyRecord]
+) -> bytes:
+    """``case.jsonld``'s bytes."""
+    document = build_graph(meta, plan, entries, keys)
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

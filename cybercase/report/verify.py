@@ -1,0 +1,483 @@
+"""``cybercase verify PACKAGE``: an exported package checked as strictly as a live case.
+
+The same checks as for a case folder, applied to the package's copies: the custody
+log's chain and signatures (:func:`~cybercase.evidence.verify.check_log`), ``case.json``
+against the log, the custodians' key files, and every artifact the log names, found by
+its path in ``hashes.csv`` and re-hashed (:func:`~cybercase.evidence.verify.check_objects`).
+On top of that the BagIt manifests (with the ``bagit`` library, plus a strict reading of
+their exact bytes), the completeness of the package, and the signed export statement,
+which pins where the log ended so a log cut short is noticed. A zip is unpacked into a
+temporary folder first, refusing any member that would land outside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import re
+import stat
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from cybercase.digest import Digest, hash_file
+from cybercase.errors import InvalidInputError, NotFoundError
+from cybercase.evidence import log as logfile
+from cybercase.evidence.state import artifacts_of
+from cybercase.evidence.verify import (
+    CheckResult,
+    CheckStatus,
+    Finding,
+    LogCheck,
+    ObjectRef,
+    ObjectSource,
+    VerificationReport,
+    check_case_json,
+    check_key_files,
+    check_log,
+    check_objects,
+    referenced_objects,
+)
+from cybercase.progress import NullProgress, Progress
+from cybercase.report.layout import ATTACHMENTS, COLLECTION, REQUESTS, TIMESTAMPS, TSA_CERTIFICATES
+from cybercase.report.statement import (
+    SIGNATURE_NAME,
+    STATEMENT_NAME,
+    ExportStatement,
+    statement_signature_ok,
+)
+
+BAGIT_TXT = "bagit.txt"
+MANIFEST = "manifest-sha256.txt"
+TAGMANIFEST = "tagmanifest-sha256.txt"
+_MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})( \*| {1,2})(\S(?:.*\S)?)$")
+_BAGIT_TXT = re.compile(rb"^BagIt-Version: (0\.97|1\.0)\nTag-File-Character-Encoding: UTF-8\n$")
+ARTIFACT_FOLDERS = (COLLECTION, REQUESTS, TIMESTAMPS, TSA_CERTIFICATES, ATTACHMENTS)
+LOG_PATH = "data/4-custody/custody.jsonl"
+
+
+def is_package(path: Path) -> bool:
+    """Whether ``path`` looks like an exported package (a bag folder, or a zip)."""
+    if path.is_dir():
+        return (path / BAGIT_TXT).is_file()
+    return path.is_file() and path.suffix.lower() == ".zip"
+
+
+def verify_package(path: Path, *, progress: Progress | None = None) -> VerificationReport:
+    """Verify a package folder or zip; never raises for a problem it can describe."""
+    if path.is_dir():
+        if not (path / BAGIT_TXT).is_file():
+            raise InvalidInputError(
+                f"{path} is not an exported package (no bagit.txt)",
+                hint="give the package folder (the one holding VERIFY.txt) or its .zip",
+            )
+        return _verify_folder(path, str(path), progress)
+    if not path.is_file():
+        raise NotFoundError(f"no package at {path}")
+    with tempfile.TemporaryDirectory(prefix=".cybercase-verify-") as tmp:
+        root, findings = _unzip(path, Path(tmp))
+        if root is None:
+            report = VerificationReport(target=str(path), case_id=None, findings=findings)
+            report.checks.append(CheckResult("zip", "failed", "the zip cannot be unpacked"))
+            return report
+        report = _verify_folder(root, str(path), progress)
+        report.findings[:0] = findings
+        report.checks.insert(0, _result("zip", findings, "unpacked safely"))
+        return report
+
+
+def _unzip(path: Path, into: Path) -> tuple[Path | None, list[Finding]]:
+    """Unpack a zip whose members all sit under one top folder; refuse anything else."""
+    where = path.name
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        return None, [Finding("error", "zip.unreadable", where, f"not a readable zip: {exc}")]
+    with archive:
+        infos = archive.infolist()
+        tops = {PurePosixPath(i.filename).parts[0] for i in infos if i.filename}
+        seen: set[str] = set()
+        for info in infos:
+            name = info.filename
+            parts = PurePosixPath(name).parts
+            mode = info.external_attr >> 16
+            if (
+                not name
+                or name.startswith("/")
+                or "\\" in name
+                or any(p in ("..", ".") or ":" in p for p in parts)
+                or stat.S_ISLNK(mode)
+                or len(tops) != 1
+                or name.lower() in seen
+            ):
+                return None, [
+                    Finding("error", "zip.unsafe", where, f"refused member {name!r}: unsafe")
+                ]
+            seen.add(name.lower())
+        try:
+            for info in infos:
+                target = into.joinpath(*PurePosixPath(info.filename).parts)
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as src, target.open("xb") as dst:
+                    while chunk := src.read(1024 * 1024):
+                        dst.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+            return None, [Finding("error", "zip.corrupt", where, f"cannot be unpacked: {exc}")]
+    root = into / next(iter(tops))
+    if not (root / BAGIT_TXT).is_file():
+        return None, [Finding("error", "zip.not-package", where, "holds no bagit.txt")]
+    return root, []
+
+
+@contextlib.contextmanager
+def _quiet_bagit() -> Iterator[None]:
+    import bagit
+
+    before = bagit.LOGGER.disabled
+    bagit.LOGGER.disabled = True
+    try:
+        yield
+    finally:
+        bagit.LOGGER.disabled = before
+
+
+def _manifest_entries(root: Path, name: str, out: list[Finding]) -> dict[str, str]:
+    """Read a manifest strictly: exact line format, final newline, no stray bytes."""
+    path = root / name
+    try:
+        data = path.read_bytes()
+    except OSError:
+        out.append(Finding("error", "bag.manifest-missing", name, "missing or unreadable"))
+        return {}
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        out.append(Finding("error", "bag.manifest-format", name, "not valid UTF-8"))
+        return {}
+    if not text.endswith("\n") or "\r" in text:
+        out.append(Finding("error", "bag.manifest-format", name, "malformed line endings"))
+    entries: dict[str, str] = {}
+    for number, line in enumerate(text.split("\n")[:-1], start=1):
+        match = _MANIFEST_LINE.match(line)
+        if not match:
+            out.append(
+                Finding("error", "bag.manifest-format", f"{name} line {number}", "malformed line")
+            )
+            continue
+        entries[match.group(3)] = match.group(1)
+    return entries
+
+
+@dataclass(slots=True)
+class _BagCheck:
+    findings: list[Finding] = field(default_factory=list)
+    digests: dict[str, Digest] = field(default_factory=dict)
+    """Every manifest-listed file's digest, by normalised path, for reuse by later checks."""
+
+    def hasher(self, path: Path) -> Digest:
+        """The digest already computed for ``path``, else a fresh one."""
+        known = self.digests.get(os.path.normpath(path))
+        return known if known is not None else hash_file(path)
+
+
+def _check_bag(root: Path, progress: Progress) -> _BagCheck:
+    """Fixity of every manifest entry (hashed once, in parallel), then BagIt structure."""
+    import bagit
+
+    result = _BagCheck()
+    found = result.findings
+    try:
+        if not _BAGIT_TXT.match((root / BAGIT_TXT).read_bytes()):
+            found.append(Finding("error", "bag.declaration", BAGIT_TXT, "not a BagIt declaration"))
+    except OSError:
+        found.append(Finding("error", "bag.declaration", BAGIT_TXT, "missing or unreadable"))
+    payload = _manifest_entries(root, MANIFEST, found)
+    tagged = _manifest_entries(root, TAGMANIFEST, found)
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        top_level = not relative.startswith("data/") and relative != TAGMANIFEST
+        if path.is_file() and top_level and relative not in tagged:
+            found.append(
+                Finding(
+                    "error",
+                    "bag.unlisted-tag-file",
+                    relative,
+                    "a file the tag manifest does not list (added after export)",
+                )
+            )
+    located: list[tuple[str, Path, str]] = []
+    for source, entries in ((MANIFEST, payload), (TAGMANIFEST, tagged)):
+        for relative, expected in entries.items():
+            parts = PurePosixPath(relative).parts
+            if relative.startswith("/") or ".." in parts or "\\" in relative:
+                found.append(Finding("error", "bag.unsafe-path", source, f"{relative!r}"))
+                continue
+            path = root / relative
+            if not path.is_file():
+                found.append(
+                    Finding("error", "bag.missing", relative, f"listed in {source} but missing")
+                )
+                continue
+            located.append((relative, path, expected))
+    progress.start("Checking the package's manifests", sum(p.stat().st_size for _, p, _ in located))
+
+    def work(entry: tuple[str, Path, str]) -> tuple[str, Path, str, Digest | None]:
+        relative, path, expected = entry
+        try:
+            digest: Digest | None = hash_file(path)
+        except OSError:
+            digest = None
+        progress.advance(path.stat().st_size if digest else 0)
+        return relative, path, expected, digest
+
+    workers = min(8, max(2, os.cpu_count() or 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for relative, path, expected, digest in pool.map(work, located):
+            if digest is None:
+                found.append(Finding("error", "bag.unreadable", relative, "cannot be read"))
+                continue
+            result.digests[os.path.normpath(path)] = digest
+            if digest.hex != expected:
+                found.append(
+                    Finding(
+                        "error",
+                        "bag.checksum",
+                        relative,
+                        f"the content changed: the manifest says sha256:{expected}, "
+                        f"the file is {digest}",
+                    )
+                )
+    progress.finish()
+    with _quiet_bagit():
+        try:
+            bagit.Bag(str(root)).validate(processes=1, completeness_only=True)
+        except bagit.BagValidationError as exc:
+            for detail in exc.details or [exc.message]:
+                found.append(Finding("error", "bag.invalid", "BagIt", str(detail)))
+        except (bagit.BagError, UnicodeError, ValueError, OSError, KeyError) as exc:
+            found.append(Finding("error", "bag.invalid", "BagIt", f"not a valid bag: {exc}"))
+    return result
+
+
+class PackageSource(ObjectSource):
+    """Objects found by their path in ``hashes.csv`` rather than by their hash."""
+
+    def __init__(self, root: Path, rows: dict[str, list[str]]) -> None:
+        self.root = root
+        self.rows = rows
+
+    def locate(self, digest: Digest) -> Path | None:
+        """The first listed copy of these bytes that exists."""
+        for relative in self.rows.get(str(digest), []):
+            path = self.root / relative
+            if path.is_file():
+                return path
+        return None
+
+    def unclaimed(self, referenced: set[str]) -> list[Finding]:
+        """Copies beyond the first that differ, listed files the log does not name, and
+        files in the artifact folders that ``hashes.csv`` does not list."""
+        found: list[Finding] = []
+        listed = {p for paths in self.rows.values() for p in paths}
+        for digest, paths in sorted(self.rows.items()):
+            if digest not in referenced:
+                for relative in paths:
+                    found.append(
+                        Finding(
+                            "error",
+                            "package.unexpected",
+                            relative,
+                            "hashes.csv lists this file, but no custody entry names its hash",
+                        )
+                    )
+                continue
+            for relative in paths[1:]:
+                path = self.root / relative
+                if not path.is_file():
+                    found.append(Finding("error", "object.missing", relative, "missing"))
+                elif str(hash_file(path)) != digest:
+                    found.append(
+                        Finding(
+                            "error",
+                            "object.corrupt",
+                            relative,
+                            f"the content changed: expected {digest}",
+                        )
+                    )
+        for folder in ARTIFACT_FOLDERS:
+            base = self.root / "data" / folder
+            if not base.is_dir():
+                continue
+            for path in sorted(base.rglob("*")):
+                relative = path.relative_to(self.root).as_posix()
+                if path.is_file() and relative not in listed:
+                    found.append(
+                        Finding(
+                            "error",
+                            "package.unlisted",
+                            relative,
+                            "a file in an evidence folder that hashes.csv does not list",
+                        )
+                    )
+        return found
+
+
+def _read_rows(root: Path, out: list[Finding]) -> dict[str, list[str]]:
+    where = "data/3-preservation/hashes.csv"
+    rows: dict[str, list[str]] = {}
+    try:
+        text = (root / where).read_bytes().decode("utf-8")
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            relative = row["path"]
+            parts = PurePosixPath(relative).parts
+            if not relative.startswith("data/") or ".." in parts or "\\" in relative:
+                out.append(Finding("error", "package.path", where, f"unsafe path {relative!r}"))
+                continue
+            rows.setdefault(f"sha256:{row['sha256']}", []).append(relative)
+    except (OSError, UnicodeDecodeError, KeyError, csv.Error) as exc:
+        out.append(Finding("error", "package.hashes", where, f"missing or unreadable: {exc}"))
+    return rows
+
+
+def _check_statement(
+    root: Path, check: LogCheck, case_id: str | None, out: list[Finding]
+) -> ExportStatement | None:
+    folder = root / "data" / "4-custody"
+    where = f"data/4-custody/{STATEMENT_NAME}"
+    try:
+        data = (folder / STATEMENT_NAME).read_bytes()
+        signature = (folder / SIGNATURE_NAME).read_bytes()
+    except OSError:
+        out.append(Finding("error", "export.missing", where, "the export statement is missing"))
+        return None
+    try:
+        statement = ExportStatement.from_bytes(data)
+    except InvalidInputError as exc:
+        out.append(Finding("error", "export.unreadable", where, exc.message))
+        return None
+    key = check.keys.get(statement.exporter.key)
+    if key is None:
+        out.append(
+            Finding(
+                "error", "export.unknown-key", where, "signed by a key the log does not register"
+            )
+        )
+        return None
+    if not statement_signature_ok(data, signature, key.public_raw):
+        out.append(
+            Finding(
+                "error",
+                "export.signature",
+                f"data/4-custody/{SIGNATURE_NAME}",
+                "not a valid signature of export.json: the statement was altered",
+            )
+        )
+        return None
+    if case_id is not None and statement.case_id != case_id:
+        out.append(Finding("error", "export.case", where, "names another case"))
+    last = check.entries[-1] if check.entries else None
+    if last is None or last.seq < statement.log.seq:
+        shown = last.seq if last else 0
+        out.append(
+            Finding(
+                "error",
+                "head.truncated",
+                LOG_PATH,
+                f"the log ends at seq {shown} but the export was made at seq {statement.log.seq}: "
+                "entries were removed from the end",
+            )
+        )
+    elif last.seq != statement.log.seq or last.hash != statement.log.hash:
+        out.append(
+            Finding(
+                "error",
+                "head.mismatch",
+                LOG_PATH,
+                f"the log does not end with the entry {statement.log.seq} the export names",
+            )
+        )
+    return statement
+
+
+def _result(name: str, found: list[Finding], summary: str) -> CheckResult:
+    status: CheckStatus = "passed"
+    if any(f.severity == "error" for f in found):
+        status = "failed"
+    elif any(f.severity == "warning" for f in found):
+        status = "warning"
+    return CheckResult(name, status, summary)
+
+
+def _verify_folder(root: Path, label: str, progress: Progress | None) -> VerificationReport:
+    progress = progress or NullProgress()
+    report = VerificationReport(target=label, case_id=None)
+    bag = _check_bag(root, progress)
+    bag_findings = bag.findings
+    scan = logfile.scan(root / "data" / "4-custody" / logfile.LOG_NAME)
+    log_check = check_log(scan, LOG_PATH)
+    log_findings = list(log_check.findings)
+    if scan.torn:
+        log_findings.append(
+            Finding("error", "log.incomplete", LOG_PATH, "the last line is incomplete")
+        )
+    if not scan.lines:
+        log_findings.append(Finding("error", "log.empty", LOG_PATH, "missing or empty"))
+    case_findings, report.case_id = check_case_json(root / "data" / "case.json", log_check)
+    export_findings: list[Finding] = []
+    statement = _check_statement(root, log_check, report.case_id, export_findings)
+    key_findings = check_key_files(root / "data" / "4-custody" / "keys", log_check.keys)
+    object_findings: list[Finding] = []
+    rows = _read_rows(root, object_findings)
+    refs = referenced_objects(log_check.entries)
+    excluded = set(statement.excluded) if statement else set()
+    needed: set[str] = set()
+    left_out: set[str] = set()
+    for entry in log_check.entries:
+        skip = bool(entry.items) and set(entry.items) <= excluded
+        for artifact in artifacts_of(entry):
+            (left_out if skip else needed).add(artifact.digest)
+    left_out -= needed
+    wanted: dict[str, ObjectRef] = {d: r for d, r in refs.items() if d not in left_out}
+    found, stats = check_objects(wanted, PackageSource(root, rows), progress, hasher=bag.hasher)
+    object_findings.extend(found)
+    if left_out:
+        object_findings.append(
+            Finding(
+                "info",
+                "object.excluded",
+                "export.json",
+                f"{len(left_out)} file(s) of items left out at export "
+                f"({', '.join(sorted(excluded))}) are not in this package",
+            )
+        )
+    families = [
+        ("bag", bag_findings, f"{len(bag.digests)} files match the BagIt manifests"),
+        ("case", case_findings, "case.json matches the log"),
+        (
+            "log",
+            log_findings,
+            f"{len(log_check.entries)} entries chained, {log_check.signatures} signatures checked",
+        ),
+        ("export", export_findings, "signed export statement and end of the log"),
+        ("keys", key_findings, f"{len(log_check.keys)} custodian key(s)"),
+        ("objects", object_findings, f"{stats['objects']} files, {stats['bytes']} bytes re-hashed"),
+    ]
+    for name, findings, summary in families:
+        report.findings.extend(findings)
+        report.checks.append(_result(name, findings, summary))
+    report.stats = {
+        "entries": len(log_check.entries),
+        "signatures": log_check.signatures,
+        "keys": len(log_check.keys),
+        **stats,
+    }
+    return report

@@ -1,0 +1,310 @@
+"""Exporting a case: the layout, the bag, the standard tools, the custody entry, safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import bagit
+import pytest
+
+from cybercase.digest import hash_file
+from cybercase.errors import NotFoundError, StorageError, VerificationFailedError
+from cybercase.evidence import Case, Signer
+from cybercase.evidence.case import NotCustodianError
+from cybercase.evidence.verify import verify_case
+from cybercase.report import export_case, verify_package
+from cybercase.report.names import check_relative
+
+VENV_BIN = str(Path(sys.executable).parent)
+
+
+def tool_env() -> dict[str, str]:
+    """PATH with this interpreter's scripts (bagit.py, warcio, case_validate) first."""
+    env = dict(os.environ)
+    env["PATH"] = VENV_BIN + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def files_of(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_layout_follows_the_design(package: Path) -> None:
+    names = files_of(package)
+    for top in (
+        "bagit.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "tagmanifest-sha256.txt",
+        "index.html",
+        "VERIFY.txt",
+        "data/case.json",
+        "data/case.jsonld",
+        "data/3-preservation/hashes.csv",
+        "data/3-preservation/verification.json",
+        "data/4-custody/custody.jsonl",
+        "data/4-custody/custody.html",
+        "data/4-custody/check_custody.py",
+        "data/4-custody/export.json",
+        "data/4-custody/export.sig",
+    ):
+        assert top in names, top
+    capture = [n for n in names if n.startswith("data/1-collection/E0003_market-example")]
+    assert {n.rsplit("/", 1)[-1] for n in capture} >= {
+        "capture.warc.gz",
+        "record.json",
+        "screenshot.png",
+        "rendered.html",
+    }
+    assert any(n.startswith("data/1-collection/E0001_seller-chat-txt/") for n in names)
+    assert any(
+        n.startswith("data/2-requests/R0001_market-example_preservation/responses/") for n in names
+    )
+    assert any(
+        n.startswith("data/3-preservation/timestamps/") and n.endswith(".tsr") for n in names
+    )
+    assert any(n.startswith("data/3-preservation/tsa-certificates/") for n in names)
+    assert len([n for n in names if n.startswith("data/4-custody/keys/")]) == 2
+    for name in names:
+        check_relative(name)
+
+
+def test_hostile_names_stay_inside_the_package(package: Path, tmp_path: Path) -> None:
+    out = package.parent
+    # The case's own folders sit beside "out"; nothing else may have appeared anywhere.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "inputs", "out"]
+    assert [p.name for p in out.iterdir()] == [package.name]
+    assert not (tmp_path / "screenshot.png").exists()
+    images = package / "data/1-collection/E0003_market-example-listing-77/images"
+    assert sorted(p.name for p in images.iterdir()) == ["_CON", "tusk.png"]
+    assert (
+        package / "data/2-requests/R0001_market-example_preservation/responses/passwd"
+    ).is_file()
+
+
+def test_bagit_library_and_cli_validate(package: Path) -> None:
+    bag = bagit.Bag(str(package))
+    bag.validate(processes=1)
+    assert bag.info["External-Identifier"] == "WL-2026-001"
+    assert "sha256" in bag.algorithms
+    run = subprocess.run(
+        [shutil.which("bagit.py", path=VENV_BIN) or "bagit.py", "--validate", str(package)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "is valid" in run.stderr
+
+
+def test_sha256sum_checks_both_manifests(package: Path) -> None:
+    if shutil.which("sha256sum") is None:
+        pytest.skip("GNU sha256sum is not installed")
+    for manifest in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):
+        run = subprocess.run(
+            ["sha256sum", "--strict", "-c", manifest], cwd=package, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        listed = (package / manifest).read_text().count("\n")
+        assert run.stdout.count(": OK") == listed
+
+
+def test_every_command_in_verify_txt_passes(package: Path) -> None:
+    """VERIFY.txt's commands, run as written, with the real tools."""
+    text = (package / "VERIFY.txt").read_text()
+    commands = [line.strip()[2:] for line in text.splitlines() if line.strip().startswith("$ ")]
+    tools = {shlex.split(c)[0] for c in commands}
+    assert tools == {
+        "sha256sum",
+        "bagit.py",
+        "python3",
+        "openssl",
+        "warcio",
+        "case_validate",
+    }, tools
+    for command in commands:
+        args = shlex.split(command)
+        run = subprocess.run(args, cwd=package, capture_output=True, text=True, env=tool_env())
+        assert run.returncode == 0, f"{command}\n{run.stdout}\n{run.stderr}"
+        if args[0] == "openssl":
+            assert "Verification: OK" in run.stdout
+        if args[0] == "python3":
+            assert run.stdout.startswith("PASSED")
+
+
+def test_verify_txt_says_what_the_evidence_proves(package: Path) -> None:
+    for name in ("VERIFY.txt", "index.html"):
+        text = " ".join((package / name).read_text().split())
+        assert "have not changed" in text or "has not changed since it was captured" in text
+        assert "do not prove that what a web server or a platform sent was itself" in text
+        assert "collecting, requesting and preserving" in text
+        assert "INTERPOL" in text
+        assert "claims no compliance" in text
+        assert "compliant" not in text.lower()
+
+
+def test_export_is_a_custody_entry_and_the_case_still_verifies(
+    rich_case: Case, signer: Signer, tmp_path: Path
+) -> None:
+    before = rich_case.state.last_seq
+    result = export_case(rich_case, signer, tmp_path / "out", pdf=False)
+    entries = list(rich_case.entries())
+    assert len(entries) == before + 1
+    entry = entries[-1]
+    assert entry.action == "case.exported"
+    assert entry.seq == result.entry_seq
+    assert entry.detail["tagmanifest"] == str(hash_file(result.path / "tagmanifest-sha256.txt"))
+    assert entry.detail["log"] == {"seq": before, "hash": entries[-2].hash}
+    assert entry.detail["package"] == result.path.name
+    assert verify_case(rich_case.root).ok
+    statement = json.loads((result.path / "data/4-custody/export.json").read_text())
+    assert statement["log"]["seq"] == before
+    assert statement["excluded"] == []
+
+
+def test_zip_export_verifies_and_leaves_no_folder(
+    rich_case: Case, signer: Signer, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = export_case(rich_case, signer, out, make_zip=True, pdf=False)
+    assert result.path.suffix == ".zip"
+    assert [p.name for p in out.iterdir()] == [result.path.name]
+    assert result.zip_digest == str(hash_file(result.path))
+    entry = list(rich_case.entries())[-1]
+    assert entry.detail["zip"] == result.zip_digest
+    report = verify_package(result.path)
+    assert report.ok, [f.line() for f in report.findings]
+    assert report.checks[0].name == "zip"
+
+
+def test_second_export_gets_a_new_name(rich_case: Case, signer: Signer, tmp_path: Path) -> None:
+    first = export_case(rich_case, signer, tmp_path / "out", pdf=False)
+    second = export_case(rich_case, signer, tmp_path / "out", pdf=False)
+    assert second.path.name == f"{first.path.name}_2"
+    assert verify_package(first.path).ok
+    assert verify_package(second.path).ok
+
+
+def test_items_subset(rich_case: Case, signer: Signer, tmp_path: Path) -> None:
+    result = export_case(rich_case, signer, tmp_path / "out", items=["e0001,R0001"], pdf=False)
+    assert result.items == ["E0001", "R0001"]
+    assert result.excluded == ["E0002", "E0003"]
+    names = files_of(result.path)
+    assert not any("E0002" in n or "E0003_" in n for n in names)
+    # The response names R0001 and E0003: it belongs to the request, which is included.
+    assert any("/responses/" in n for n in names)
+    report = verify_package(result.path)
+    assert report.ok, [f.line() for f in report.findings]
+    assert any(f.code == "object.excluded" for f in report.findings)
+    run = subprocess.run(
+        [sys.executable, str(result.path / "data/4-custody/check_custody.py")],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout
+
+
+def test_unknown_item_is_a_usage_error_and_writes_nothing(
+    rich_case: Case, signer: Signer, tmp_path: Path
+) -> None:
+    before = rich_case.state.last_seq
+    with pytest.raises(NotFoundError):
+        export_case(rich_case, signer, tmp_path / "out", items=["E0999"], pdf=False)
+    assert list((tmp_path / "out").iterdir()) == []
+    assert rich_case.state.last_seq == before
+
+
+def test_damaged_case_is_not_exported(rich_case: Case, signer: Signer, tmp_path: Path) -> None:
+    victim = next(rich_case.store.iter_objects())
+    victim.chmod(0o644)
+    data = bytearray(victim.read_bytes())
+    data[0] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    with pytest.raises(VerificationFailedError):
+        export_case(rich_case, signer, tmp_path / "out", pdf=False)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_failure_midway_leaves_no_package(
+    rich_case: Case, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk error while bagging (injected at the bagit boundary) leaves nothing behind."""
+    calls: list[str] = []
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        calls.append("make_bag")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bagit, "make_bag", disk_full)
+    before = rich_case.state.last_seq
+    with pytest.raises(StorageError, match="No space left"):
+        export_case(rich_case, signer, tmp_path / "out", pdf=False)
+    assert calls == ["make_bag"]
+    assert list((tmp_path / "out").iterdir()) == []
+    assert rich_case.state.last_seq == before
+
+
+def test_only_a_custodian_can_export(rich_case: Case, tmp_path: Path) -> None:
+    stranger = Signer.ephemeral("Not A Custodian")
+    with pytest.raises(NotCustodianError):
+        export_case(rich_case, stranger, tmp_path / "out", pdf=False)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_pdf_of_the_report(rich_case: Case, signer: Signer, tmp_path: Path) -> None:
+    """With the browser module present the report is printed; without, one note says so."""
+    result = export_case(rich_case, signer, tmp_path / "out")
+    try:
+        import cybercase.collect.browser  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        assert not result.pdf
+        assert result.notes == ["no PDF of the report: this installation has no browser support"]
+        assert not (result.path / "report.pdf").exists()
+        return
+    if result.pdf:
+        assert (result.path / "report.pdf").read_bytes().startswith(b"%PDF")
+        assert verify_package(result.path).ok
+    else:
+        assert result.notes and result.notes[0].startswith("no PDF of the report")
+
+
+def test_log_level_artifacts_are_packaged(case: Case, signer: Signer, tmp_path: Path) -> None:
+    """A torn tail set aside after a crash, and a token sealing the log (no item)."""
+    from cybercase.evidence import Artifact, EntryDraft
+    from cybercase.evidence.state import TIMESTAMP_GRANTED
+
+    with case.log_path.open("ab") as fh:
+        fh.write(b'{"seq": 2, "half a line')
+    case.refresh()
+    case.add_note(signer, "after the crash")  # sets the torn tail aside first
+    token = b"not a real token, only bytes to package"
+    digest = case.store.put_bytes(token)
+    case.append(
+        signer,
+        EntryDraft(
+            TIMESTAMP_GRANTED,
+            (),
+            {
+                "artifacts": [
+                    Artifact(
+                        role="token", name="seal.tsr", digest=str(digest), size=len(token)
+                    ).model_dump()
+                ]
+            },
+        ),
+    )
+    result = export_case(case, signer, tmp_path / "out", pdf=False)
+    names = files_of(result.path)
+    assert "data/4-custody/attachments/0002_torn-after-1.bin" in names
+    assert "data/3-preservation/timestamps/0004_log_seal.tsr" in names
+    report = verify_package(result.path)
+    assert report.ok, [f.line() for f in report.findings]
+    assert (
+        "openssl ts -reply -in data/3-preservation/timestamps/0004_log_seal.tsr -text"
+        in (result.path / "VERIFY.txt").read_text()
+    )
