@@ -20,7 +20,7 @@ from cybercase.settings import ENV_CASE, ENV_CONFIG, ENV_HOME, ENV_KEY, ENV_PASS
 PASSPHRASE = "correct horse battery"
 
 # Shared fixtures of each area live in tests/fixtures/<name>.py; list each module here.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures.servers"]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ import sys
 import typer
 
 from cybercase import __version__
-from cybercase.cli import case_cmds, custodian_cmds, key_cmds, verify_cmds
+from cybercase.cli import capture_cmds, case_cmds, custodian_cmds, key_cmds, verify_cmds
 
 app = typer.Typer(
     name="cybercase",
@@ -48,6 +48,7 @@ key_cmds.register(app)
 case_cmds.register(app)
 custodian_cmds.register(app)
 verify_cmds.register(app)
+capture_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

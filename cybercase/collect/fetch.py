@@ -278,6 +278,10 @@ def load_cookie_file(path: Path) -> http.cookiejar.CookieJar:
             f"cookies file {path} cannot be read: {exc}",
             hint="export it in the Netscape cookies.txt format",
         ) from exc
+    for cookie in jar:
+        if cookie.expires == 0:
+            # Browser exports write 0 for a session cookie; the standard library reads "expired".
+            cookie.expires = None
     return jar
 
 

@@ -201,8 +201,10 @@ class RecordingStream(httpcore.NetworkStream):
             return self._inner.read(max_bytes, timeout)
         try:
             data = self._inner.read(max_bytes, tap.bounded(timeout))
-        except httpcore.ReadTimeout:
+        except httpcore.ReadTimeout as exc:
             tap.timed_out()
+            if tap.deadline_hit and not isinstance(exc, DeadlineExceeded):
+                raise DeadlineExceeded("the attempt used up its total time limit") from exc
             raise
         tap.on_read(data)
         return data
@@ -215,8 +217,10 @@ class RecordingStream(httpcore.NetworkStream):
             return
         try:
             self._inner.write(buffer, tap.bounded(timeout))
-        except httpcore.WriteTimeout:
+        except httpcore.WriteTimeout as exc:
             tap.timed_out()
+            if tap.deadline_hit:
+                raise DeadlineExceeded("the attempt used up its total time limit") from exc
             raise
         tap.on_write(buffer)
 
