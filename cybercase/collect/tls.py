@@ -19,9 +19,6 @@ from cryptography.hazmat.primitives import serialization
 from cybercase.clock import format_utc
 from cybercase.collect.record import Certificate, TlsFacts
 
-ENCODING_DER = 1  # _ssl.ENCODING_DER
-
-
 def peer_chain_der(ssl_object: Any) -> tuple[list[bytes], bool]:
     """The DER certificates the peer sent, leaf first, and whether the whole chain was read."""
     getter: Callable[[], Any] | None = getattr(ssl_object, "get_unverified_chain", None)
@@ -32,8 +29,11 @@ def peer_chain_der(ssl_object: Any) -> tuple[list[bytes], bool]:
         chain = getter() or []
         ders: list[bytes] = []
         for cert in chain:
-            data = cert if isinstance(cert, bytes) else cert.public_bytes(ENCODING_DER)
-            ders.append(bytes(data))
+            if isinstance(cert, bytes):
+                ders.append(cert)
+            else:
+                # Certificate.public_bytes() gives PEM text by default, on every version.
+                ders.append(ssl.PEM_cert_to_DER_cert(cert.public_bytes()))
         if ders:
             return ders, True
     leaf = ssl_object.getpeercert(binary_form=True)
@@ -66,7 +66,7 @@ def tls_facts(
     ssl_object: Any, server_name: str | None, *, verified: bool, warnings: list[str]
 ) -> TlsFacts:
     """Read the session facts of an established TLS connection."""
-    cipher = ssl_object.cipher() if isinstance(ssl_object, ssl.SSLSocket | ssl.SSLObject) else None
+    cipher = ssl_object.cipher()
     ders, complete = peer_chain_der(ssl_object)
     if not complete:
         warnings.append("only the server's leaf certificate could be read (not the whole chain)")
