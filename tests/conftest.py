@@ -24,7 +24,9 @@ pytest_plugins: list[str] = ["tests.fixtures.servers"]
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """A private cybercase home for every test, with no case or key selected."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv(ENV_HOME, str(home))

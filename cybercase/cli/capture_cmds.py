@@ -47,7 +47,9 @@ def parse_size(text: str | None) -> int | None:
 
 
 def capture(
-    urls: list[str] = typer.Argument(None, help="URLs to capture (http or https).", show_default=False),
+    urls: list[str] = typer.Argument(
+        None, help="URLs to capture (http or https).", show_default=False
+    ),
     from_file: str = typer.Option(
         None, "--from", help="A file of URLs, one a line ('#' comments); '-' reads stdin."
     ),

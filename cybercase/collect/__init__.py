@@ -8,9 +8,9 @@ package's names are its public surface.
 
 from cybercase.collect.batch import BatchResult, parse_url_list, run_batch
 from cybercase.collect.capture import (
+    Capturer,
     CaptureRequest,
     CaptureResult,
-    Capturer,
     PreparedCapture,
     capture_url,
     commit_captures,

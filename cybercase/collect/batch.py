@@ -219,7 +219,9 @@ def run_batch(
             return capturer.prepare(request)
 
     progress.start(f"Capturing {len(todo)} URL(s)", len(todo))
-    pool = ThreadPoolExecutor(max_workers=min(settings.jobs, len(todo)), thread_name_prefix="capture")
+    pool = ThreadPoolExecutor(
+        max_workers=min(settings.jobs, len(todo)), thread_name_prefix="capture"
+    )
     futures: set[Future[PreparedCapture]] = set()
     try:
         futures = {pool.submit(work, index, url) for index, url in todo}
@@ -264,9 +266,7 @@ def _commit(
         error = future.exception()
         if error is None:
             ready.append(future.result())
-        elif isinstance(error, CaptureCancelled):
-            continue
-        elif quiet and isinstance(error, CybercaseError):
+        elif isinstance(error, CaptureCancelled) or (quiet and isinstance(error, CybercaseError)):
             continue
         else:
             raise error

@@ -31,7 +31,7 @@ from cybercase.clock import Clock, SystemClock, format_utc
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.environment import Surroundings, python_build, survey
 from cybercase.collect.exif import read_exif
-from cybercase.collect.fetch import FetchResult, Fetcher, WireHop, check_url, new_record_id
+from cybercase.collect.fetch import Fetcher, FetchResult, WireHop, check_url, new_record_id
 from cybercase.collect.html import is_text, media_type, read_page
 from cybercase.collect.record import (
     BatchRef,
@@ -241,7 +241,10 @@ class Capturer:
             folder.mkdir()
             pending.append((stage, stage.start(url, folder)))
         fetched = self.fetcher.fetch(
-            url, workdir, max_body=settings.max_body_bytes, text_limit=settings.max_text_bytes,
+            url,
+            workdir,
+            max_body=settings.max_body_bytes,
+            text_limit=settings.max_text_bytes,
             label="page-",
         )
         got = _Collected()
@@ -273,17 +276,18 @@ class Capturer:
             redactions.extend(attempt.redactions)
             got.warnings.extend(attempt.warnings)
             for lookup in attempt.dns:
-                if not any(
-                    d.host == lookup.host and d.addresses == lookup.addresses for d in dns
-                ):
+                if not any(d.host == lookup.host and d.addresses == lookup.addresses for d in dns):
                     dns.append(lookup)
         if len(fetched.attempts) > 1:
             got.warnings.append(
-                f"{len(fetched.attempts)} attempts were made; every one is in the WARC and the record"
+                f"{len(fetched.attempts)} attempts were made; every one is in the WARC "
+                "and the record"
             )
-        final_status = final.hop.status if final is not None and last.outcome in (
-            "captured", "http-error"
-        ) else None
+        final_status = (
+            final.hop.status
+            if final is not None and last.outcome in ("captured", "http-error")
+            else None
+        )
         warcinfo_id = new_record_id()
         record = CaptureRecord(
             capture_id=capture_id,
@@ -351,15 +355,21 @@ class Capturer:
         warc = sink.digest()
         artifacts = [
             Artifact(
-                role=ROLE_WARC, name=WARC_NAME, digest=str(warc), size=warc.size or 0,
+                role=ROLE_WARC,
+                name=WARC_NAME,
+                digest=str(warc),
+                size=warc.size or 0,
                 media_type=WARC_MEDIA_TYPE,
             ),
         ]
         record_digest = store.put_bytes(record_bytes, sync=False)
         artifacts.append(
             Artifact(
-                role=ROLE_RECORD, name=RECORD_NAME, digest=str(record_digest),
-                size=len(record_bytes), media_type="application/json",
+                role=ROLE_RECORD,
+                name=RECORD_NAME,
+                digest=str(record_digest),
+                size=len(record_bytes),
+                media_type="application/json",
             )
         )
         if text is not None:
@@ -367,7 +377,10 @@ class Capturer:
             text_digest = store.put_bytes(data, sync=False)
             artifacts.append(
                 Artifact(
-                    role=ROLE_TEXT, name=TEXT_NAME, digest=str(text_digest), size=len(data),
+                    role=ROLE_TEXT,
+                    name=TEXT_NAME,
+                    digest=str(text_digest),
+                    size=len(data),
                     media_type="text/plain; charset=utf-8",
                 )
             )
@@ -384,8 +397,12 @@ class Capturer:
             )
         for number, image_url in enumerate(urls, start=1):
             fetched = self.fetcher.fetch(
-                image_url, workdir, max_body=settings.max_image_bytes, retries=0,
-                referer=final.hop.url, label=f"img{number}-",
+                image_url,
+                workdir,
+                max_body=settings.max_image_bytes,
+                retries=0,
+                referer=final.hop.url,
+                label=f"img{number}-",
             )
             got.image_fetches.append(fetched)
             last = fetched.final_hop
@@ -395,16 +412,22 @@ class Capturer:
             body = last.hop.body if last is not None else None
             if outcome != "captured" or last is None or body is None or last.body_path is None:
                 got.images.append(
-                    Image(url=image_url, outcome=outcome, message=fetched.last.message,
-                          status=status, hops=hops)
+                    Image(
+                        url=image_url,
+                        outcome=outcome,
+                        message=fetched.last.message,
+                        status=status,
+                        hops=hops,
+                    )
                 )
                 continue
             name = image_name(number, last.hop.url, body.content_type)
             digest = self.case.store.put_file(last.body_path, sync=False)
             kind = media_type(body.content_type) or "application/octet-stream"
             got.artifacts.append(
-                Artifact(role=ROLE_IMAGE, name=name, digest=str(digest), size=body.size,
-                         media_type=kind)
+                Artifact(
+                    role=ROLE_IMAGE, name=name, digest=str(digest), size=body.size, media_type=kind
+                )
             )
             exif = None
             exif_error = None
@@ -417,9 +440,17 @@ class Capturer:
                     exif_error = f"EXIF could not be read: {type(exc).__name__}: {exc}"
             got.images.append(
                 Image(
-                    url=image_url, outcome=outcome, message=fetched.last.message, status=status,
-                    artifact=name, sha256=str(digest), size=body.size, media_type=kind,
-                    truncated=body.truncated is not None, exif=exif, exif_error=exif_error,
+                    url=image_url,
+                    outcome=outcome,
+                    message=fetched.last.message,
+                    status=status,
+                    artifact=name,
+                    sha256=str(digest),
+                    size=body.size,
+                    media_type=kind,
+                    truncated=body.truncated is not None,
+                    exif=exif,
+                    exif_error=exif_error,
                     hops=hops,
                 )
             )
@@ -444,17 +475,28 @@ class Capturer:
             digest = self.case.store.put_file(item.path, sync=False)
             size = digest.size or 0
             got.artifacts.append(
-                Artifact(role=item.role, name=item.name, digest=str(digest), size=size,
-                         media_type=item.media_type)
+                Artifact(
+                    role=item.role,
+                    name=item.name,
+                    digest=str(digest),
+                    size=size,
+                    media_type=item.media_type,
+                )
             )
             recorded.append(
-                StageArtifact(role=item.role, name=item.name, sha256=str(digest), size=size,
-                              media_type=item.media_type)
+                StageArtifact(
+                    role=item.role,
+                    name=item.name,
+                    sha256=str(digest),
+                    size=size,
+                    media_type=item.media_type,
+                )
             )
         got.warnings.extend(f"{name}: {w}" for w in output.warnings)
         got.stages.append(
-            StageRecord(name=name, artifacts=recorded, warnings=output.warnings,
-                        detail=output.detail)
+            StageRecord(
+                name=name, artifacts=recorded, warnings=output.warnings, detail=output.detail
+            )
         )
 
 

@@ -67,13 +67,12 @@ def read_exif(path: Path) -> Exif | None:
                 altitude = -altitude
     return Exif(
         gps_latitude=_degrees(tags.get("GPS GPSLatitude"), tags.get("GPS GPSLatitudeRef"), "S"),
-        gps_longitude=_degrees(
-            tags.get("GPS GPSLongitude"), tags.get("GPS GPSLongitudeRef"), "W"
-        ),
+        gps_longitude=_degrees(tags.get("GPS GPSLongitude"), tags.get("GPS GPSLongitudeRef"), "W"),
         gps_altitude_m=altitude,
         make=_text(tags, "Image Make"),
         model=_text(tags, "Image Model"),
-        serial_number=_text(tags, "EXIF BodySerialNumber") or _text(tags, "Image CameraSerialNumber"),
+        serial_number=_text(tags, "EXIF BodySerialNumber")
+        or _text(tags, "Image CameraSerialNumber"),
         datetime_original=_text(tags, "EXIF DateTimeOriginal"),
         software=_text(tags, "Image Software"),
         tags={k: str(v)[:MAX_TAG_TEXT] for k, v in sorted(tags.items())},

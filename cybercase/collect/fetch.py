@@ -24,7 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import certifi
 import httpcore
@@ -465,7 +465,7 @@ class Fetcher:
                     )
                     break
                 if target in seen and not wire.set_cookie:
-                    loop = seen[seen.index(target) :] + [target]
+                    loop = [*seen[seen.index(target) :], target]
                     result.outcome, result.message = (
                         "redirect-loop",
                         "redirect loop: " + " → ".join(loop),
@@ -483,10 +483,15 @@ class Fetcher:
                 continue
             if status >= 400:
                 result.outcome = "http-error"
-                result.message = f"the server answered HTTP {status} {wire.hop.reason or ''}".strip()
+                result.message = (
+                    f"the server answered HTTP {status} {wire.hop.reason or ''}".strip()
+                )
                 result.transient = status in TRANSIENT_STATUS
                 result.retry_after = _retry_after(
-                    [(k.encode("latin-1"), v.encode("latin-1")) for k, v in wire.hop.response_headers]
+                    [
+                        (k.encode("latin-1"), v.encode("latin-1"))
+                        for k, v in wire.hop.response_headers
+                    ]
                 )
             else:
                 result.outcome = "captured"
@@ -676,7 +681,7 @@ class Fetcher:
         payload = hashlib.sha256()
         block = hashlib.sha256(wire.response_head or b"")
         size = 0
-        truncated: str | None = None
+        truncated: Literal["length", "time", "disconnect"] | None = None
         failure: Classified | None = None
         sample = bytearray()
         try:
@@ -716,7 +721,7 @@ class Fetcher:
             Body(
                 size=size,
                 sha256=wire.payload_digest,
-                truncated=truncated,  # type: ignore[arg-type]
+                truncated=truncated,
                 declared_length=int(declared) if declared and declared.isdigit() else None,
                 content_type=content_type,
                 content_encoding=header(b"content-encoding"),

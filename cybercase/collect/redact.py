@@ -36,7 +36,13 @@ def redact_head(head: bytes, where: str) -> tuple[bytes, list[Redaction]]:
             text, digest = placeholder_for(match.group(3))
             name = match.group(1).decode("ascii")
             found.append(Redaction(where=where, header=name, sha256=digest, placeholder=text))
-            line = match.group(1) + match.group(2) + text.encode("ascii") + match.group(4) + match.group(5)
+            line = (
+                match.group(1)
+                + match.group(2)
+                + text.encode("ascii")
+                + match.group(4)
+                + match.group(5)
+            )
         out.append(line)
     return b"".join(out), found
 

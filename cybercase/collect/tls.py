@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cybercase.clock import format_utc
 from cybercase.collect.record import Certificate, TlsFacts
 
+
 def peer_chain_der(ssl_object: Any) -> tuple[list[bytes], bool]:
     """The DER certificates the peer sent, leaf first, and whether the whole chain was read."""
     getter: Callable[[], Any] | None = getattr(ssl_object, "get_unverified_chain", None)

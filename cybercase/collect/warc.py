@@ -160,7 +160,13 @@ class WarcBuilder:
             )
 
     def metadata(
-        self, uri: str, record_id: str, date: str, body: bytes, refers_to: str | None, warcinfo_id: str
+        self,
+        uri: str,
+        record_id: str,
+        date: str,
+        body: bytes,
+        refers_to: str | None,
+        warcinfo_id: str,
     ) -> None:
         """The capture record, as JSON."""
         headers = {
@@ -172,7 +178,9 @@ class WarcBuilder:
         }
         if refers_to:
             headers["WARC-Refers-To"] = refers_to
-        self._write(uri, "metadata", io.BytesIO(body), len(body), headers, content_type="application/json")
+        self._write(
+            uri, "metadata", io.BytesIO(body), len(body), headers, content_type="application/json"
+        )
 
     def _write(
         self,

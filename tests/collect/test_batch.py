@@ -177,18 +177,28 @@ def test_cli_from_stdin_list(
 def test_sigkill_mid_batch_then_resume_completes(
     tmp_path: Path, http_server: LocalServer, isolated_home: Path, signer: Signer
 ) -> None:
-    case = Case.create(
-        tmp_path / "case", case_id="CRASH-1", title="t", agency="a", signer=signer
-    )
+    case = Case.create(tmp_path / "case", case_id="CRASH-1", title="t", agency="a", signer=signer)
     urls = [http_server.url(f"/slow?ms=150&k={i}") for i in range(40)]
     listing = tmp_path / "urls.txt"
     listing.write_text("\n".join(urls) + "\n")
     env = {**os.environ, "CYBERCASE_PASSPHRASE": PASSPHRASE, "CYBERCASE_HOME": str(isolated_home)}
     command = [
-        sys.executable, "-c", "import sys; from cybercase.cli.app import main; sys.exit(main())",
-        "capture", "--from", str(listing),
-        "-C", str(case.root), "--json", "-j", "4", "--per-host", "4", "--no-images",
-        "--retries", "0",
+        sys.executable,
+        "-c",
+        "import sys; from cybercase.cli.app import main; sys.exit(main())",
+        "capture",
+        "--from",
+        str(listing),
+        "-C",
+        str(case.root),
+        "--json",
+        "-j",
+        "4",
+        "--per-host",
+        "4",
+        "--no-images",
+        "--retries",
+        "0",
     ]
     with subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL

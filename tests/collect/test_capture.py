@@ -235,7 +235,11 @@ def test_dns_answers_and_connected_address(
     assert "127.0.0.1" in lookup["addresses"]
     hop = record["attempts"][0]["hops"][0]
     assert hop["remote_ip"] == "127.0.0.1"
-    assert hop["connect_tries"][-1] == {"address": "127.0.0.1", "port": http_server.port, "error": None}
+    assert hop["connect_tries"][-1] == {
+        "address": "127.0.0.1",
+        "port": http_server.port,
+        "error": None,
+    }
 
 
 def test_transient_503_is_retried_and_every_attempt_kept(

@@ -74,7 +74,9 @@ def test_insecure_captures_and_records_why_verification_failed(
 def test_untrusted_certificate(
     case: Case, signer: Signer, untrusted_https_server: LocalServer, tls_ca_bundle: Path
 ) -> None:
-    result = capture_url(case, signer, untrusted_https_server.url("/page"), _settings(tls_ca_bundle))
+    result = capture_url(
+        case, signer, untrusted_https_server.url("/page"), _settings(tls_ca_bundle)
+    )
     assert result.outcome == "tls-failure"
     assert "verif" in result.message
 

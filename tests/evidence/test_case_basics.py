@@ -15,7 +15,9 @@ def test_new_case_verifies(case: Case) -> None:
     assert report.case_id == "WL-2026-001"
 
 
-def test_add_files_numbers_items_and_stores_once(case: Case, signer: Signer, tmp_path: Path) -> None:
+def test_add_files_numbers_items_and_stores_once(
+    case: Case, signer: Signer, tmp_path: Path
+) -> None:
     a = tmp_path / "a.txt"
     b = tmp_path / "b.txt"
     a.write_bytes(b"same bytes")
