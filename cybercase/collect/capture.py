@@ -194,6 +194,27 @@ def image_name(number: int, url: str, content_type: str | None) -> str:
     return f"images/{number:03d}-{stem}"
 
 
+class WorkFolder:
+    """The capture's private folder under ``objects/tmp``, made only if something needs it."""
+
+    def __init__(self, parent: Path) -> None:
+        self._parent = parent
+        self._path: Path | None = None
+
+    def __call__(self) -> Path:
+        """The folder (created on first use)."""
+        if self._path is None:
+            self._parent.mkdir(parents=True, exist_ok=True)
+            self._path = Path(tempfile.mkdtemp(prefix=".capture-", dir=self._parent))
+        return self._path
+
+    def remove(self) -> None:
+        """Delete it and everything in it."""
+        if self._path is not None:
+            shutil.rmtree(self._path, ignore_errors=True)
+            self._path = None
+
+
 class Capturer:
     """Prepares captures into one case; shared by the threads of a batch."""
 
@@ -222,22 +243,20 @@ class Capturer:
     def prepare(self, request: CaptureRequest) -> PreparedCapture:
         """Capture one URL into stored (not yet committed) artifacts."""
         url = check_url(request.url)
-        store = self.case.store
-        store.tmp.mkdir(parents=True, exist_ok=True)
-        workdir = Path(tempfile.mkdtemp(prefix=".capture-", dir=store.tmp))
+        workdir = WorkFolder(self.case.store.tmp)
         try:
             return self._prepare(request, url, workdir)
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            workdir.remove()
 
-    def _prepare(self, request: CaptureRequest, url: str, workdir: Path) -> PreparedCapture:
+    def _prepare(self, request: CaptureRequest, url: str, workdir: WorkFolder) -> PreparedCapture:
         settings = self.settings
         store = self.case.store
         capture_id = str(uuid.uuid4())
         started = self.clock.now()
         pending = []
         for stage in self.stages:
-            folder = workdir / f"stage-{stage.name}"
+            folder = workdir() / f"stage-{stage.name}"
             folder.mkdir()
             pending.append((stage, stage.start(url, folder)))
         fetched = self.fetcher.fetch(
@@ -387,7 +406,7 @@ class Capturer:
         artifacts.extend(got.artifacts)
         return PreparedCapture(request, record, artifacts)
 
-    def _images(self, page: Page, final: WireHop, workdir: Path, got: _Collected) -> None:
+    def _images(self, page: Page, final: WireHop, workdir: WorkFolder, got: _Collected) -> None:
         settings = self.settings
         urls = page.image_urls[: settings.max_images]
         if len(page.image_urls) > len(urls):
@@ -410,7 +429,7 @@ class Capturer:
             outcome = fetched.last.outcome
             status = last.hop.status if last is not None else None
             body = last.hop.body if last is not None else None
-            if outcome != "captured" or last is None or body is None or last.body_path is None:
+            if outcome != "captured" or last is None or body is None or last.body is None:
                 got.images.append(
                     Image(
                         url=image_url,
@@ -422,7 +441,8 @@ class Capturer:
                 )
                 continue
             name = image_name(number, last.hop.url, body.content_type)
-            digest = self.case.store.put_file(last.body_path, sync=False)
+            with last.body.open() as stream:
+                digest = self.case.store.put_stream(stream, sync=False)
             kind = media_type(body.content_type) or "application/octet-stream"
             got.artifacts.append(
                 Artifact(
@@ -435,7 +455,8 @@ class Capturer:
                 exif_error = f"stored as served, with content-encoding {body.content_encoding}"
             else:
                 try:
-                    exif = read_exif(last.body_path)
+                    with last.body.open() as stream:
+                        exif = read_exif(stream)
                 except (OSError, ValueError, KeyError, IndexError, struct.error) as exc:
                     exif_error = f"EXIF could not be read: {type(exc).__name__}: {exc}"
             got.images.append(
@@ -513,15 +534,13 @@ def open_capturer(
     """A capturer for ``case``, with the environment surveyed once."""
     clock = clock or SystemClock()
     fetcher = Fetcher(settings, clock=clock, cancel=cancel)
-    lookup_dir = case.store.tmp
-    lookup_dir.mkdir(parents=True, exist_ok=True)
 
     def fetch_small(url: str) -> tuple[bytes | None, str | None]:
-        folder = Path(tempfile.mkdtemp(prefix=".egress-", dir=lookup_dir))
+        folder = WorkFolder(case.store.tmp)
         try:
             return fetcher.fetch_small(url, folder)
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            folder.remove()
 
     surroundings = survey(
         investigator_name=signer.name,

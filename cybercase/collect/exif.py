@@ -8,8 +8,7 @@ degrees/minutes/seconds to signed decimal degrees (north and east positive).
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import exifread
 
@@ -49,10 +48,9 @@ def _text(tags: dict[str, Any], name: str) -> str | None:
     return text or None
 
 
-def read_exif(path: Path) -> Exif | None:
-    """The EXIF facts of an image file, or ``None`` when it carries none."""
-    with path.open("rb") as fh:
-        tags: dict[str, Any] = exifread.process_file(fh, details=False)
+def read_exif(stream: BinaryIO) -> Exif | None:
+    """The EXIF facts of an image (a binary stream), or ``None`` when it carries none."""
+    tags: dict[str, Any] = exifread.process_file(stream, details=False)
     tags = {k: v for k, v in tags.items() if k not in _SKIPPED}
     if not tags:
         return None

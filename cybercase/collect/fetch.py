@@ -14,17 +14,20 @@ recorded for a hop are those of the connection that carried it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import http.cookiejar
+import io
 import re
 import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import certifi
 import httpcore
@@ -85,6 +88,50 @@ def check_url(text: str) -> str:
     return str(url)
 
 
+FolderSource = Callable[[], Path]
+"""Gives the capture's work folder (made on first use: small captures never need one)."""
+SPOOL_IN_MEMORY = 1024 * 1024
+
+
+class Spool:
+    """A body held in memory while small, moved to a file in the work folder once large."""
+
+    def __init__(self, folder: FolderSource, name: str, threshold: int = SPOOL_IN_MEMORY) -> None:
+        self._folder = folder
+        self._name = name
+        self._threshold = threshold
+        self._buffer = bytearray()
+        self._file: BinaryIO | None = None
+        self.path: Path | None = None
+        """The file holding the body, once it outgrew memory."""
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        """Append bytes."""
+        if self._file is None and len(self._buffer) + len(data) <= self._threshold:
+            self._buffer += data
+        else:
+            if self._file is None:
+                self.path = self._folder() / self._name
+                self._file = self.path.open("xb")
+                self._file.write(self._buffer)
+                self._buffer = bytearray()
+            self._file.write(data)
+        self.size += len(data)
+
+    def close(self) -> None:
+        """Finish writing."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def open(self) -> BinaryIO:
+        """Read the body from its start."""
+        if self.path is not None:
+            return self.path.open("rb")
+        return io.BytesIO(bytes(self._buffer))
+
+
 def new_record_id() -> str:
     """A WARC-Record-ID."""
     return f"<urn:uuid:{uuid.uuid4()}>"
@@ -99,7 +146,8 @@ class WireHop:
     """The request as sent (secret values already replaced unless kept)."""
     response_head: bytes | None = None
     """The response head as received (a removed Transfer-Encoding line left out)."""
-    body_path: Path | None = None
+    body: Spool | None = None
+    """The response body as received (content-encoding kept, chunking removed)."""
     payload_digest: str | None = None
     block_digest: str | None = None
     text_sample: bytes = b""
@@ -381,7 +429,7 @@ class Fetcher:
     def fetch(
         self,
         url: str,
-        workdir: Path,
+        folder: FolderSource,
         *,
         max_body: int,
         text_limit: int = 0,
@@ -389,11 +437,11 @@ class Fetcher:
         retries: int | None = None,
         label: str = "",
     ) -> FetchResult:
-        """Every attempt at ``url`` (retrying transient failures), bodies under ``workdir``."""
+        """Every attempt at ``url`` (retrying transient failures); large bodies go to ``folder``."""
         allowed = self.settings.retries if retries is None else retries
         attempts: list[AttemptResult] = []
         for number in range(1, allowed + 2):
-            attempt = self._attempt(url, number, workdir, max_body, text_limit, referer, label)
+            attempt = self._attempt(url, number, folder, max_body, text_limit, referer, label)
             attempts.append(attempt)
             if not attempt.transient or number > allowed:
                 break
@@ -413,7 +461,7 @@ class Fetcher:
         self,
         url: str,
         number: int,
-        workdir: Path,
+        folder: FolderSource,
         max_body: int,
         text_limit: int,
         referer: str | None,
@@ -431,7 +479,7 @@ class Fetcher:
                 result,
                 cookies,
                 deadline,
-                workdir / f"{label}a{number}-h{index}.body",
+                Spool(folder, f"{label}a{number}-h{index}.body"),
                 max_body,
                 text_limit,
                 referer,
@@ -507,19 +555,19 @@ class Fetcher:
         attempt: AttemptResult,
         cookies: httpx.Cookies,
         deadline: float,
-        body_path: Path,
+        spool: Spool,
         max_body: int,
         text_limit: int,
         referer: str | None,
     ) -> tuple[WireHop, Classified | None, int | None]:
         wire, failure, status = self._exchange(
-            url, index, attempt, cookies, deadline, body_path, max_body, text_limit, referer, True
+            url, index, attempt, cookies, deadline, spool, max_body, text_limit, referer, True
         )
         if failure is None or failure.outcome != "tls-failure" or not self.settings.insecure:
             return wire, failure, status
         reason = failure.message
         retry, failure2, status2 = self._exchange(
-            url, index, attempt, cookies, deadline, body_path, max_body, text_limit, referer, False
+            url, index, attempt, cookies, deadline, spool, max_body, text_limit, referer, False
         )
         hop = retry.hop
         tls = hop.tls.model_copy(update={"verification_error": reason}) if hop.tls else None
@@ -545,7 +593,7 @@ class Fetcher:
         attempt: AttemptResult,
         cookies: httpx.Cookies,
         deadline: float,
-        body_path: Path,
+        spool: Spool,
         max_body: int,
         text_limit: int,
         referer: str | None,
@@ -601,7 +649,7 @@ class Fetcher:
                     head = drop_header(head, b"transfer-encoding")
                 wire.response_head = head
                 body, failure = self._read_body(
-                    response, wire, tap, body_path, max_body, text_limit, te, response_headers
+                    response, wire, spool, max_body, text_limit, te, response_headers
                 )
                 wire.hop = wire.hop.model_copy(update={"informational": informational})
                 wire.set_cookie = any(k.lower() == b"set-cookie" for k, _ in response_headers)
@@ -662,8 +710,7 @@ class Fetcher:
         self,
         response: httpcore.Response,
         wire: WireHop,
-        tap: HopTap,
-        path: Path,
+        spool: Spool,
         max_body: int,
         text_limit: int,
         transfer_encoding: bytes | None,
@@ -685,7 +732,7 @@ class Fetcher:
         failure: Classified | None = None
         sample = bytearray()
         try:
-            with path.open("xb") as fh:
+            with contextlib.closing(spool) as fh:
                 try:
                     for chunk in response.iter_stream():
                         room = max_body - size
@@ -713,7 +760,7 @@ class Fetcher:
         finally:
             response.close()
         declared = header(b"content-length")
-        wire.body_path = path
+        wire.body = spool
         wire.payload_digest = "sha256:" + payload.hexdigest()
         wire.block_digest = "sha256:" + block.hexdigest()
         wire.text_sample = bytes(sample)
@@ -730,10 +777,11 @@ class Fetcher:
             failure,
         )
 
-    def fetch_small(self, url: str, workdir: Path) -> tuple[bytes | None, str | None]:
+    def fetch_small(self, url: str, folder: FolderSource) -> tuple[bytes | None, str | None]:
         """A small body (e.g. the egress lookup's answer), or the reason it failed."""
-        result = self.fetch(url, workdir, max_body=1024, retries=0, label="lookup-")
+        result = self.fetch(url, folder, max_body=1024, retries=0, label="lookup-")
         hop = result.final_hop
-        if result.last.outcome != "captured" or hop is None or hop.body_path is None:
+        if result.last.outcome != "captured" or hop is None or hop.body is None:
             return None, result.last.message
-        return hop.body_path.read_bytes(), None
+        with hop.body.open() as fh:
+            return fh.read(), None

@@ -4,7 +4,8 @@ The bytes stored in the WARC keep their content-encoding; here they are decoded 
 deflate, up to a size limit) and read with the character set the browser would use: the
 HTTP header first, then a byte-order mark, then a ``<meta>`` declaration in the first
 kilobytes, then UTF-8 if the bytes are valid UTF-8, else windows-1252 (the web's default).
-The parser is the standard library's, which never fails on bad HTML.
+The parser is lxml's (libxml2's HTML parser), which reads broken HTML as browsers do
+closely enough for titles, links and text, and is fast enough for thousands of pages.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import codecs
 import re
 import zlib
 from dataclasses import dataclass
-from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+import lxml.html
 
 from cybercase.collect.record import Page
 
@@ -36,6 +40,7 @@ _BLOCK = frozenset(
     }
 )  # fmt: skip
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg"})
+_IGNORED = ("javascript:", "data:", "#", "mailto:", "tel:")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
 
 
@@ -108,82 +113,86 @@ def sniff_charset(data: bytes, content_type: str | None) -> tuple[str, str]:
     return "utf-8", "default"
 
 
-class _Collector(HTMLParser):
-    """Collects title, text, links and image URLs in one pass."""
+class _Resolver:
+    """Absolute http(s) URLs from a page's references, fast for the common shapes."""
 
     def __init__(self, base: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base = base
-        self.title_parts: list[str] = []
-        self.text_parts: list[str] = []
-        self.links: dict[str, None] = {}
-        self.images: dict[str, None] = {}
-        self.in_title = False
-        self.title_done = False
-        self.skip_depth = 0
+        self.set_base(base)
 
-    def _absolute(self, value: str | None) -> str | None:
+    def set_base(self, base: str) -> None:
+        self.base = base
+        parts = urlsplit(base)
+        self.origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+    def __call__(self, value: str | None) -> str | None:
         if not value:
             return None
         value = value.strip()
-        if not value or value.startswith(("javascript:", "data:", "#", "mailto:", "tel:")):
+        if not value or value.startswith(_IGNORED):
             return None
+        if value.startswith(("http://", "https://")) and " " not in value:
+            return value
+        if (
+            self.origin
+            and value.startswith("/")
+            and not value.startswith("//")
+            and "/." not in value
+            and "\\" not in value
+        ):
+            return self.origin + value
         try:
             url = urljoin(self.base, value)
         except ValueError:
             return None
         return url if urlsplit(url).scheme in ("http", "https") else None
 
-    def _image(self, value: str | None) -> None:
-        url = self._absolute(value)
-        if url:
-            self.images.setdefault(url, None)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k.lower(): v for k, v in attrs}
-        if tag in _SKIP:
-            self.skip_depth += 1
-            return
-        if tag == "base" and a.get("href"):
-            self.base = urljoin(self.base, a["href"] or "")
-        elif tag == "title" and not self.title_done:
-            self.in_title = True
-        elif tag in ("a", "area"):
-            url = self._absolute(a.get("href"))
+def _collect(tree: Any, base: str) -> tuple[str | None, list[str], list[str], str]:
+    """Title, links, image URLs and text of a parsed document, in one pass."""
+    resolve = _Resolver(base)
+    for element in tree.iter("base"):
+        href = element.get("href")
+        if href:
+            resolve.set_base(urljoin(base, href.strip()))
+            break
+    title: str | None = None
+    links: dict[str, None] = {}
+    images: dict[str, None] = {}
+
+    def image(value: str | None) -> None:
+        url = resolve(value)
+        if url:
+            images.setdefault(url, None)
+
+    for element in tree.iter():
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in ("a", "area"):
+            url = resolve(element.get("href"))
             if url:
-                self.links.setdefault(url.split("#", 1)[0] or url, None)
+                links.setdefault(url.split("#", 1)[0] or url, None)
         elif tag in ("img", "source"):
             for key in ("src", "data-src", "data-original", "data-lazy-src"):
-                self._image(a.get(key))
+                image(element.get(key))
             for key in ("srcset", "data-srcset"):
-                for candidate in (a.get(key) or "").split(","):
-                    self._image(candidate.strip().split(" ", 1)[0])
-        elif tag == "meta" and (a.get("property") or a.get("name") or "").lower() in (
-            "og:image",
-            "og:image:url",
-            "twitter:image",
-        ):
-            self._image(a.get("content"))
-        elif tag == "link" and (a.get("rel") or "").lower() == "image_src":
-            self._image(a.get("href"))
+                for candidate in (element.get(key) or "").split(","):
+                    image(candidate.strip().split(" ", 1)[0])
+        elif tag == "meta":
+            kind = (element.get("property") or element.get("name") or "").lower()
+            if kind in ("og:image", "og:image:url", "twitter:image"):
+                image(element.get("content"))
+        elif tag == "link" and (element.get("rel") or "").lower() == "image_src":
+            image(element.get("href"))
+        elif tag == "title" and title is None:
+            title = " ".join((element.text_content() or "").split()) or None
         if tag in _BLOCK:
-            self.text_parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self.skip_depth = max(0, self.skip_depth - 1)
-        elif tag == "title" and self.in_title:
-            self.in_title = False
-            self.title_done = True
-        elif tag in _BLOCK:
-            self.text_parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title_parts.append(data)
-            return
-        if not self.skip_depth:
-            self.text_parts.append(data)
+            element.tail = "\n" + (element.tail or "")
+            element.text = "\n" + (element.text or "")
+    for element in list(tree.iter(*_SKIP, "title")):
+        element.drop_tree()
+    body = lxml.etree.tostring(tree, method="text", encoding="unicode", with_tail=False)
+    return title, list(links), list(images), body
 
 
 def _clean_text(parts: list[str]) -> str:
@@ -225,19 +234,25 @@ def read_page(
             charset=charset, charset_source=source, text_chars=len(body), text_truncated=cut
         )
         return PageText(page, body, warnings)
-    parser = _Collector(base=url)
-    parser.feed(text)
-    parser.close()
-    body = _clean_text(parser.text_parts)
-    title = " ".join("".join(parser.title_parts).split()) or None
+    try:
+        tree = lxml.html.document_fromstring(text.replace("\x00", "") or "<html></html>")
+    except (lxml.etree.ParserError, ValueError):
+        # An XML declaration in a str, or nothing parseable: read the bytes instead.
+        try:
+            tree = lxml.html.document_fromstring(data)
+        except (lxml.etree.ParserError, ValueError) as exc:
+            warnings.append(f"the page could not be parsed as HTML: {exc}")
+            return PageText(Page(charset=charset, charset_source=source), "", warnings)
+    title, links, images, raw_text = _collect(tree, url)
+    body = _clean_text([raw_text])
     page = Page(
         title=title,
         charset=charset,
         charset_source=source,
         text_chars=len(body),
         text_truncated=cut,
-        links=list(parser.links),
-        image_urls=list(parser.images),
+        links=links,
+        image_urls=images,
     )
     if cut:
         warnings.append(f"only the first {limit} bytes of the page were read for text and links")

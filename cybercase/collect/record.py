@@ -502,9 +502,7 @@ class CaptureRecord(Model):
 
     def to_bytes(self) -> bytes:
         """The record as stored: indented JSON, UTF-8, newline-terminated."""
-        return (
-            json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-        ).encode("utf-8")
+        return self.model_dump_json(indent=2).encode("utf-8") + b"\n"
 
 
 def record_schema() -> dict[str, Any]:

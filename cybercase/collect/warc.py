@@ -116,7 +116,7 @@ class WarcBuilder:
             common["WARC-Cipher-Suite"] = hop.tls.cipher
         if hop.remote_ip and not hop.via_proxy:
             common["WARC-IP-Address"] = hop.remote_ip
-        if wire.response_head is not None and hop.warc_response_id and wire.body_path:
+        if wire.response_head is not None and hop.warc_response_id and wire.body is not None:
             headers = {
                 "WARC-Record-ID": hop.warc_response_id,
                 "WARC-Date": hop.started,
@@ -127,7 +127,7 @@ class WarcBuilder:
             if hop.body and hop.body.truncated:
                 headers["WARC-Truncated"] = hop.body.truncated
             size = hop.body.size if hop.body else 0
-            with wire.body_path.open("rb") as body:
+            with wire.body.open() as body:
                 self._write(
                     hop.url,
                     "response",

@@ -15,7 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from cybercase.cli.capture_cmds import parse_size
 from cybercase.collect.config import CaptureSettings, load_capture_settings
-from cybercase.collect.fetch import WireHop, drop_header, split_head
+from cybercase.collect.fetch import Spool, WireHop, drop_header, split_head
 from cybercase.collect.html import read_page, sniff_charset
 from cybercase.collect.record import Body, CaptureRecord, Hop, record_schema, schema_text
 from cybercase.collect.redact import placeholder_for, redact_head
@@ -161,8 +161,10 @@ def test_warc_round_trip(
     tmp_path_factory: pytest.TempPathFactory, body: bytes, request_body: bytes, names: list[str]
 ) -> None:
     folder = tmp_path_factory.mktemp("warc")
-    body_path = folder / "body"
-    body_path.write_bytes(body)
+    spool = Spool(lambda: folder, "body", threshold=1024)
+    spool.write(body)
+    spool.close()
+    assert (spool.path is None) == (len(body) <= 1024)
     head = b"HTTP/1.1 200 OK\r\n" + b"".join(f"X-{n}:  v \r\n".encode() for n in names) + b"\r\n"
     request = b"POST /p HTTP/1.1\r\nHost: a.example\r\n\r\n" + request_body
     digest = "sha256:" + hashlib.sha256(body).hexdigest()
@@ -183,7 +185,7 @@ def test_warc_round_trip(
         hop=hop,
         request_bytes=request,
         response_head=head,
-        body_path=body_path,
+        body=spool,
         payload_digest=digest,
         block_digest="sha256:" + hashlib.sha256(head + body).hexdigest(),
     )
