@@ -258,8 +258,9 @@ def _commit(
     *,
     quiet: bool = False,
 ) -> None:
-    """Commit the prepared captures among ``finished`` (raising their real errors)."""
+    """Commit the prepared captures among ``finished``, then raise the first real error."""
     ready: list[PreparedCapture] = []
+    problem: BaseException | None = None
     for future in finished:
         if future.cancelled():
             continue
@@ -268,8 +269,8 @@ def _commit(
             ready.append(future.result())
         elif isinstance(error, CaptureCancelled) or (quiet and isinstance(error, CybercaseError)):
             continue
-        else:
-            raise error
+        elif problem is None:
+            problem = error
     ready.sort(key=lambda p: p.request.batch.index if p.request.batch else 0)
     for start in range(0, len(ready), MAX_GROUP):
         for committed in commit_captures(case, signer, ready[start : start + MAX_GROUP]):
@@ -277,3 +278,5 @@ def _commit(
             progress.advance(1)
             if on_result is not None:
                 on_result(committed)
+    if problem is not None:
+        raise problem

@@ -225,3 +225,34 @@ def test_sigkill_mid_batch_then_resume_completes(
     assert already_captured(final, batch_id_for(urls)) == {u: 1 for u in urls}
     report = verify_case(case.root)
     assert report.ok, [f.line() for f in report.errors]
+
+
+def test_ctrl_c_stops_a_real_batch_cleanly(
+    tmp_path: Path, http_server: LocalServer, isolated_home: Path, signer: Signer
+) -> None:
+    case = Case.create(tmp_path / "case", case_id="INT-1", title="t", agency="a", signer=signer)
+    urls = [http_server.url(f"/slow?ms=200&i={i}") for i in range(30)]
+    listing = tmp_path / "urls.txt"
+    listing.write_text("\n".join(urls) + "\n")
+    env = {**os.environ, "CYBERCASE_PASSPHRASE": PASSPHRASE, "CYBERCASE_HOME": str(isolated_home)}
+    command = [
+        sys.executable, "-c", "import sys; from cybercase.cli.app import main; sys.exit(main())",
+        "capture", "--from", str(listing), "-C", str(case.root), "--json", "-j", "2",
+        "--per-host", "2", "--no-images",
+    ]  # fmt: skip
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        assert json.loads(first)["ok"] is True
+        proc.send_signal(signal.SIGINT)
+        rest, errors = proc.communicate(timeout=60)
+    assert proc.returncode == 130, errors
+    lines = [json.loads(line) for line in [first, *rest.splitlines()]]
+    summary = lines[-1]["summary"]
+    assert summary["interrupted"] is True
+    assert 1 <= summary["captured"] < 30
+    assert len(Case.open(case.root).state.evidence_ids()) == summary["captured"]
+    report = verify_case(case.root)
+    assert report.ok, [f.line() for f in report.errors]
