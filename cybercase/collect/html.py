@@ -196,7 +196,7 @@ def _collect(tree: Any, base: str) -> tuple[str | None, list[str], list[str], st
 
 
 def _clean_text(parts: list[str]) -> str:
-    lines = (_SPACE.sub(" ", line).strip() for line in "".join(parts).split("\n"))
+    lines = (line.strip() for line in _SPACE.sub(" ", "".join(parts)).split("\n"))
     return "\n".join(line for line in lines if line) + "\n"
 
 
