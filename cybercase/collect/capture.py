@@ -184,6 +184,11 @@ def settings_used(settings: CaptureSettings) -> SettingsUsed:
     )
 
 
+def record_uri(capture_id: str) -> str:
+    """The metadata record's target: a URN, so replay tools never serve it for the page."""
+    return f"urn:cybercase:capture-record:{capture_id}"
+
+
 def image_name(number: int, url: str, content_type: str | None) -> str:
     """``images/003-photo.jpg``: numbered, from the URL's last segment, safe everywhere."""
     last = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
@@ -364,7 +369,7 @@ class Capturer:
                     for wire in attempt.hops:
                         builder.exchange(wire, warcinfo_id)
             builder.metadata(
-                url,
+                record_uri(capture_id),
                 new_record_id(),
                 format_utc(ended),
                 record_bytes,
