@@ -332,3 +332,25 @@ def test_environment_ntp_and_egress_when_configured(
         "address": "203.0.113.7",
         "error": None,
     }
+
+
+def test_cookie_check_redirect_to_itself_is_not_a_loop(
+    case: Case, signer: Signer, http_server: LocalServer
+) -> None:
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.fixtures.servers import send
+
+    def cookie_check(h: BaseHTTPRequestHandler) -> None:
+        if "seen=1" in (h.headers.get("Cookie") or ""):
+            send(h, 200, b"<title>Welcome back</title>", {"Content-Type": "text/html"})
+        else:
+            send(h, 302, b"", {"Location": "/cookie-check", "Set-Cookie": "seen=1; Path=/"})
+
+    http_server.route("/cookie-check", cookie_check)
+    result = capture_url(case, signer, http_server.url("/cookie-check"), FAST)
+    assert result.outcome == "captured" and result.title == "Welcome back"
+    hops = record_of(case, result)["attempts"][0]["hops"]
+    assert [h["status"] for h in hops] == [302, 200]
+    # Sent cookies are redacted even when the server set them (its Set-Cookie shows them).
+    assert ["Cookie", f"[redacted by cybercase: {sha256(b'seen=1')}]"] in hops[1]["request_headers"]

@@ -11,7 +11,7 @@ from cybercase.collect.stages import StageFile, StageOutput
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
 from tests.collect.helpers import artifact, check_warc, object_path, read_warc, record_of, sha256
-from tests.fixtures.servers import PAGE_HTML, LocalServer, ProxyServer
+from tests.fixtures.servers import PAGE_HTML, LocalServer, ProxyServer, SocksServer
 
 
 def test_http_proxy_is_used_and_recorded(
@@ -109,3 +109,23 @@ def test_stage_files_join_the_same_item(
     assert len(entries) == 1 and entries[0].action == "item.acquired"
     assert not any(case.store.tmp.iterdir())  # work folders are removed
     assert verify_case(case.root).ok
+
+
+def test_socks5h_proxy_resolves_names_remotely(
+    case: Case, signer: Signer, http_server: LocalServer, socks_proxy: SocksServer
+) -> None:
+    settings = CaptureSettings(retries=0, proxy=socks_proxy.url, images=False)
+    url = f"http://localhost:{http_server.port}/page?via=socks"
+    result = capture_url(case, signer, url, settings)
+    assert result.ok, result.message
+    assert ("localhost", http_server.port) in socks_proxy.seen
+    record = record_of(case, result)
+    assert record["dns"] == []  # the name went to the proxy, never to the local resolver
+    hop = record["attempts"][0]["hops"][0]
+    assert hop["via_proxy"] is True
+    assert hop["request_headers"][0] == ["Host", f"localhost:{http_server.port}"]
+    warc = object_path(case, artifact(result, "warc"))
+    request = next(r for r in read_warc(warc) if r.type == "request")
+    assert request.http_head.startswith(b"GET /page?via=socks HTTP/1.1")
+    assert b"\x05" not in request.http_head  # no SOCKS handshake bytes in the exchange
+    check_warc(warc)
