@@ -150,6 +150,8 @@ class WireHop:
     """The response body as received (content-encoding kept, chunking removed)."""
     payload_digest: str | None = None
     block_digest: str | None = None
+    unparsed: bytes | None = None
+    """What the server sent when it was not a valid HTTP response head."""
     text_sample: bytes = b""
     """The first bytes of a text body, for reading the page."""
     set_cookie: bool = False
@@ -636,6 +638,8 @@ class Fetcher:
             except _HTTPCORE_ERRORS as exc:
                 failure = classify(exc, settings)
                 response = None
+                if tap.head:
+                    wire.unparsed = bytes(tap.head)
             if response is not None:
                 status = response.status
                 reason = _decode(response.extensions.get("reason_phrase", b""))
@@ -702,6 +706,8 @@ class Fetcher:
                 else None,
                 "warc_request_id": new_record_id() if wire.request_bytes is not None else None,
                 "warc_response_id": new_record_id() if wire.response_head is not None else None,
+                "unparsed_bytes": len(wire.unparsed) if wire.unparsed else None,
+                "warc_unparsed_id": new_record_id() if wire.unparsed else None,
             }
         )
         return wire, failure, (status if failure is None else None)

@@ -187,6 +187,10 @@ class Hop(Model):
     """WARC-Record-ID of the request record."""
     warc_response_id: str | None = None
     """WARC-Record-ID of the response record."""
+    unparsed_bytes: int | None = None
+    """Bytes received that were not a valid HTTP response (kept as a WARC resource record)."""
+    warc_unparsed_id: str | None = None
+    """WARC-Record-ID of that resource record."""
 
 
 class Attempt(Model):

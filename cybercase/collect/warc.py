@@ -2,7 +2,8 @@
 
 Records, in order: ``warcinfo`` (tool, case, investigator, capture id); for every hop of
 every attempt a ``response`` and a ``request`` record (linked by ``WARC-Concurrent-To``)
-with the bytes as they came off the wire; the same for each image; and last a
+with the bytes as they came off the wire (and, when a server's answer is not valid HTTP, a
+``resource`` record holding what it sent); the same for each image; and last a
 ``metadata`` record holding the capture record (``application/json``).
 
 The HTTP head in a record is the exact bytes received (or sent); warcio would re-serialise
@@ -136,6 +137,24 @@ class WarcBuilder:
                     headers,
                     http_head=_ExactHead(wire.response_head, is_request=False),
                 )
+        if wire.unparsed and hop.warc_unparsed_id:
+            headers = {
+                "WARC-Record-ID": hop.warc_unparsed_id,
+                "WARC-Date": hop.started,
+                "WARC-Block-Digest": _digest(wire.unparsed),
+                "WARC-Payload-Digest": _digest(wire.unparsed),
+                **common,
+            }
+            if hop.warc_request_id:
+                headers["WARC-Concurrent-To"] = hop.warc_request_id
+            self._write(
+                hop.url,
+                "resource",
+                io.BytesIO(wire.unparsed),
+                len(wire.unparsed),
+                headers,
+                content_type="application/octet-stream",
+            )
         if wire.request_bytes is not None and hop.warc_request_id:
             raw = wire.request_bytes
             end = raw.find(b"\r\n\r\n")

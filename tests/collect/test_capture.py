@@ -354,3 +354,33 @@ def test_cookie_check_redirect_to_itself_is_not_a_loop(
     assert [h["status"] for h in hops] == [302, 200]
     # Sent cookies are redacted even when the server set them (its Set-Cookie shows them).
     assert ["Cookie", f"[redacted by cybercase: {sha256(b'seen=1')}]"] in hops[1]["request_headers"]
+
+
+def test_an_answer_that_is_not_http_is_kept(case: Case, signer: Signer) -> None:
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        client, _ = listener.accept()
+        with client:
+            client.recv(4096)
+            client.sendall(b"SSH-2.0-OpenSSH_9.2\r\nnot http at all\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    result = capture_url(case, signer, url, FAST)
+    thread.join(timeout=5)
+    listener.close()
+    assert result.outcome == "protocol-error"
+    hop = record_of(case, result)["attempts"][0]["hops"][0]
+    assert hop["unparsed_bytes"] and hop["warc_unparsed_id"]
+    warc = object_path(case, artifact(result, "warc"))
+    (kept,) = [r for r in read_warc(warc) if r.type == "resource"]
+    assert kept.payload.startswith(b"SSH-2.0-OpenSSH_9.2")
+    assert kept.headers["WARC-Concurrent-To"] == hop["warc_request_id"]
+    check_warc(warc)
