@@ -27,6 +27,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.training",
     "tests.fixtures.tsa",
     "tests.fixtures.report",
+    "tests.fixtures.servers",
 ]
 
 

@@ -14,6 +14,7 @@ import typer
 
 from cybercase import __version__
 from cybercase.cli import (
+    capture_cmds,
     case_cmds,
     custodian_cmds,
     export_cmds,
@@ -62,6 +63,7 @@ request_cmds.register(app)
 training_cmds.register(app)
 timestamp_cmds.register(app)
 export_cmds.register(app)
+capture_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,8 @@ them to a temporary file; the file is renamed to its final name only after ``fsy
 
 Durability can be deferred for group commit: ``put_*(..., sync=False)`` skips the
 per-file ``fsync``; the caller must then call :meth:`ObjectStore.sync` before it logs
-any entry that names those objects.
+any entry that names those objects. Threads may store objects while another commits:
+the set of objects awaiting ``fsync`` is guarded by a lock.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +38,7 @@ class ObjectStore:
         self.base = root / ALGO_DIR
         self.tmp = root / TMP_DIR
         self._unsynced: set[Path] = set()
+        self._unsynced_lock = threading.Lock()
 
     def create(self) -> None:
         """Create the empty folders of a new store."""
@@ -139,7 +142,8 @@ class ObjectStore:
 
     def sync(self) -> None:
         """Make every object stored with ``sync=False`` durable (group commit)."""
-        pending, self._unsynced = self._unsynced, set()
+        with self._unsynced_lock:
+            pending, self._unsynced = self._unsynced, set()
         folders = {path.parent for path in pending}
         for path in pending:
             fd = os.open(path, os.O_RDONLY)
@@ -192,7 +196,8 @@ class ObjectStore:
                 if new_folder:
                     fsync_dir(self.base)
             else:
-                self._unsynced.add(final)
+                with self._unsynced_lock:
+                    self._unsynced.add(final)
         except OSError as exc:
             self._discard(tmp)
             raise storage_error("store an object in", self.root, exc) from exc

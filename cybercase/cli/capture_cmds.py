@@ -1,0 +1,248 @@
+"""``cybercase capture``: capture web pages as evidence, one URL or thousands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from cybercase.cli.common import (
+    CASE_OPTION,
+    CONFIG_OPTION,
+    JSON_OPTION,
+    KEY_OPTION,
+    err,
+    load_signer,
+    open_case,
+    out,
+)
+
+if TYPE_CHECKING:
+    from cybercase.collect.batch import BatchResult
+    from cybercase.collect.capture import CaptureResult
+    from cybercase.progress import Progress
+
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
+SUMMARY_ROWS = 50
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``capture``."""
+    app.command("capture")(capture)
+
+
+def parse_size(text: str | None) -> int | None:
+    """``64M``, ``1GiB``, ``500k`` or a number of bytes."""
+    if text is None:
+        return None
+    match = _SIZE.match(text)
+    if not match:
+        from cybercase.errors import InvalidInputError
+
+        raise InvalidInputError(f"not a size: {text!r}", hint="write e.g. 64M, 1G or 500000")
+    factor = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    return int(match.group(1)) * factor[match.group(2).lower()]
+
+
+def capture(
+    urls: list[str] = typer.Argument(
+        None, help="URLs to capture (http or https).", show_default=False
+    ),
+    from_file: str = typer.Option(
+        None, "--from", help="A file of URLs, one a line ('#' comments); '-' reads stdin."
+    ),
+    tags: list[str] = typer.Option([], "--tag", help="A tag for every item (repeat for several)."),
+    note: str = typer.Option(None, "--note", help="A note recorded with every item."),
+    persona: str = typer.Option(
+        None, "--persona", help="The online persona (account) used, recorded with the capture."
+    ),
+    user_agent: str = typer.Option(None, "--user-agent", help="User-Agent to send."),
+    proxy: str = typer.Option(
+        None, "--proxy", help="http://host:port, socks5://… or socks5h://… (e.g. Tor)."
+    ),
+    header: list[str] = typer.Option([], "--header", "-H", help="Extra header 'Name: value'."),
+    cookies: Path = typer.Option(
+        None, "--cookies", help="A Netscape cookies.txt (a logged-in session)."
+    ),
+    ca_bundle: Path = typer.Option(None, "--ca-bundle", help="Extra trusted CA certificates."),
+    connect_timeout: float = typer.Option(None, "--connect-timeout", help="Seconds [10]."),
+    read_timeout: float = typer.Option(None, "--read-timeout", help="Seconds of silence [30]."),
+    total_timeout: float = typer.Option(None, "--timeout", help="Seconds per attempt [120]."),
+    max_size: str = typer.Option(None, "--max-size", help="Body size limit, e.g. 64M [256M]."),
+    max_redirects: int = typer.Option(None, "--max-redirects", help="Redirects followed [10]."),
+    insecure: bool = typer.Option(
+        None, "--insecure", help="Capture despite TLS errors (the failure is recorded)."
+    ),
+    keep_secrets: bool = typer.Option(
+        None, "--keep-secrets", help="Keep Cookie/Authorization values sent, verbatim."
+    ),
+    no_images: bool = typer.Option(False, "--no-images", help="Do not fetch the page's images."),
+    jobs: int = typer.Option(None, "--jobs", "-j", help="URLs captured at once [4]."),
+    per_host: int = typer.Option(None, "--per-host", help="Captures of one host at once [2]."),
+    host_delay: float = typer.Option(
+        None, "--host-delay", help="Seconds between captures of one host [0]."
+    ),
+    retries: int = typer.Option(None, "--retries", help="Retries of transient failures [2]."),
+    batch: str = typer.Option(
+        None, "--batch", help="Name the batch (default: derived from the URL list)."
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Skip URLs that already have an item from this batch."
+    ),
+    config: Path = CONFIG_OPTION,
+    case_dir: Path = CASE_OPTION,
+    key: str = KEY_OPTION,
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Capture web pages into the case: WARC, record, text and images, one item per URL.
+
+    Every URL becomes an item, even when it fails (a 404 is a capture of a removed
+    listing; a refused connection a logged attempt). Exit 1 when any URL failed.
+    """
+    import sys
+
+    from cybercase.collect.batch import parse_url_list, run_batch
+    from cybercase.collect.config import load_capture_settings, parse_header
+    from cybercase.errors import InvalidInputError
+
+    listed: list[str] = []
+    if from_file is not None:
+        if from_file == "-":
+            text, source = sys.stdin.read(), "stdin"
+        else:
+            try:
+                text = Path(from_file).read_text(encoding="utf-8-sig")
+            except OSError as exc:
+                raise InvalidInputError(f"cannot read {from_file}: {exc.strerror}") from exc
+            except UnicodeDecodeError as exc:
+                raise InvalidInputError(f"{from_file} is not UTF-8 text") from exc
+            source = from_file
+        listed = parse_url_list(text, source)
+    all_urls = parse_url_list("\n".join(urls or []), "the command line") + listed
+    if not all_urls:
+        raise InvalidInputError(
+            "no URL to capture", hint="give URLs, or a file with --from FILE (or - for stdin)"
+        )
+    settings = load_capture_settings(
+        config,
+        {
+            "user_agent": user_agent,
+            "proxy": proxy,
+            "headers": dict(parse_header(h) for h in header) or None,
+            "cookies_file": cookies,
+            "ca_bundle": ca_bundle,
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+            "total_timeout": total_timeout,
+            "max_body_bytes": parse_size(max_size),
+            "max_redirects": max_redirects,
+            "insecure": insecure,
+            "keep_secrets": keep_secrets,
+            "images": False if no_images else None,
+            "jobs": jobs,
+            "per_host": per_host,
+            "host_delay": host_delay,
+            "retries": retries,
+        },
+    )
+    case = open_case(case_dir)
+    signer = load_signer(key)
+
+    def report(item: CaptureResult) -> None:
+        if json_out:
+            emit_json_line(item.to_json())
+        else:
+            _say_item(item)
+
+    result = run_batch(
+        case,
+        signer,
+        all_urls,
+        settings,
+        batch_id=batch,
+        resume=resume,
+        tags=tags,
+        note=note,
+        persona=persona,
+        progress=_progress(json_out),
+        on_result=report,
+    )
+    if json_out:
+        emit_json_line(result.summary_json())
+    else:
+        _render_summary(result)
+    if result.interrupted:
+        raise typer.Exit(130)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def emit_json_line(data: object) -> None:
+    """One compact JSON object per line on stdout (``--json`` lines)."""
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def _progress(json_mode: bool) -> Progress:
+    import sys
+
+    from cybercase.progress import NullProgress
+
+    if json_mode or not sys.stderr.isatty():
+        return NullProgress()
+    from cybercase.cli.progressbar import RichProgress
+
+    return RichProgress(err(), unit="urls")
+
+
+def _say_item(item: CaptureResult) -> None:
+    from rich.markup import escape
+
+    status = f" HTTP {item.status}" if item.status is not None else ""
+    if item.ok:
+        title = f" — {escape(item.title)}" if item.title else ""
+        err().print(f"[green]{item.item_id} captured[/green]{status} {escape(item.url)}{title}")
+    else:
+        err().print(
+            f"[red]{item.item_id} {item.outcome}[/red]{status} {escape(item.url)}: "
+            f"{escape(item.message)}"
+        )
+
+
+def _render_summary(result: BatchResult) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    rows = result.results if len(result.results) <= SUMMARY_ROWS else result.failed
+    if rows:
+        table = Table(title=f"Batch {result.batch_id}")
+        for column in ("item", "outcome", "status", "url", "title / error"):
+            table.add_column(column, overflow="fold")
+        for r in rows:
+            colour = "green" if r.ok else "red"
+            table.add_row(
+                r.item_id,
+                f"[{colour}]{r.outcome}[/{colour}]",
+                str(r.status or ""),
+                escape(r.url),
+                escape((r.title or "") if r.ok else r.message),
+            )
+        out().print(table)
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(result.outcomes().items()))
+    ok = len(result.results) - len(result.failed)
+    line = f"{len(result.results)} item(s) recorded ({ok} captured, {len(result.failed)} failed)"
+    if counts:
+        line += f" — {counts}"
+    if result.skipped:
+        line += f"; {result.skipped} skipped (already captured by this batch)"
+    err().print(line)
+    if result.interrupted:
+        err().print(
+            "[yellow]interrupted[/yellow]: completed items are committed; run the same "
+            "command with --resume to capture the rest"
+        )

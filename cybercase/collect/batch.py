@@ -1,0 +1,282 @@
+"""Capturing many URLs: concurrency, per-host politeness, group commit, resume, clean stop.
+
+Workers prepare captures in parallel (``jobs``), never more than ``per_host`` at a time for
+one host and never starting two captures of a host closer than ``host_delay`` seconds
+apart. The calling thread commits whatever has finished, several items per transaction
+(one ``fsync`` of the log for the group, after the group's objects are made durable), and
+reports each item as soon as it is committed.
+
+Every URL of a batch is recorded with the batch's id (``detail.batch.id``). The id is the
+SHA-256 of the URL list, or the name given with ``--batch``; ``--resume`` skips the URLs
+that already have an item from that batch, whatever their outcome.
+
+Ctrl-C (KeyboardInterrupt) sets a cancel flag: captures in progress stop at their next
+network read and are discarded, captures already complete are committed, and the result
+says the batch was interrupted. An interrupted or killed batch leaves at most unreferenced
+objects or temporary files, which ``verify`` reports as harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from cybercase.clock import Clock
+from cybercase.collect.capture import (
+    CAPTURE_KIND,
+    CaptureRequest,
+    CaptureResult,
+    PreparedCapture,
+    commit_captures,
+    open_capturer,
+)
+from cybercase.collect.config import CaptureSettings
+from cybercase.collect.fetch import check_url
+from cybercase.collect.record import BatchRef
+from cybercase.collect.stages import Stage
+from cybercase.collect.wire import CaptureCancelled
+from cybercase.errors import CybercaseError, InvalidInputError
+from cybercase.evidence import Case, Signer
+from cybercase.evidence.state import ITEM_ACQUIRED
+from cybercase.progress import NullProgress, Progress
+
+MAX_GROUP = 256
+POLL_SECONDS = 0.25
+
+
+def parse_url_list(text: str, source: str = "the URL list") -> list[str]:
+    """URLs from a list: one a line, blank lines and ``#`` comments ignored.
+
+    Every line is checked before anything is fetched; bad lines are named together.
+    """
+    urls: list[str] = []
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        value = line.strip()
+        if not value or value.startswith("#"):
+            continue
+        try:
+            urls.append(check_url(value))
+        except InvalidInputError as exc:
+            problems.append(f"line {number}: {exc.message}")
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise InvalidInputError(
+            f"{source} has {len(problems)} bad line(s): " + "; ".join(problems[:3]) + more,
+            hint="fix those lines (http:// or https:// URLs, one per line); nothing was captured",
+        )
+    return urls
+
+
+def batch_id_for(urls: Sequence[str]) -> str:
+    """The id of a batch: derived from its URL list, so the same list resumes itself."""
+    digest = hashlib.sha256("\n".join(urls).encode("utf-8")).hexdigest()
+    return f"batch-{digest[:20]}"
+
+
+def already_captured(case: Case, batch_id: str) -> Counter[str]:
+    """How many times each URL already has an item from this batch."""
+    done: Counter[str] = Counter()
+    for entry in case.entries():
+        if entry.action != ITEM_ACQUIRED or entry.detail.get("kind") != CAPTURE_KIND:
+            continue
+        batch = entry.detail.get("batch")
+        if isinstance(batch, dict) and batch.get("id") == batch_id:
+            url = entry.detail.get("url")
+            if isinstance(url, str):
+                done[url] += 1
+    return done
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What a batch did."""
+
+    batch_id: str
+    total: int
+    results: list[CaptureResult] = field(default_factory=list)
+    skipped: int = 0
+    """URLs skipped by ``--resume``."""
+    interrupted: bool = False
+    """Stopped by Ctrl-C before every URL was captured."""
+
+    @property
+    def failed(self) -> list[CaptureResult]:
+        """Items whose URL was not captured cleanly."""
+        return [r for r in self.results if not r.ok]
+
+    def outcomes(self) -> dict[str, int]:
+        """How many items ended each way."""
+        return dict(Counter(r.outcome for r in self.results))
+
+    def summary_json(self) -> dict[str, Any]:
+        """The closing ``--json`` line."""
+        return {
+            "summary": {
+                "batch": self.batch_id,
+                "total": self.total,
+                "captured": len(self.results),
+                "ok": len(self.results) - len(self.failed),
+                "failed": len(self.failed),
+                "skipped": self.skipped,
+                "interrupted": self.interrupted,
+                "outcomes": self.outcomes(),
+            }
+        }
+
+
+class HostGate:
+    """Per-host limits: at most ``per_host`` captures at once, starts ``delay`` apart."""
+
+    def __init__(self, per_host: int, delay: float, cancel: threading.Event) -> None:
+        self._per_host = per_host
+        self._delay = delay
+        self._cancel = cancel
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @contextmanager
+    def enter(self, url: str) -> Iterator[None]:
+        """Hold a slot for ``url``'s host during one capture."""
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            slot = self._slots.setdefault(host, threading.Semaphore(self._per_host))
+        while not slot.acquire(timeout=POLL_SECONDS):
+            if self._cancel.is_set():
+                raise CaptureCancelled("the batch was interrupted")
+        try:
+            if self._delay > 0:
+                with self._lock:
+                    now = time.monotonic()
+                    start = max(now, self._next_start.get(host, now))
+                    self._next_start[host] = start + self._delay
+                if start > now and self._cancel.wait(start - now):
+                    raise CaptureCancelled("the batch was interrupted")
+            yield
+        finally:
+            slot.release()
+
+
+def run_batch(
+    case: Case,
+    signer: Signer,
+    urls: Sequence[str],
+    settings: CaptureSettings,
+    *,
+    batch_id: str | None = None,
+    resume: bool = False,
+    tags: Sequence[str] = (),
+    note: str | None = None,
+    persona: str | None = None,
+    stages: Sequence[Stage] = (),
+    progress: Progress | None = None,
+    on_result: Callable[[CaptureResult], None] | None = None,
+    clock: Clock | None = None,
+    cancel: threading.Event | None = None,
+) -> BatchResult:
+    """Capture every URL as its own item; see the module's description."""
+    checked = [check_url(u) for u in urls]
+    if not checked:
+        raise InvalidInputError("no URL to capture", hint="give URLs, or a list with --from")
+    ident = batch_id or batch_id_for(checked)
+    result = BatchResult(batch_id=ident, total=len(checked))
+    done = already_captured(case, ident) if resume else Counter()
+    todo: list[tuple[int, str]] = []
+    for index, url in enumerate(checked, start=1):
+        if done[url] > 0:
+            done[url] -= 1
+            result.skipped += 1
+            continue
+        todo.append((index, url))
+    progress = progress or NullProgress()
+    cancel = cancel or threading.Event()
+    if not todo:
+        return result
+    capturer = open_capturer(
+        case, signer, settings, persona=persona, stages=stages, clock=clock, cancel=cancel
+    )
+    gate = HostGate(settings.per_host, settings.host_delay, cancel)
+
+    def work(index: int, url: str) -> PreparedCapture:
+        if cancel.is_set():
+            raise CaptureCancelled("the batch was interrupted")
+        request = CaptureRequest(
+            url=url,
+            batch=BatchRef(id=ident, index=index, total=len(checked)),
+            tags=tuple(tags),
+            note=note,
+        )
+        with gate.enter(url):
+            return capturer.prepare(request)
+
+    progress.start(f"Capturing {len(todo)} URL(s)", len(todo))
+    pool = ThreadPoolExecutor(
+        max_workers=min(settings.jobs, len(todo)), thread_name_prefix="capture"
+    )
+    futures: set[Future[PreparedCapture]] = set()
+    try:
+        futures = {pool.submit(work, index, url) for index, url in todo}
+        while futures:
+            finished, futures = wait(futures, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            _commit(case, signer, finished, result, progress, on_result)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        cancel.set()
+        for future in futures:
+            future.cancel()
+        finished, _ = wait(futures)
+        _commit(case, signer, finished, result, progress, on_result, quiet=True)
+    except BaseException:
+        cancel.set()
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        capturer.close()
+        progress.finish()
+    result.results.sort(key=lambda r: r.index or 0)
+    return result
+
+
+def _commit(
+    case: Case,
+    signer: Signer,
+    finished: set[Future[PreparedCapture]],
+    result: BatchResult,
+    progress: Progress,
+    on_result: Callable[[CaptureResult], None] | None,
+    *,
+    quiet: bool = False,
+) -> None:
+    """Commit the prepared captures among ``finished``, then raise the first real error."""
+    ready: list[PreparedCapture] = []
+    problem: BaseException | None = None
+    for future in finished:
+        if future.cancelled():
+            continue
+        error = future.exception()
+        if error is None:
+            ready.append(future.result())
+        elif isinstance(error, CaptureCancelled) or (quiet and isinstance(error, CybercaseError)):
+            continue
+        elif problem is None:
+            problem = error
+    ready.sort(key=lambda p: p.request.batch.index if p.request.batch else 0)
+    for start in range(0, len(ready), MAX_GROUP):
+        for committed in commit_captures(case, signer, ready[start : start + MAX_GROUP]):
+            result.results.append(committed)
+            progress.advance(1)
+            if on_result is not None:
+                on_result(committed)
+    if problem is not None:
+        raise problem

@@ -1,0 +1,626 @@
+"""One URL → one evidence item: WARC, capture record, text, images, and one custody entry.
+
+:meth:`Capturer.prepare` does all the work that can fail or take time — fetching, reading
+the page, fetching images, waiting for extra stages, writing the WARC — and stores every
+artifact in the object store without ``fsync`` (group commit). Nothing counts until
+:func:`commit_captures` writes the ``item.acquired`` entries, which first makes the
+objects durable; a batch commits several prepared captures in one transaction. Work files
+live in a private folder under ``objects/tmp`` and are removed whatever happens.
+
+Every attempted URL becomes an item, whatever its outcome: a 404 is a capture of a removed
+listing, a refused connection a logged attempt (docs/capture.md).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import shutil
+import struct
+import tempfile
+import threading
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from cybercase.clock import Clock, SystemClock, format_utc
+from cybercase.collect.config import CaptureSettings
+from cybercase.collect.environment import Surroundings, python_build, survey
+from cybercase.collect.exif import read_exif
+from cybercase.collect.fetch import Fetcher, FetchResult, WireHop, check_url, new_record_id
+from cybercase.collect.html import is_text, media_type, read_page
+from cybercase.collect.record import (
+    BatchRef,
+    CaptureRecord,
+    DnsLookup,
+    Image,
+    Page,
+    Redaction,
+    SettingsUsed,
+    StageArtifact,
+    StageRecord,
+)
+from cybercase.collect.stages import Stage, StageOutput
+from cybercase.collect.warc import WARC_MEDIA_TYPE, WarcBuilder
+from cybercase.collect.wire import CaptureCancelled
+from cybercase.evidence import Artifact, Case, EntryDraft, Signer
+from cybercase.evidence.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
+
+CAPTURE_KIND = "capture"
+ROLE_WARC = "warc"
+ROLE_RECORD = "record"
+ROLE_TEXT = "text"
+ROLE_IMAGE = "image"
+WARC_NAME = "capture.warc.gz"
+RECORD_NAME = "record.json"
+TEXT_NAME = "text.txt"
+STAGE_GRACE = 60.0
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRequest:
+    """One URL to capture, and what the investigator said about it."""
+
+    url: str
+    batch: BatchRef | None = None
+    tags: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class PreparedCapture:
+    """A capture whose artifacts are stored but not yet committed."""
+
+    request: CaptureRequest
+    record: CaptureRecord
+    artifacts: list[Artifact]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the page was captured (not a failure or an HTTP error)."""
+        return self.record.outcome == "captured"
+
+    def detail(self) -> dict[str, Any]:
+        """The ``item.acquired`` entry's detail."""
+        record = self.record
+        detail: dict[str, Any] = {
+            "kind": CAPTURE_KIND,
+            "capture_id": record.capture_id,
+            "url": record.requested_url,
+            "final_url": record.final_url,
+            "outcome": record.outcome,
+            "status": record.status,
+            "message": record.message,
+            "started": record.started,
+            "ended": record.ended,
+        }
+        if record.page and record.page.title:
+            detail["title"] = record.page.title[:300]
+        if record.batch:
+            detail["batch"] = record.batch.model_dump()
+        if record.tags:
+            detail["tags"] = list(record.tags)
+        if record.note:
+            detail["note"] = record.note
+        if record.environment.persona:
+            detail["persona"] = record.environment.persona
+        if record.warnings:
+            detail["warnings"] = len(record.warnings)
+        detail["artifacts"] = [a.model_dump() for a in self.artifacts]
+        return detail
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureResult:
+    """A committed capture, as the CLI reports it."""
+
+    item_id: str
+    seq: int
+    url: str
+    final_url: str | None
+    outcome: str
+    status: int | None
+    message: str
+    title: str | None
+    ok: bool
+    index: int | None
+    artifacts: tuple[Artifact, ...]
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """One ``--json`` line."""
+        return {
+            "item": self.item_id,
+            "seq": self.seq,
+            "url": self.url,
+            "final_url": self.final_url,
+            "outcome": self.outcome,
+            "ok": self.ok,
+            "status": self.status,
+            "message": self.message,
+            "title": self.title,
+            "index": self.index,
+            "artifacts": [a.model_dump() for a in self.artifacts],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(slots=True)
+class _Collected:
+    """Objects and facts gathered while preparing one capture."""
+
+    artifacts: list[Artifact] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    image_fetches: list[FetchResult] = field(default_factory=list)
+    stages: list[StageRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def settings_used(settings: CaptureSettings) -> SettingsUsed:
+    """The settings as recorded (the proxy's password and header values left out)."""
+    proxy = settings.proxy
+    if proxy and "@" in proxy:
+        scheme, _, rest = proxy.partition("://")
+        proxy = f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return SettingsUsed(
+        user_agent=settings.user_agent,
+        proxy=proxy,
+        extra_header_names=sorted(settings.headers),
+        cookies_file=settings.cookies_file.name if settings.cookies_file else None,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        total_timeout=settings.total_timeout,
+        max_body_bytes=settings.max_body_bytes,
+        max_redirects=settings.max_redirects,
+        insecure=settings.insecure,
+        keep_secrets=settings.keep_secrets,
+        images=settings.images,
+        retries=settings.retries,
+    )
+
+
+def record_uri(capture_id: str) -> str:
+    """The metadata record's target: a URN, so replay tools never serve it for the page."""
+    return f"urn:cybercase:capture-record:{capture_id}"
+
+
+def image_name(number: int, url: str, content_type: str | None) -> str:
+    """``images/003-photo.jpg``: numbered, from the URL's last segment, safe everywhere."""
+    last = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    stem = _SAFE.sub("_", last).strip("._")[:60] or "image"
+    if "." not in stem:
+        ext = mimetypes.guess_extension(media_type(content_type)) if content_type else None
+        stem += ext or ".bin"
+    return f"images/{number:03d}-{stem}"
+
+
+class WorkFolder:
+    """The capture's private folder under ``objects/tmp``, made only if something needs it."""
+
+    def __init__(self, parent: Path) -> None:
+        self._parent = parent
+        self._path: Path | None = None
+
+    def __call__(self) -> Path:
+        """The folder (created on first use)."""
+        if self._path is None:
+            self._parent.mkdir(parents=True, exist_ok=True)
+            self._path = Path(tempfile.mkdtemp(prefix=".capture-", dir=self._parent))
+        return self._path
+
+    def remove(self) -> None:
+        """Delete it and everything in it."""
+        if self._path is not None:
+            shutil.rmtree(self._path, ignore_errors=True)
+            self._path = None
+
+
+class Capturer:
+    """Prepares captures into one case; shared by the threads of a batch."""
+
+    def __init__(
+        self,
+        case: Case,
+        settings: CaptureSettings,
+        surroundings: Surroundings,
+        *,
+        fetcher: Fetcher,
+        stages: Sequence[Stage] = (),
+        clock: Clock | None = None,
+    ) -> None:
+        self.case = case
+        self.settings = settings
+        self.surroundings = surroundings
+        self.fetcher = fetcher
+        self.stages = list(stages)
+        self.clock: Clock = clock or SystemClock()
+        self._settings_used = settings_used(settings)
+
+    def close(self) -> None:
+        """Close the network connections."""
+        self.fetcher.close()
+
+    def prepare(self, request: CaptureRequest) -> PreparedCapture:
+        """Capture one URL into stored (not yet committed) artifacts."""
+        url = check_url(request.url)
+        workdir = WorkFolder(self.case.store.tmp)
+        try:
+            return self._prepare(request, url, workdir)
+        finally:
+            workdir.remove()
+
+    def _prepare(self, request: CaptureRequest, url: str, workdir: WorkFolder) -> PreparedCapture:
+        settings = self.settings
+        store = self.case.store
+        capture_id = str(uuid.uuid4())
+        started = self.clock.now()
+        pending = []
+        for stage in self.stages:
+            folder = workdir() / f"stage-{stage.name}"
+            folder.mkdir()
+            pending.append((stage, stage.start(url, folder)))
+        fetched = self.fetcher.fetch(
+            url,
+            workdir,
+            max_body=settings.max_body_bytes,
+            text_limit=settings.max_text_bytes,
+            label="page-",
+        )
+        got = _Collected()
+        final = fetched.final_hop
+        page: Page | None = None
+        text: str | None = None
+        if final is not None and final.hop.body is not None and final.text_sample:
+            body = final.hop.body
+            if is_text(body.content_type):
+                read = read_page(
+                    final.text_sample,
+                    content_type=body.content_type,
+                    content_encoding=body.content_encoding,
+                    url=final.hop.url,
+                    limit=settings.max_text_bytes,
+                    raw_truncated=body.truncated is not None,
+                )
+                page, text = read.page, read.text
+                got.warnings.extend(read.warnings)
+        if page is not None and settings.images and final is not None:
+            self._images(page, final, workdir, got)
+        for stage, future in pending:
+            self._finish_stage(stage.name, future, got)
+        ended = self.clock.now()
+        last = fetched.last
+        redactions: list[Redaction] = []
+        dns: list[DnsLookup] = []
+        for attempt in [*fetched.attempts, *(a for f in got.image_fetches for a in f.attempts)]:
+            redactions.extend(attempt.redactions)
+            got.warnings.extend(attempt.warnings)
+            for lookup in attempt.dns:
+                if not any(d.host == lookup.host and d.addresses == lookup.addresses for d in dns):
+                    dns.append(lookup)
+        if len(fetched.attempts) > 1:
+            got.warnings.append(
+                f"{len(fetched.attempts)} attempts were made; every one is in the WARC "
+                "and the record"
+            )
+        final_status = (
+            final.hop.status
+            if final is not None and last.outcome in ("captured", "http-error")
+            else None
+        )
+        warcinfo_id = new_record_id()
+        record = CaptureRecord(
+            capture_id=capture_id,
+            case_id=self.case.meta.id,
+            requested_url=url,
+            final_url=final.hop.url if final is not None and final_status is not None else None,
+            outcome=last.outcome,
+            message=last.message,
+            status=final_status,
+            started=format_utc(started),
+            ended=format_utc(ended),
+            attempts=[a.model() for a in fetched.attempts],
+            dns=dns,
+            page=page,
+            images=got.images,
+            environment=self.surroundings.at(started),
+            settings=self._settings_used,
+            redactions=redactions,
+            secrets_kept=settings.keep_secrets,
+            batch=request.batch,
+            tags=list(request.tags),
+            note=request.note,
+            stages=got.stages,
+            warnings=got.warnings,
+            warc_filename=WARC_NAME,
+            warcinfo_id=warcinfo_id,
+        )
+        record_bytes = record.to_bytes()
+        with store.writer(sync=False) as sink:
+            builder = WarcBuilder(sink, filename=WARC_NAME)
+            builder.warcinfo(
+                warcinfo_id,
+                format_utc(started),
+                {
+                    "software": f"cybercase {self.surroundings.software.get('cybercase', '')}",
+                    "format": "WARC File Format 1.1",
+                    "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
+                    "warc-format/warc-1.1/",
+                    "python": python_build(),
+                    "case": self.case.meta.id,
+                    "capture-id": capture_id,
+                    "investigator": self.surroundings.investigator.name,
+                    "investigator-key": self.surroundings.investigator.key,
+                    "persona": self.surroundings.persona or "",
+                    "hostname": self.surroundings.machine.hostname,
+                    "user-agent": settings.user_agent,
+                    "proxy": self._settings_used.proxy or "",
+                },
+            )
+            for attempt in fetched.attempts:
+                for wire in attempt.hops:
+                    builder.exchange(wire, warcinfo_id)
+            for image_fetch in got.image_fetches:
+                for attempt in image_fetch.attempts:
+                    for wire in attempt.hops:
+                        builder.exchange(wire, warcinfo_id)
+            builder.metadata(
+                record_uri(capture_id),
+                new_record_id(),
+                format_utc(ended),
+                record_bytes,
+                final.hop.warc_response_id if final is not None else None,
+                warcinfo_id,
+            )
+        warc = sink.digest()
+        artifacts = [
+            Artifact(
+                role=ROLE_WARC,
+                name=WARC_NAME,
+                digest=str(warc),
+                size=warc.size or 0,
+                media_type=WARC_MEDIA_TYPE,
+            ),
+        ]
+        record_digest = store.put_bytes(record_bytes, sync=False)
+        artifacts.append(
+            Artifact(
+                role=ROLE_RECORD,
+                name=RECORD_NAME,
+                digest=str(record_digest),
+                size=len(record_bytes),
+                media_type="application/json",
+            )
+        )
+        if text is not None:
+            data = text.encode("utf-8")
+            text_digest = store.put_bytes(data, sync=False)
+            artifacts.append(
+                Artifact(
+                    role=ROLE_TEXT,
+                    name=TEXT_NAME,
+                    digest=str(text_digest),
+                    size=len(data),
+                    media_type="text/plain; charset=utf-8",
+                )
+            )
+        artifacts.extend(got.artifacts)
+        return PreparedCapture(request, record, artifacts)
+
+    def _images(self, page: Page, final: WireHop, workdir: WorkFolder, got: _Collected) -> None:
+        settings = self.settings
+        urls = page.image_urls[: settings.max_images]
+        if len(page.image_urls) > len(urls):
+            got.warnings.append(
+                f"the page references {len(page.image_urls)} images; only the first "
+                f"{len(urls)} were fetched (max_images)"
+            )
+        for number, image_url in enumerate(urls, start=1):
+            fetched = self.fetcher.fetch(
+                image_url,
+                workdir,
+                max_body=settings.max_image_bytes,
+                retries=0,
+                referer=final.hop.url,
+                label=f"img{number}-",
+            )
+            got.image_fetches.append(fetched)
+            last = fetched.final_hop
+            hops = [h.hop for a in fetched.attempts for h in a.hops]
+            outcome = fetched.last.outcome
+            status = last.hop.status if last is not None else None
+            body = last.hop.body if last is not None else None
+            if outcome != "captured" or last is None or body is None or last.body is None:
+                got.images.append(
+                    Image(
+                        url=image_url,
+                        outcome=outcome,
+                        message=fetched.last.message,
+                        status=status,
+                        hops=hops,
+                    )
+                )
+                continue
+            name = image_name(number, last.hop.url, body.content_type)
+            with last.body.open() as stream:
+                digest = self.case.store.put_stream(stream, sync=False)
+            kind = media_type(body.content_type) or "application/octet-stream"
+            got.artifacts.append(
+                Artifact(
+                    role=ROLE_IMAGE, name=name, digest=str(digest), size=body.size, media_type=kind
+                )
+            )
+            exif = None
+            exif_error = None
+            if body.content_encoding not in (None, "", "identity"):
+                exif_error = f"stored as served, with content-encoding {body.content_encoding}"
+            else:
+                try:
+                    with last.body.open() as stream:
+                        exif = read_exif(stream)
+                except (OSError, ValueError, KeyError, IndexError, struct.error) as exc:
+                    exif_error = f"EXIF could not be read: {type(exc).__name__}: {exc}"
+            got.images.append(
+                Image(
+                    url=image_url,
+                    outcome=outcome,
+                    message=fetched.last.message,
+                    status=status,
+                    artifact=name,
+                    sha256=str(digest),
+                    size=body.size,
+                    media_type=kind,
+                    truncated=body.truncated is not None,
+                    exif=exif,
+                    exif_error=exif_error,
+                    hops=hops,
+                )
+            )
+
+    def _finish_stage(self, name: str, future: Any, got: _Collected) -> None:
+        try:
+            output: StageOutput = future.result(timeout=self.settings.total_timeout + STAGE_GRACE)
+        except FutureTimeout:
+            future.cancel()
+            got.warnings.append(f"stage {name} did not finish in time; its output is not kept")
+            got.stages.append(StageRecord(name=name, warnings=["did not finish in time"]))
+            return
+        except CaptureCancelled:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a failed stage is recorded, never fatal
+            message = f"{type(exc).__name__}: {exc}"
+            got.warnings.append(f"stage {name} failed: {message}")
+            got.stages.append(StageRecord(name=name, warnings=[f"failed: {message}"]))
+            return
+        recorded: list[StageArtifact] = []
+        for item in output.files:
+            digest = self.case.store.put_file(item.path, sync=False)
+            size = digest.size or 0
+            got.artifacts.append(
+                Artifact(
+                    role=item.role,
+                    name=item.name,
+                    digest=str(digest),
+                    size=size,
+                    media_type=item.media_type,
+                )
+            )
+            recorded.append(
+                StageArtifact(
+                    role=item.role,
+                    name=item.name,
+                    sha256=str(digest),
+                    size=size,
+                    media_type=item.media_type,
+                )
+            )
+        got.warnings.extend(f"{name}: {w}" for w in output.warnings)
+        got.stages.append(
+            StageRecord(
+                name=name, artifacts=recorded, warnings=output.warnings, detail=output.detail
+            )
+        )
+
+
+def open_capturer(
+    case: Case,
+    signer: Signer,
+    settings: CaptureSettings,
+    *,
+    persona: str | None = None,
+    stages: Sequence[Stage] = (),
+    clock: Clock | None = None,
+    cancel: threading.Event | None = None,
+) -> Capturer:
+    """A capturer for ``case``, with the environment surveyed once."""
+    clock = clock or SystemClock()
+    fetcher = Fetcher(settings, clock=clock, cancel=cancel)
+
+    def fetch_small(url: str) -> tuple[bytes | None, str | None]:
+        folder = WorkFolder(case.store.tmp)
+        try:
+            return fetcher.fetch_small(url, folder)
+        finally:
+            folder.remove()
+
+    surroundings = survey(
+        investigator_name=signer.name,
+        investigator_key=signer.fingerprint,
+        persona=persona,
+        ntp_server=settings.ntp_server,
+        egress_lookup_url=settings.egress_lookup_url,
+        fetch_small=fetch_small,
+    )
+    return Capturer(case, settings, surroundings, fetcher=fetcher, stages=stages, clock=clock)
+
+
+def commit_captures(
+    case: Case, signer: Signer, prepared: Sequence[PreparedCapture]
+) -> list[CaptureResult]:
+    """Commit prepared captures: one ``item.acquired`` entry each, in one durable write."""
+    if not prepared:
+        return []
+    ids: list[str] = []
+    with case.transaction(signer) as tx:
+        for item in prepared:
+            item_id = tx.new_id(EVIDENCE_PREFIX)
+            ids.append(item_id)
+            tx.add(EntryDraft(ITEM_ACQUIRED, (item_id,), item.detail()))
+    results: list[CaptureResult] = []
+    for item_id, item, entry in zip(ids, prepared, tx.committed, strict=True):
+        record = item.record
+        results.append(
+            CaptureResult(
+                item_id=item_id,
+                seq=entry.seq,
+                url=record.requested_url,
+                final_url=record.final_url,
+                outcome=record.outcome,
+                status=record.status,
+                message=record.message,
+                title=record.page.title if record.page else None,
+                ok=item.ok,
+                index=record.batch.index if record.batch else None,
+                artifacts=tuple(item.artifacts),
+                warnings=tuple(record.warnings),
+            )
+        )
+    return results
+
+
+def capture_url(
+    case: Case,
+    signer: Signer,
+    url: str,
+    settings: CaptureSettings | None = None,
+    *,
+    tags: Sequence[str] = (),
+    note: str | None = None,
+    persona: str | None = None,
+    stages: Sequence[Stage] = (),
+    clock: Clock | None = None,
+) -> CaptureResult:
+    """Capture one URL as one committed item (the library's simplest entry point)."""
+    capturer = open_capturer(
+        case, signer, settings or CaptureSettings(), persona=persona, stages=stages, clock=clock
+    )
+    try:
+        prepared = capturer.prepare(CaptureRequest(url=url, tags=tuple(tags), note=note))
+    finally:
+        capturer.close()
+    return commit_captures(case, signer, [prepared])[0]
+
+
+__all__ = [
+    "CaptureRequest",
+    "CaptureResult",
+    "Capturer",
+    "PreparedCapture",
+    "capture_url",
+    "commit_captures",
+    "open_capturer",
+]

@@ -1,0 +1,793 @@
+"""Fetching one URL, hop by hop, with every byte and fact recorded.
+
+:class:`Fetcher` is shared by all the threads of a batch. For each attempt it follows the
+redirect chain itself (so that every hop has its own request, response, timings, remote
+address and TLS facts), streams each body to a file in the capture's work folder (hashing
+it in the same pass, cut at the size limit), and classifies any failure: a failed attempt
+is evidence too. Transient failures (timeouts, resets, refused connections, a temporary
+resolver error, HTTP 429/502/503/504) are retried with exponential backoff; every attempt
+is kept.
+
+Each hop uses a fresh connection (keep-alive is off), so the address and TLS session
+recorded for a hop are those of the connection that carried it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import http.cookiejar
+import io
+import re
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import certifi
+import httpcore
+import httpx
+
+from cybercase.clock import Clock, SystemClock, format_utc
+from cybercase.collect.config import CaptureSettings
+from cybercase.collect.record import (
+    Attempt,
+    Body,
+    ConnectTry,
+    DnsLookup,
+    Failure,
+    Hop,
+    Outcome,
+    Redaction,
+    Timings,
+)
+from cybercase.collect.redact import redact_head, redact_pairs
+from cybercase.collect.wire import (
+    CaptureCancelled,
+    ConnectFailure,
+    ConnectTimedOut,
+    DeadlineExceeded,
+    DnsFailure,
+    HopTap,
+    RecordingBackend,
+    tapping,
+)
+from cybercase.errors import InvalidInputError
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
+MAX_BACKOFF = 60.0
+CHUNK = 256 * 1024
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_HTTPCORE_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.ProxyError,
+    httpcore.UnsupportedProtocol,
+)
+
+
+def check_url(text: str) -> str:
+    """A URL the capture can fetch (http or https, with a host); else a usage error."""
+    value = text.strip()
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise InvalidInputError(f"not a valid URL: {value!r} ({exc})") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InvalidInputError(
+            f"not an http(s) URL: {value!r}",
+            hint="only http:// and https:// addresses can be captured",
+        )
+    return str(url)
+
+
+FolderSource = Callable[[], Path]
+"""Gives the capture's work folder (made on first use: small captures never need one)."""
+SPOOL_IN_MEMORY = 1024 * 1024
+
+
+class Spool:
+    """A body held in memory while small, moved to a file in the work folder once large."""
+
+    def __init__(self, folder: FolderSource, name: str, threshold: int = SPOOL_IN_MEMORY) -> None:
+        self._folder = folder
+        self._name = name
+        self._threshold = threshold
+        self._buffer = bytearray()
+        self._file: BinaryIO | None = None
+        self.path: Path | None = None
+        """The file holding the body, once it outgrew memory."""
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        """Append bytes."""
+        if self._file is None and len(self._buffer) + len(data) <= self._threshold:
+            self._buffer += data
+        else:
+            if self._file is None:
+                self.path = self._folder() / self._name
+                self._file = self.path.open("xb")
+                self._file.write(self._buffer)
+                self._buffer = bytearray()
+            self._file.write(data)
+        self.size += len(data)
+
+    def close(self) -> None:
+        """Finish writing."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def open(self) -> BinaryIO:
+        """Read the body from its start."""
+        if self.path is not None:
+            return self.path.open("rb")
+        return io.BytesIO(bytes(self._buffer))
+
+
+def new_record_id() -> str:
+    """A WARC-Record-ID."""
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+@dataclass(slots=True)
+class WireHop:
+    """One hop as fetched: its record, plus the bytes the WARC needs."""
+
+    hop: Hop
+    request_bytes: bytes | None = None
+    """The request as sent (secret values already replaced unless kept)."""
+    response_head: bytes | None = None
+    """The response head as received (a removed Transfer-Encoding line left out)."""
+    body: Spool | None = None
+    """The response body as received (content-encoding kept, chunking removed)."""
+    payload_digest: str | None = None
+    block_digest: str | None = None
+    unparsed: bytes | None = None
+    """What the server sent when it was not a valid HTTP response head."""
+    text_sample: bytes = b""
+    """The first bytes of a text body, for reading the page."""
+    set_cookie: bool = False
+
+
+@dataclass(slots=True)
+class AttemptResult:
+    """One try at a URL."""
+
+    number: int
+    started: str
+    ended: str = ""
+    outcome: Outcome = "captured"
+    message: str = ""
+    transient: bool = False
+    retry_after: float | None = None
+    hops: list[WireHop] = field(default_factory=list)
+    dns: list[DnsLookup] = field(default_factory=list)
+    redactions: list[Redaction] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def model(self) -> Attempt:
+        """The attempt as recorded."""
+        return Attempt(
+            number=self.number,
+            started=self.started,
+            ended=self.ended,
+            outcome=self.outcome,
+            message=self.message,
+            hops=[h.hop for h in self.hops],
+        )
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """Every attempt at one URL; the last decides."""
+
+    url: str
+    attempts: list[AttemptResult]
+
+    @property
+    def last(self) -> AttemptResult:
+        """The deciding attempt."""
+        return self.attempts[-1]
+
+    @property
+    def final_hop(self) -> WireHop | None:
+        """The last hop of the deciding attempt."""
+        hops = self.last.hops
+        return hops[-1] if hops else None
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """A failure, named."""
+
+    outcome: Outcome
+    message: str
+    transient: bool
+    error_type: str = ""
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def tls_verification_error(exc: BaseException) -> str | None:
+    """The certificate verification message, when that is why a connection failed."""
+    for item in _chain(exc):
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return str(item.verify_message or item.reason or item)
+    return None
+
+
+def classify(exc: BaseException, settings: CaptureSettings) -> Classified:
+    """Name a failure in the investigator's words, and say whether a retry may help."""
+    named = _classify(exc, settings)
+    return Classified(named.outcome, named.message, named.transient, type(exc).__name__)
+
+
+def _classify(exc: BaseException, settings: CaptureSettings) -> Classified:
+    if isinstance(exc, DnsFailure):
+        return Classified("dns-failure", str(exc), exc.transient)
+    if isinstance(exc, ConnectFailure):
+        if exc.refused:
+            return Classified("connection-refused", f"connection refused: {exc}", True)
+        return Classified("connection-failed", f"connection failed: {exc}", True)
+    if isinstance(exc, DeadlineExceeded):
+        return Classified(
+            "timeout",
+            f"timed out: the attempt took longer than the total limit "
+            f"({settings.total_timeout:g} s)",
+            False,
+        )
+    if isinstance(exc, ConnectTimedOut | httpcore.ConnectTimeout):
+        return Classified(
+            "timeout", f"timed out connecting ({settings.connect_timeout:g} s): {exc}", True
+        )
+    if isinstance(exc, httpcore.ReadTimeout | httpcore.WriteTimeout | httpcore.PoolTimeout):
+        return Classified(
+            "timeout",
+            f"timed out: nothing received for {settings.read_timeout:g} s",
+            True,
+        )
+    verify = tls_verification_error(exc)
+    if verify is not None:
+        return Classified("tls-failure", f"TLS certificate verification failed: {verify}", False)
+    if any(isinstance(item, ssl.SSLError) for item in _chain(exc)):
+        return Classified("tls-failure", f"TLS handshake failed: {exc}", False)
+    if isinstance(exc, httpcore.ProxyError):
+        return Classified("proxy-error", f"the proxy refused or failed: {exc}", True)
+    if isinstance(exc, httpcore.ConnectError):
+        return Classified("connection-failed", f"connection failed: {exc}", True)
+    if isinstance(exc, httpcore.ReadError | httpcore.WriteError):
+        return Classified("connection-failed", f"the connection broke: {exc}", True)
+    return Classified("protocol-error", f"the server's answer is not valid HTTP: {exc}", False)
+
+
+def split_head(buffer: bytes) -> tuple[bytes | None, list[int]]:
+    """The final response head in what was read, and the 1xx statuses before it."""
+    pos = 0
+    informational: list[int] = []
+    while True:
+        match = _HEAD_END.search(buffer, pos)
+        if match is None:
+            return None, informational
+        head = buffer[pos : match.end()]
+        parts = head.split(b" ", 2)
+        status = int(parts[1]) if len(parts) > 1 and parts[1][:3].isdigit() else 0
+        if 100 <= status < 200 and status != 101:
+            informational.append(status)
+            pos = match.end()
+            continue
+        return head, informational
+
+
+def drop_header(head: bytes, name: bytes) -> bytes:
+    """The head without the lines of one header (used for Transfer-Encoding)."""
+    lines = head.splitlines(keepends=True)
+    kept = [lines[0]] + [
+        line for line in lines[1:] if line.split(b":", 1)[0].strip().lower() != name.lower()
+    ]
+    return b"".join(kept)
+
+
+def _decode(value: bytes) -> str:
+    return value.decode("latin-1")
+
+
+def _retry_after(headers: list[tuple[bytes, bytes]]) -> float | None:
+    for name, value in headers:
+        if name.lower() == b"retry-after":
+            try:
+                return max(0.0, float(value.decode("ascii").strip()))
+            except ValueError:
+                return None
+    return None
+
+
+def load_cookie_file(path: Path) -> http.cookiejar.CookieJar:
+    """A Netscape ``cookies.txt`` (as exported by browser extensions)."""
+    jar = http.cookiejar.MozillaCookieJar(str(path))
+    try:
+        jar.load(ignore_discard=True, ignore_expires=True)
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"cookies file not found: {path}") from exc
+    except (http.cookiejar.LoadError, OSError, ValueError) as exc:
+        raise InvalidInputError(
+            f"cookies file {path} cannot be read: {exc}",
+            hint="export it in the Netscape cookies.txt format",
+        ) from exc
+    for cookie in jar:
+        if cookie.expires == 0:
+            # Browser exports write 0 for a session cookie; the standard library reads "expired".
+            cookie.expires = None
+    return jar
+
+
+class Fetcher:
+    """Fetches URLs with the batch's settings; safe to share between threads."""
+
+    def __init__(
+        self,
+        settings: CaptureSettings,
+        *,
+        clock: Clock | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.cancel = cancel
+        self._cookies = load_cookie_file(settings.cookies_file) if settings.cookies_file else None
+        self._backend = RecordingBackend(self.clock)
+        self._pools: dict[bool, httpcore.ConnectionPool] = {}
+        self._lock = threading.Lock()
+        self._verifying = self._context(verify=True)
+        self._unverified = self._context(verify=False)
+
+    # -- set-up ---------------------------------------------------------------------
+
+    def _context(self, *, verify: bool) -> ssl.SSLContext:
+        if not verify:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            return context
+        context = ssl.create_default_context(cafile=certifi.where())
+        if self.settings.ca_bundle is not None:
+            try:
+                context.load_verify_locations(cafile=str(self.settings.ca_bundle))
+            except (OSError, ssl.SSLError) as exc:
+                raise InvalidInputError(
+                    f"cannot read the CA bundle {self.settings.ca_bundle}: {exc}"
+                ) from exc
+        return context
+
+    def _pool(self, verify: bool) -> httpcore.ConnectionPool:
+        with self._lock:
+            pool = self._pools.get(verify)
+            if pool is not None:
+                return pool
+            context = self._verifying if verify else self._unverified
+            common: dict[str, Any] = {
+                "ssl_context": context,
+                "max_connections": None,
+                "max_keepalive_connections": 0,
+                "network_backend": self._backend,
+            }
+            proxy = self.settings.proxy
+            if proxy is None:
+                pool = httpcore.ConnectionPool(**common)
+            else:
+                url = httpx.URL(proxy)
+                auth = (url.username, url.password) if url.username else None
+                core_url = httpcore.URL(
+                    scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=b"/"
+                )
+                if url.scheme == "http":
+                    pool = httpcore.HTTPProxy(proxy_url=core_url, proxy_auth=auth, **common)
+                else:
+                    pool = httpcore.SOCKSProxy(proxy_url=core_url, proxy_auth=auth, **common)
+            self._pools[verify] = pool
+            return pool
+
+    def close(self) -> None:
+        """Close every connection."""
+        with self._lock:
+            for pool in self._pools.values():
+                pool.close()
+            self._pools.clear()
+
+    def _jar(self) -> httpx.Cookies:
+        jar = http.cookiejar.CookieJar()
+        if self._cookies is not None:
+            for cookie in self._cookies:
+                jar.set_cookie(copy.copy(cookie))
+        return httpx.Cookies(jar)
+
+    def _headers(self, referer: str | None) -> list[tuple[str, str]]:
+        headers = [
+            ("User-Agent", self.settings.user_agent),
+            ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+            ("Accept-Encoding", "gzip, deflate"),
+        ]
+        if referer:
+            headers.append(("Referer", referer))
+        headers.extend(self.settings.headers.items())
+        return headers
+
+    # -- fetching -------------------------------------------------------------------
+
+    def fetch(
+        self,
+        url: str,
+        folder: FolderSource,
+        *,
+        max_body: int,
+        text_limit: int = 0,
+        referer: str | None = None,
+        retries: int | None = None,
+        label: str = "",
+    ) -> FetchResult:
+        """Every attempt at ``url`` (retrying transient failures); large bodies go to ``folder``."""
+        allowed = self.settings.retries if retries is None else retries
+        attempts: list[AttemptResult] = []
+        for number in range(1, allowed + 2):
+            attempt = self._attempt(url, number, folder, max_body, text_limit, referer, label)
+            attempts.append(attempt)
+            if not attempt.transient or number > allowed:
+                break
+            delay = attempt.retry_after
+            if delay is None:
+                delay = self.settings.backoff * (2 ** (number - 1))
+            self._sleep(min(delay, MAX_BACKOFF))
+        return FetchResult(url, attempts)
+
+    def _sleep(self, seconds: float) -> None:
+        if self.cancel is None:
+            time.sleep(seconds)
+        elif self.cancel.wait(seconds):
+            raise CaptureCancelled("the capture was interrupted")
+
+    def _attempt(
+        self,
+        url: str,
+        number: int,
+        folder: FolderSource,
+        max_body: int,
+        text_limit: int,
+        referer: str | None,
+        label: str,
+    ) -> AttemptResult:
+        result = AttemptResult(number=number, started=format_utc(self.clock.now()))
+        deadline = time.monotonic() + self.settings.total_timeout
+        cookies = self._jar()
+        seen: list[str] = []
+        current = url
+        for index in range(self.settings.max_redirects + 1):
+            wire, failure, status = self._hop(
+                current,
+                index,
+                result,
+                cookies,
+                deadline,
+                Spool(folder, f"{label}a{number}-h{index}.body"),
+                max_body,
+                text_limit,
+                referer,
+            )
+            result.hops.append(wire)
+            if failure is not None:
+                result.outcome, result.message, result.transient = (
+                    failure.outcome,
+                    failure.message,
+                    failure.transient,
+                )
+                break
+            assert status is not None
+            location = next(
+                (v for k, v in wire.hop.response_headers if k.lower() == "location"), None
+            )
+            if status in REDIRECTS and location:
+                seen.append(current)
+                try:
+                    target = str(httpx.URL(current).join(location.strip()))
+                except (httpx.InvalidURL, ValueError) as exc:
+                    result.outcome, result.message = (
+                        "bad-redirect",
+                        f"the redirect to {location!r} is not a valid URL ({exc})",
+                    )
+                    break
+                if httpx.URL(target).scheme not in ("http", "https"):
+                    result.outcome, result.message = (
+                        "bad-redirect",
+                        f"the server redirected to {target!r}, which is not http(s)",
+                    )
+                    break
+                if target in seen and not wire.set_cookie:
+                    loop = [*seen[seen.index(target) :], target]
+                    result.outcome, result.message = (
+                        "redirect-loop",
+                        "redirect loop: " + " → ".join(loop),
+                    )
+                    break
+                if index == self.settings.max_redirects:
+                    result.outcome, result.message = (
+                        "too-many-redirects",
+                        f"more than {self.settings.max_redirects} redirects; the chain stopped "
+                        f"at {target}",
+                    )
+                    break
+                referer = None
+                current = target
+                continue
+            if status >= 400:
+                result.outcome = "http-error"
+                result.message = (
+                    f"the server answered HTTP {status} {wire.hop.reason or ''}".strip()
+                )
+                result.transient = status in TRANSIENT_STATUS
+                result.retry_after = _retry_after(
+                    [
+                        (k.encode("latin-1"), v.encode("latin-1"))
+                        for k, v in wire.hop.response_headers
+                    ]
+                )
+            else:
+                result.outcome = "captured"
+                result.message = f"captured: HTTP {status} {wire.hop.reason or ''}".strip()
+            break
+        result.ended = format_utc(self.clock.now())
+        return result
+
+    def _hop(
+        self,
+        url: str,
+        index: int,
+        attempt: AttemptResult,
+        cookies: httpx.Cookies,
+        deadline: float,
+        spool: Spool,
+        max_body: int,
+        text_limit: int,
+        referer: str | None,
+    ) -> tuple[WireHop, Classified | None, int | None]:
+        wire, failure, status = self._exchange(
+            url, index, attempt, cookies, deadline, spool, max_body, text_limit, referer, True
+        )
+        if failure is None or failure.outcome != "tls-failure" or not self.settings.insecure:
+            return wire, failure, status
+        reason = failure.message
+        retry, failure2, status2 = self._exchange(
+            url, index, attempt, cookies, deadline, spool, max_body, text_limit, referer, False
+        )
+        hop = retry.hop
+        tls = hop.tls.model_copy(update={"verification_error": reason}) if hop.tls else None
+        tries = [
+            *wire.hop.connect_tries,
+            ConnectTry(
+                address=wire.hop.remote_ip or "",
+                port=wire.hop.remote_port or 0,
+                error=f"{reason} (connected again without verification: --insecure)",
+            ),
+            *hop.connect_tries,
+        ]
+        retry.hop = hop.model_copy(update={"tls": tls, "connect_tries": tries})
+        attempt.warnings.append(
+            f"{url}: {reason}; captured anyway without verification because --insecure was given"
+        )
+        return retry, failure2, status2
+
+    def _exchange(
+        self,
+        url: str,
+        index: int,
+        attempt: AttemptResult,
+        cookies: httpx.Cookies,
+        deadline: float,
+        spool: Spool,
+        max_body: int,
+        text_limit: int,
+        referer: str | None,
+        verify: bool,
+    ) -> tuple[WireHop, Classified | None, int | None]:
+        settings = self.settings
+        tap = HopTap(clock=self.clock, deadline=deadline, cancel=self.cancel)
+        started = format_utc(self.clock.now())
+        request = httpx.Request("GET", url, headers=self._headers(referer))
+        cookies.set_cookie_header(request)
+        core_request = httpcore.Request(
+            method=b"GET",
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            extensions={
+                "timeout": {
+                    "connect": settings.connect_timeout,
+                    "read": settings.read_timeout,
+                    "write": settings.read_timeout,
+                    "pool": settings.connect_timeout,
+                },
+                "trace": tap.trace,
+            },
+        )
+        failure: Classified | None = None
+        status: int | None = None
+        reason: str | None = None
+        http_version: str | None = None
+        response_headers: list[tuple[bytes, bytes]] = []
+        body: Body | None = None
+        wire = WireHop(hop=Hop(index=index, url=url, method="GET", started=started, ended=started))
+        with tapping(tap):
+            try:
+                response = self._pool(verify).handle_request(core_request)
+            except _HTTPCORE_ERRORS as exc:
+                failure = classify(exc, settings)
+                response = None
+                if tap.head:
+                    wire.unparsed = bytes(tap.head)
+            if response is not None:
+                status = response.status
+                reason = _decode(response.extensions.get("reason_phrase", b""))
+                http_version = _decode(response.extensions.get("http_version", b"HTTP/1.1"))
+                response_headers = list(response.headers)
+                head, informational = split_head(bytes(tap.head))
+                te = next(
+                    (v for k, v in response_headers if k.lower() == b"transfer-encoding"), None
+                )
+                if head is not None and te is not None:
+                    head = drop_header(head, b"transfer-encoding")
+                wire.response_head = head
+                body, failure = self._read_body(
+                    response, wire, spool, max_body, text_limit, te, response_headers
+                )
+                wire.hop = wire.hop.model_copy(update={"informational": informational})
+                wire.set_cookie = any(k.lower() == b"set-cookie" for k, _ in response_headers)
+                cookies.extract_cookies(
+                    httpx.Response(status, headers=response_headers, request=request)
+                )
+        attempt.dns.extend(tap.dns)
+        attempt.warnings.extend(tap.warnings)
+        where = f"attempt {attempt.number} hop {index}"
+        request_pairs = [(_decode(k), _decode(v)) for k, v in request.headers.raw]
+        if tap.request_started and tap.sent:
+            sent = bytes(tap.sent)
+            if not settings.keep_secrets:
+                sent, found = redact_head(sent, f"{where} request")
+                attempt.redactions.extend(found)
+            wire.request_bytes = sent
+        if not settings.keep_secrets:
+            request_pairs = redact_pairs(request_pairs)
+        now = time.monotonic()
+        proxied = settings.proxy is not None
+        wire.hop = wire.hop.model_copy(
+            update={
+                "ended": format_utc(self.clock.now()),
+                "status": status,
+                "reason": reason,
+                "http_version": http_version,
+                "request_headers": request_pairs,
+                "response_headers": [(_decode(k), _decode(v)) for k, v in response_headers],
+                "remote_ip": tap.remote[0] if tap.remote else None,
+                "remote_port": tap.remote[1] if tap.remote else None,
+                "local_ip": tap.local[0] if tap.local else None,
+                "local_port": tap.local[1] if tap.local else None,
+                "via_proxy": proxied,
+                "connect_tries": list(tap.tries),
+                "tls": tap.tls,
+                "timings": Timings(
+                    connected_ms=tap.ms("connected"),
+                    tls_ms=tap.ms("tls"),
+                    request_sent_ms=tap.ms("request_sent"),
+                    first_byte_ms=tap.ms("first_byte"),
+                    total_ms=round((now - tap.started_mono) * 1000, 3),
+                ),
+                "body": body,
+                "error": Failure(
+                    outcome=failure.outcome,
+                    error_type=failure.error_type or failure.outcome,
+                    message=failure.message,
+                )
+                if failure
+                else None,
+                "warc_request_id": new_record_id() if wire.request_bytes is not None else None,
+                "warc_response_id": new_record_id() if wire.response_head is not None else None,
+                "unparsed_bytes": len(wire.unparsed) if wire.unparsed else None,
+                "warc_unparsed_id": new_record_id() if wire.unparsed else None,
+            }
+        )
+        return wire, failure, (status if failure is None else None)
+
+    def _read_body(
+        self,
+        response: httpcore.Response,
+        wire: WireHop,
+        spool: Spool,
+        max_body: int,
+        text_limit: int,
+        transfer_encoding: bytes | None,
+        headers: list[tuple[bytes, bytes]],
+    ) -> tuple[Body, Classified | None]:
+        def header(name: bytes) -> str | None:
+            return next((_decode(v) for k, v in headers if k.lower() == name), None)
+
+        content_type = header(b"content-type")
+        keep_text = text_limit > 0 and (content_type or "").split(";")[0].strip().lower() in (
+            "text/html",
+            "application/xhtml+xml",
+            "text/plain",
+        )
+        payload = hashlib.sha256()
+        block = hashlib.sha256(wire.response_head or b"")
+        size = 0
+        truncated: Literal["length", "time", "disconnect"] | None = None
+        failure: Classified | None = None
+        sample = bytearray()
+        try:
+            with contextlib.closing(spool) as fh:
+                try:
+                    for chunk in response.iter_stream():
+                        room = max_body - size
+                        if len(chunk) > room:
+                            chunk = chunk[:room]
+                            truncated = "length"
+                        fh.write(chunk)
+                        payload.update(chunk)
+                        block.update(chunk)
+                        size += len(chunk)
+                        if keep_text and len(sample) < text_limit:
+                            sample += chunk[: text_limit - len(sample) + 1]
+                        if truncated:
+                            break
+                except _HTTPCORE_ERRORS as exc:
+                    failure = classify(exc, self.settings)
+                    truncated = "time" if failure.outcome == "timeout" else "disconnect"
+                    failure = Classified(
+                        failure.outcome,
+                        f"{failure.message} (after {size} bytes of the body; the part received "
+                        "is kept)",
+                        failure.transient,
+                        failure.error_type,
+                    )
+        finally:
+            response.close()
+        declared = header(b"content-length")
+        wire.body = spool
+        wire.payload_digest = "sha256:" + payload.hexdigest()
+        wire.block_digest = "sha256:" + block.hexdigest()
+        wire.text_sample = bytes(sample)
+        return (
+            Body(
+                size=size,
+                sha256=wire.payload_digest,
+                truncated=truncated,
+                declared_length=int(declared) if declared and declared.isdigit() else None,
+                content_type=content_type,
+                content_encoding=header(b"content-encoding"),
+                transfer_encoding_removed=_decode(transfer_encoding) if transfer_encoding else None,
+            ),
+            failure,
+        )
+
+    def fetch_small(self, url: str, folder: FolderSource) -> tuple[bytes | None, str | None]:
+        """A small body (e.g. the egress lookup's answer), or the reason it failed."""
+        result = self.fetch(url, folder, max_body=1024, retries=0, label="lookup-")
+        hop = result.final_hop
+        if result.last.outcome != "captured" or hop is None or hop.body is None:
+            return None, result.last.message
+        with hop.body.open() as fh:
+            return fh.read(), None
