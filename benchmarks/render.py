@@ -1,14 +1,17 @@
-"""Benchmark: pages rendered per second by one Renderer, against raw httpx fetches.
+"""Benchmark: captures per second with and without the browser, and the renderer alone.
 
 Serves N listing-like pages (HTML, a stylesheet, two images, text added by a script)
 from a server on 127.0.0.1, then in the same run:
 
 1. fetches every page with httpx (one client, the HTML only: the raw capture's floor);
 2. renders every page with ONE cybercase Renderer and a pool of P pages, writing the
-   screenshot, PDF, rendered DOM and MHTML of each into a temporary folder.
+   screenshot, PDF, rendered DOM and MHTML of each into a temporary folder;
+3. runs ``cybercase capture --from`` on the list twice, into fresh cases: with
+   ``--no-browser`` (WARC, record, text, images) and with the browser (plus
+   screenshot, captioned copy, PDF, DOM, MHTML), each a signed durable custody entry.
 
-Prints pages per second for each and their ratio. Target on a 2-core machine: the
-browser renders at least 2 pages per second. Timings are printed, never asserted.
+Prints pages per second for each and their ratios. Target on a 2-core machine: whole
+captures with the browser at >= 2 pages per second. Timings are printed, never asserted.
 
     python benchmarks/render.py [--pages 100] [--pool 4] [--browser PATH]
 """
@@ -16,7 +19,9 @@ browser renders at least 2 pages per second. Timings are printed, never asserted
 from __future__ import annotations
 
 import argparse
+import os
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -123,8 +128,61 @@ def main() -> int:
     if incomplete:
         print(f"{len(incomplete)} page(s) incomplete, e.g. {incomplete[0]}", file=sys.stderr)
         return 1
+    plain, rendered = whole_captures(urls, args.browser)
+    print(f"capture --no-browser: {args.pages / plain:8.2f} pages/s  ({plain:.2f} s)")
+    print(f"capture with browser: {args.pages / rendered:8.2f} pages/s  ({rendered:.2f} s)")
+    print(f"ratio with/without  : {plain / rendered:8.4f}")
+    print(f"target >= 2 pages/s : {'met' if args.pages / rendered >= 2 else 'NOT met'}")
     server.shutdown()
     return 0
+
+
+def whole_captures(urls: list[str], browser: Path | None) -> tuple[float, float]:
+    """Seconds for ``cybercase capture --from`` without and with the browser."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        env = dict(
+            os.environ,
+            CYBERCASE_HOME=str(root / "home"),
+            CYBERCASE_PASSPHRASE="benchmark passphrase",
+        )
+        env.pop("CYBERCASE_CONFIG", None)
+        cc = [sys.executable, "-m", "cybercase"]
+        quiet = {"env": env, "check": True, "stdout": subprocess.DEVNULL}
+        subprocess.run([*cc, "key", "new", "--name", "Bench"], **quiet)  # type: ignore[call-overload]
+        listing = root / "urls.txt"
+        listing.write_text("\n".join(urls) + "\n")
+        times = []
+        for name, extra in (("plain", ["--no-browser"]), ("browser", [])):
+            if browser is not None and extra == []:
+                extra = ["--browser", str(browser)]
+            subprocess.run(
+                [*cc, "init", str(root / name), "--id", name, "--title", "b", "--agency", "b"],
+                **quiet,
+            )  # type: ignore[call-overload]
+            start = time.perf_counter()
+            subprocess.run(
+                [
+                    *cc,
+                    "capture",
+                    "--from",
+                    str(listing),
+                    "--case",
+                    str(root / name),
+                    "--json",
+                    "--jobs",
+                    "4",
+                    "--per-host",
+                    "4",
+                    *extra,
+                ],
+                **quiet,
+            )  # type: ignore[call-overload]
+            times.append(time.perf_counter() - start)
+            subprocess.run(
+                [*cc, "verify", "--case", str(root / name), "--no-log", "--json"], **quiet
+            )  # type: ignore[call-overload]
+        return times[0], times[1]
 
 
 if __name__ == "__main__":

@@ -17,11 +17,13 @@ from cybercase.cli.common import (
     load_signer,
     open_case,
     out,
+    say,
 )
 
 if TYPE_CHECKING:
     from cybercase.collect.batch import BatchResult
     from cybercase.collect.capture import CaptureResult
+    from cybercase.evidence.timestamps import TimestampOutcome
     from cybercase.progress import Progress
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
@@ -91,6 +93,14 @@ def capture(
     resume: bool = typer.Option(
         False, "--resume", help="Skip URLs that already have an item from this batch."
     ),
+    no_browser: bool = typer.Option(
+        False, "--no-browser", help="Skip the screenshot, PDF, DOM and MHTML of each page."
+    ),
+    browser: Path = typer.Option(
+        None,
+        "--browser",
+        help="The Chromium/Chrome/Edge to render pages with (default: found automatically).",
+    ),
     config: Path = CONFIG_OPTION,
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
@@ -99,13 +109,18 @@ def capture(
     """Capture web pages into the case: WARC, record, text and images, one item per URL.
 
     Every URL becomes an item, even when it fails (a 404 is a capture of a removed
-    listing; a refused connection a logged attempt). Exit 1 when any URL failed.
+    listing; a refused connection a logged attempt). When a browser is available each
+    page is also rendered: full-page screenshot (plus a captioned copy), PDF, DOM after
+    scripts and MHTML. A configured TSA timestamps the items (one seal for a batch).
+    Exit 1 when any URL failed.
     """
     import sys
 
-    from cybercase.collect.batch import parse_url_list, run_batch
+    from cybercase.collect.batch import parse_url_list
     from cybercase.collect.config import load_capture_settings, parse_header
+    from cybercase.collect.session import BrowserChoice, capture_urls
     from cybercase.errors import InvalidInputError
+    from cybercase.evidence.tsa_client import TsaSettings
 
     listed: list[str] = []
     if from_file is not None:
@@ -147,6 +162,7 @@ def capture(
             "retries": retries,
         },
     )
+    tsa = TsaSettings.load(config)
     case = open_case(case_dir)
     signer = load_signer(key)
 
@@ -156,11 +172,23 @@ def capture(
         else:
             _say_item(item)
 
-    result = run_batch(
+    from rich.markup import escape
+
+    def browser_line(name: str | None, why_not: str | None) -> None:
+        if json_out:
+            return
+        if name:
+            say(f"Rendering pages with {name}.")
+        elif why_not:
+            say(f"[yellow]No browser view:[/yellow] {escape(why_not)}")
+
+    session = capture_urls(
         case,
         signer,
         all_urls,
         settings,
+        browser=BrowserChoice(enabled=not no_browser, executable=browser, pool_size=4),
+        tsa=tsa,
         batch_id=batch,
         resume=resume,
         tags=tags,
@@ -168,11 +196,17 @@ def capture(
         persona=persona,
         progress=_progress(json_out),
         on_result=report,
+        on_browser=browser_line,
     )
+    result = session.batch
     if json_out:
-        emit_json_line(result.summary_json())
+        emit_json_line(session.to_json())
     else:
         _render_summary(result)
+        for warning in session.annotation_warnings:
+            say(f"[yellow]warning:[/yellow] {escape(warning)}")
+        if session.timestamps is not None:
+            _say_timestamps(session.timestamps)
     if result.interrupted:
         raise typer.Exit(130)
     if result.failed:
@@ -245,4 +279,20 @@ def _render_summary(result: BatchResult) -> None:
         err().print(
             "[yellow]interrupted[/yellow]: completed items are committed; run the same "
             "command with --resume to capture the rest"
+        )
+
+
+def _say_timestamps(outcome: TimestampOutcome) -> None:
+    from rich.markup import escape
+
+    if outcome.granted:
+        kinds = ", ".join(sorted({g.kind for g in outcome.granted}))
+        err().print(
+            f"Trusted timestamp granted ({kinds}, {outcome.round_trips} TSA round trip(s))."
+        )
+    elif outcome.pending:
+        reason = outcome.note or "no time-stamping authority answered"
+        err().print(
+            f"[yellow]{len(outcome.pending)} item(s) await a trusted timestamp[/yellow] "
+            f"({escape(reason)}); run 'cybercase timestamp --pending' later."
         )

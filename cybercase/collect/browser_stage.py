@@ -1,0 +1,76 @@
+"""The browser as a capture stage: what was seen, in the same item as what was served.
+
+A :class:`BrowserStage` submits each URL to one shared :class:`Renderer` when the raw
+capture of that URL begins; its screenshot, PDF, rendered DOM and MHTML join the item
+before the single ``item.acquired`` commit, and the browser's own facts (request list,
+browser version, identity used) go into the capture record. The browser sees the page
+with the same user agent, proxy, headers and cookies as the raw fetch.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from pathlib import Path
+
+from cybercase.collect.browser import Renderer
+from cybercase.collect.browser_options import RenderOptions
+from cybercase.collect.browser_result import RenderResult
+from cybercase.collect.config import CaptureSettings
+from cybercase.collect.stages import StageFile, StageOutput
+from cybercase.errors import CybercaseError
+
+BROWSER_STAGE = "browser"
+
+
+def render_options_for(settings: CaptureSettings) -> RenderOptions:
+    """The browser identity matching the raw fetch's settings."""
+    return RenderOptions(
+        user_agent=settings.user_agent,
+        proxy=settings.proxy,
+        headers=dict(settings.headers),
+        cookies_file=settings.cookies_file,
+        insecure=settings.insecure,
+        page_timeout=min(90.0, settings.total_timeout),
+        navigation_timeout=min(30.0, settings.total_timeout),
+    )
+
+
+def stage_output(result: RenderResult) -> StageOutput:
+    """A render result as the capture pipeline takes it."""
+    return StageOutput(
+        files=[StageFile(f.role, f.name, f.path, f.media_type) for f in result.files],
+        warnings=list(result.warnings),
+        detail=result.record().model_dump(mode="json"),
+    )
+
+
+class BrowserStage:
+    """Renders every captured URL in the shared browser."""
+
+    name = BROWSER_STAGE
+
+    def __init__(self, renderer: Renderer, options: RenderOptions) -> None:
+        self.renderer = renderer
+        self.options = options
+
+    def start(self, url: str, workdir: Path) -> Future[StageOutput]:
+        """Submit the page; the returned future gives the stage's files."""
+        out: Future[StageOutput] = Future()
+        try:
+            inner = self.renderer.submit(url, workdir / "browser", options=self.options)
+        except CybercaseError as exc:
+            out.set_exception(exc)
+            return out
+
+        def done(finished: Future[RenderResult]) -> None:
+            if finished.cancelled():
+                out.cancel()
+                return
+            error = finished.exception()
+            if error is not None:
+                out.set_exception(error)
+                return
+            out.set_result(stage_output(finished.result()))
+
+        inner.add_done_callback(done)
+        return out
