@@ -139,20 +139,20 @@ def test_cli_json_lines_and_exit_codes(
     cli: Callable[..., CliResult], tmp_path: Path, http_server: LocalServer
 ) -> None:
     folder = _setup_cli(cli, tmp_path)
-    ok = cli("capture", http_server.url("/page"), "-C", folder, "--json", "--retries", "0")
+    ok = cli("capture", "--no-browser", http_server.url("/page"), "-C", folder, "--json", "--retries", "0")
     assert ok.code == 0, ok.stderr
     lines = [json.loads(line) for line in ok.stdout.splitlines()]
     assert lines[0]["item"] == "E0001" and lines[0]["outcome"] == "captured"
     assert {a["role"] for a in lines[0]["artifacts"]} == {"warc", "record", "text", "image"}
     assert lines[-1]["summary"]["ok"] == 1
-    bad = cli("capture", http_server.url("/missing"), "-C", folder, "--json")
+    bad = cli("capture", "--no-browser", http_server.url("/missing"), "-C", folder, "--json")
     assert bad.code == 1
     assert json.loads(bad.stdout.splitlines()[0])["outcome"] == "http-error"
-    usage = cli("capture", "ftp://example.org/x", "-C", folder)
+    usage = cli("capture", "--no-browser", "ftp://example.org/x", "-C", folder)
     assert usage.code == 2 and "not an http(s) URL" in usage.stderr
-    size = cli("capture", http_server.url("/page"), "-C", folder, "--max-size", "lots")
+    size = cli("capture", "--no-browser", http_server.url("/page"), "-C", folder, "--max-size", "lots")
     assert size.code == 2
-    people = cli("capture", http_server.url("/page"), "-C", folder, "--no-images")
+    people = cli("capture", "--no-browser", http_server.url("/page"), "-C", folder, "--no-images")
     assert people.code == 0
     assert "E0003 captured" in people.stderr and "1 item(s) recorded" in people.stderr
 
@@ -168,7 +168,7 @@ def test_cli_from_stdin_list(
     folder = _setup_cli(cli, tmp_path)
     listing = f"# two listings\n{http_server.url('/page?s=1')}\n{http_server.url('/gzip')}\n"
     monkeypatch.setattr(sys, "stdin", io.StringIO(listing))
-    run = cli("capture", "--from", "-", "-C", folder, "--json", "--no-images", "--tag", "stdin")
+    run = cli("capture", "--no-browser", "--from", "-", "-C", folder, "--json", "--no-images", "--tag", "stdin")
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout.splitlines()[-1])["summary"]["captured"] == 2
 
@@ -187,6 +187,7 @@ def test_sigkill_mid_batch_then_resume_completes(
         "-c",
         "import sys; from cybercase.cli.app import main; sys.exit(main())",
         "capture",
+        "--no-browser",
         "--from",
         str(listing),
         "-C",
@@ -238,7 +239,7 @@ def test_ctrl_c_stops_a_real_batch_cleanly(
     command = [
         sys.executable, "-c", "import sys; from cybercase.cli.app import main; sys.exit(main())",
         "capture", "--from", str(listing), "-C", str(case.root), "--json", "-j", "2",
-        "--per-host", "2", "--no-images",
+        "--per-host", "2", "--no-images", "--no-browser",
     ]  # fmt: skip
     with subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
