@@ -17,6 +17,7 @@ from cybercase.cli import (
     capture_cmds,
     case_cmds,
     custodian_cmds,
+    demo_cmds,
     export_cmds,
     key_cmds,
     request_cmds,
@@ -55,15 +56,16 @@ def _root(
     """Capture, request and preserve online evidence of wildlife trafficking."""
 
 
+demo_cmds.register(app)
 key_cmds.register(app)
 case_cmds.register(app)
-custodian_cmds.register(app)
-verify_cmds.register(app)
-request_cmds.register(app)
-training_cmds.register(app)
-timestamp_cmds.register(app)
-export_cmds.register(app)
 capture_cmds.register(app)
+timestamp_cmds.register(app)
+request_cmds.register(app)
+export_cmds.register(app)
+verify_cmds.register(app)
+custodian_cmds.register(app)
+training_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

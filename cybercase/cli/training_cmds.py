@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -91,3 +92,40 @@ def _show(market: Marketplace, json_out: bool) -> None:
     console.print(f"Listings to capture ({len(market.listing_urls())}):", markup=False)
     for url in market.listing_urls():
         console.print(f"  {url}", markup=False)
+
+
+@training_app.command("tamper")
+def tamper_cmd(
+    package: Path = typer.Argument(..., help="An exported package (folder or .zip)."),
+    out_dir: Path = typer.Option(
+        None, "--out", help="Where to put the altered copy (default: PACKAGE-tampered)."
+    ),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Copy a package, change ONE byte of one exhibit, and show verify catching it.
+
+    The original package is not touched. Exit 0 when verification refused the copy
+    (as it must), 1 if it did not.
+    """
+    from cybercase.cli.render import render_verification
+    from cybercase.training.tamper import tamper
+
+    result = tamper(package, out_dir)
+    if json_out:
+        emit_json(result.to_json())
+    else:
+        say(
+            f"Copied {result.original} to {result.copy} and changed one byte of "
+            f"[bold]{result.altered}[/bold] (offset {result.offset}: "
+            f"0x{result.before:02x} → 0x{result.after:02x})."
+        )
+        say("Verifying the altered copy…")
+        render_verification(out(), result.report)
+        if result.caught:
+            say(
+                "[bold]Caught.[/bold] One changed byte breaks the hash recorded at capture, in "
+                "the bag manifest and in the signed custody log. The same check with standard "
+                f"tools: cd {result.copy} && sha256sum -c manifest-sha256.txt"
+            )
+    if not result.caught:
+        raise typer.Exit(1)
