@@ -23,11 +23,53 @@ HASH_PREFIX = "sha256:"
 ENTRY_FIELDS = ("seq", "at", "actor", "action", "items", "detail", "prev", "hash", "sig")
 
 
+_MAX_SAFE_INT = 2**53 - 1
+_SURROGATE_OR_ABOVE = "\ud800"
+
+
+def _plain(value: Any) -> bool:
+    """Whether the standard library's JSON writer gives exactly the RFC 8785 bytes.
+
+    It does for null, booleans, strings, safe integers, lists and objects whose keys hold
+    no character at or above U+D800: its escaping of strings is JCS's, and for such keys
+    code-point order equals JCS's UTF-16 order. Floats (whose JCS form is ECMAScript's
+    number formatting) and anything else go through the ``rfc8785`` library instead.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None or isinstance(item, bool | str):
+            continue
+        if isinstance(item, int):
+            if -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+                continue
+            return False
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if not isinstance(key, str) or (key and max(key) >= _SURROGATE_OR_ABOVE):
+                    return False
+                stack.append(inner)
+            continue
+        return False
+    return True
+
+
 def canonical_json(value: Any) -> bytes:
-    """RFC 8785 (JCS) canonical JSON bytes."""
+    """RFC 8785 (JCS) canonical JSON bytes.
+
+    Entries are hashed and written on every append, so the common case (no floats, plain
+    keys) takes the standard library's C writer; :func:`_plain` says when that is exact,
+    and a property test compares both paths with ``rfc8785`` itself.
+    """
     try:
+        if _plain(value):
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            return text.encode("utf-8")
         return bytes(rfc8785.dumps(value))
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, UnicodeEncodeError) as exc:
         raise InvalidInputError(f"value cannot be written as canonical JSON: {exc}") from exc
 
 
