@@ -22,7 +22,7 @@ no token covers yet are one warning.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -91,6 +91,8 @@ class _Checker:
     settings: TsaSettings
     roots: list[x509.Certificate]
     findings: list[Finding] = field(default_factory=list)
+    left_out: Collection[str] = ()
+    """Items whose files an exported package does not hold (``--items``)."""
     state: CaseState = field(default_factory=CaseState)
     untrusted_roots: dict[str, tuple[str, list[int]]] = field(default_factory=dict)
     item_tokens: int = 0
@@ -109,6 +111,16 @@ class _Checker:
         for entry in self.log.entries:
             self.state.apply(entry)
         timestamps = [e for e in self.log.entries if e.action == TIMESTAMP_GRANTED]
+        left_out = set(self.left_out)
+        skipped = {e.seq for e in timestamps if e.items and set(e.items) <= left_out}
+        if skipped:
+            timestamps = [e for e in timestamps if e.seq not in skipped]
+            self.add(
+                "info",
+                "timestamp.excluded",
+                "trusted timestamps",
+                f"{len(skipped)} token(s) of items left out of this package are not checked",
+            )
         seal_entries: list[tuple[CustodyEntry, TimestampDetail, datetime]] = []
         for entry in timestamps:
             checked = self.check(entry)
@@ -116,7 +128,7 @@ class _Checker:
                 seal_entries.append((entry, checked[0], checked[1]))
         self.seal_gaps(seal_entries)
         self.report_untrusted_roots()
-        pending = pending_from(self.state, self.log.entries)
+        pending = [i for i in pending_from(self.state, self.log.entries) if i not in left_out]
         if pending:
             shown = ", ".join(pending[:10]) + (" …" if len(pending) > 10 else "")
             self.add(
@@ -420,6 +432,8 @@ class _Checker:
                 view = self.state.items[item_id]
                 if not done < view.created_seq <= upto or item_id in self.covered_items:
                     continue
+                if item_id in self.left_out:
+                    continue
                 try:
                     seconds = (gen_time - parse_utc(view.created_at)).total_seconds()
                 except ValueError:
@@ -443,8 +457,15 @@ class _Checker:
 def timestamp_check(
     settings: TsaSettings | None = None,
     source: ObjectSource | None = None,
+    *,
+    left_out: Collection[str] = (),
 ) -> Callable[[Path, LogCheck], CheckOutcome]:
-    """A ``verify_case`` extra check with given trust settings and object source."""
+    """A ``verify_case`` extra check with given trust settings and object source.
+
+    ``left_out`` names items an exported package was made without: their own tokens
+    (and their covered files) are not in it, so those tokens are skipped with a remark.
+    Seals are always checked.
+    """
 
     def check(root: Path, log_check: LogCheck) -> CheckOutcome:
         findings: list[Finding] = []
@@ -470,6 +491,7 @@ def timestamp_check(
             settings=active,
             roots=roots,
             findings=findings,
+            left_out=left_out,
         )
         return checker.run()
 

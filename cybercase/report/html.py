@@ -19,12 +19,21 @@ from typing import Any
 from cybercase import __version__
 from cybercase.evidence import CaseMeta, CustodyEntry
 from cybercase.evidence.state import KeyRecord
+from cybercase.evidence.timestamps import RECEIVED_ROLE
 from cybercase.evidence.verify import VerificationReport
-from cybercase.report.layout import Plan, PlannedFile, item_title
+from cybercase.report.layout import (
+    CERTIFICATE_ROLES,
+    TIMESTAMP_ROLES,
+    TOKEN_ROLES,
+    Plan,
+    PlannedFile,
+    item_title,
+)
 from cybercase.report.names import inside
 from cybercase.report.sections import ItemContext, Section, section_for
 from cybercase.report.sections.generic import describe
 from cybercase.report.statement import ExportStatement
+from cybercase.report.timestamps import PackagedToken, distinct_roots
 
 MAX_EMBEDDED_IMAGE = 2 * 1024 * 1024
 
@@ -57,6 +66,8 @@ class ReportInputs:
     statement: ExportStatement
     root: Path
     """The package folder being built (``data/`` inside it)."""
+    tokens: list[PackagedToken]
+    """The trusted timestamps whose files are in the package."""
 
     def read_file(self, planned: PlannedFile) -> bytes:
         """A packaged file's bytes."""
@@ -96,7 +107,16 @@ def _sections(inputs: ReportInputs) -> list[Section]:
         for item_id in entry.items:
             by_item.setdefault(item_id, []).append(entry)
     return [
-        section_for(ItemContext(plan, by_item.get(item_id, []), inputs.read_file))
+        section_for(
+            ItemContext(
+                plan,
+                by_item.get(item_id, []),
+                inputs.read_file,
+                exported_at=inputs.statement.created,
+                others=inputs.plan.items,
+                tokens=inputs.tokens,
+            )
+        )
         for item_id, plan in inputs.plan.items.items()
     ]
 
@@ -116,9 +136,12 @@ def _image_source(inputs: ReportInputs, embed: bool) -> Callable[[PlannedFile], 
 def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
     """``index.html`` (``embed_images`` for the self-contained copy printed to PDF)."""
     sections = _sections(inputs)
-    evidence = [s for s in sections if s.data["kind"] == "evidence"]
-    requests = [s for s in sections if s.data["kind"] == "request"]
-    tokens = inputs.plan.by_role("token")
+    evidence = [s for s in sections if s.data["kind"] == "evidence" and not s.data["request"]]
+    requests = [
+        (s, [r for r in sections if r.data["request"] == s.data["id"]])
+        for s in sections
+        if s.data["kind"] == "request"
+    ]
     rows = []
     for section in evidence:
         plan = inputs.plan.items[section.data["id"]]
@@ -126,7 +149,7 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
             (f for f in plan.files if f.role == "screenshot"),
             next((f for f in plan.files if f.media_type.startswith("image/")), None),
         )
-        main = next((f for f in plan.files if f.role not in ("token", "tsa-chain")), None)
+        main = next((f for f in plan.files if f.role not in TIMESTAMP_ROLES), None)
         rows.append({"section": section, "thumb": thumb, "main": main})
     return str(
         _environment()
@@ -138,7 +161,9 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
             evidence=evidence,
             requests=requests,
             rows=rows,
-            tokens=tokens,
+            tokens=inputs.tokens,
+            token_digests={f.data_path: f.digest for f in inputs.plan.by_role(*TOKEN_ROLES)},
+            certificates=inputs.plan.by_role(RECEIVED_ROLE, *CERTIFICATE_ROLES),
             entries=[
                 {
                     "seq": e.seq,
@@ -190,19 +215,7 @@ def render_custody(inputs: ReportInputs) -> str:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class TokenCheck:
-    """How to check one trusted timestamp with openssl."""
-
-    token: str
-    chain: str | None
-    imprint: str | None
-    """The SHA-256 (hex) the token should cover, when the log records it."""
-
-
-def render_verify_txt(
-    inputs: ReportInputs, tokens: list[TokenCheck], warcs: list[str], package_name: str
-) -> str:
+def render_verify_txt(inputs: ReportInputs, warcs: list[str], package_name: str) -> str:
     """``VERIFY.txt``: how to verify the package with standard tools only."""
     return str(
         _environment()
@@ -210,7 +223,9 @@ def render_verify_txt(
         .render(
             meta=inputs.meta,
             statement=inputs.statement,
-            tokens=tokens,
+            item_tokens=[t for t in inputs.tokens if t.kind == "item"],
+            seals=[t for t in inputs.tokens if t.kind == "seal"],
+            roots=distinct_roots(inputs.tokens),
             warcs=warcs,
             package_name=package_name,
             honest_claims=HONEST_CLAIMS,

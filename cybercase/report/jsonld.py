@@ -4,21 +4,29 @@ The graph holds the investigation; one investigative action per custody entry th
 acquired, imported or received something (performer, instrument, time, and the files
 and URLs it produced), a provenance record per item (its exhibit number and files),
 every packaged file with its size and SHA-256 hash facet, the investigators and the
-tool. Identifiers are UUIDs derived from the case and the content, so exporting the
-same case twice gives the same graph. The output validates with case-utils'
-``case_validate`` (CASE 1.x).
+tool. Each request to a platform is one more investigative action spanning its life
+(its status derived from the log as ``cybercase request show`` derives it, the platform
+as a participant organisation, the URLs it names, the items the platform returned as
+results, and its custody entries as sub-actions). Identifiers are UUIDs derived from
+the case and the content, so exporting the same case twice gives the same graph. The
+output validates with case-utils' ``case_validate`` (CASE 1.x).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from cybercase import __version__
+from cybercase.clock import format_utc
 from cybercase.evidence import CaseMeta, CustodyEntry
 from cybercase.evidence.state import KeyRecord
 from cybercase.report.layout import Plan, PlannedFile, item_title
+from cybercase.report.sections.generic import describe
+from cybercase.request.lifecycle import RequestStatus, derive_all
 
 CONTEXT = {
     "kb": "http://example.org/kb/",
@@ -32,6 +40,9 @@ CONTEXT = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 URL_KEYS = ("requested_url", "final_url", "url")
+"""Where a capture-like entry names the URLs it was about."""
+ACTION_STATUS = {"draft": "Pending", "sent": "Ongoing", "closed": "Finalized"}
+"""Request phases in UCO's ActionStatusTypeVocab."""
 
 
 class _Ids:
@@ -86,6 +97,73 @@ def _file_node(ids: _Ids, planned: PlannedFile) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _is_web_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def _request_action(
+    ids: _Ids,
+    status: RequestStatus,
+    plan: Plan,
+    actions: dict[int, str],
+    people: dict[str, str],
+    tool_id: str,
+    url_node: Callable[[str], str],
+    graph: list[dict[str, Any]],
+) -> str:
+    """The request as one action over its life; returns its node id."""
+    view = plan.items[status.id].view
+    addressee = view.detail.get("addressee")
+    organisation = addressee if isinstance(addressee, str) and addressee else status.platform
+    org_id = ids("Organization", organisation)
+    if not any(node["@id"] == org_id for node in graph):
+        graph.append(
+            {
+                "@id": org_id,
+                "@type": "uco-identity:Organization",
+                "uco-core:name": organisation,
+                "uco-core:description": f"platform {status.platform}: holder of the data",
+            }
+        )
+    facts = [f"{status.type} request {status.id} to {organisation}", f"status {status.phase}"]
+    if status.follows:
+        facts.append(f"follows {status.follows}")
+    if status.reference:
+        facts.append(f"platform reference {status.reference}")
+    if status.expires_at is not None:
+        facts.append(f"data preserved until {format_utc(status.expires_at)}")
+    if status.outcome:
+        facts.append(f"outcome {status.outcome}")
+    returned = [i for r in status.responses for i in r.items if i in plan.items]
+    node: dict[str, Any] = {
+        "@id": ids("RequestAction", status.id),
+        "@type": "case-investigation:InvestigativeAction",
+        "uco-core:name": f"{status.type} request {status.id}",
+        "uco-core:description": "; ".join(facts),
+        "uco-action:actionStatus": ACTION_STATUS.get(status.phase, "Unknown"),
+        "uco-action:startTime": _time(format_utc(status.created_at)),
+        "uco-action:instrument": _ref(tool_id),
+        "uco-action:participant": [_ref(org_id)],
+        "uco-action:object": [_ref(ids("ProvenanceRecord", status.id))]
+        + [_ref(url_node(t)) for t in status.targets if _is_web_url(t)],
+    }
+    if status.closed_at is not None:
+        node["uco-action:endTime"] = _time(format_utc(status.closed_at))
+    if view.actor_key in people:
+        node["uco-action:performer"] = _ref(people[view.actor_key])
+    if returned:
+        node["uco-action:result"] = [_ref(ids("ProvenanceRecord", i)) for i in returned]
+    steps = [actions[seq] for seq in status.entry_seqs if seq in actions]
+    if steps:
+        node["uco-action:subaction"] = [_ref(step) for step in steps]
+    graph.append(node)
+    return str(node["@id"])
 
 
 def build_graph(
@@ -153,6 +231,7 @@ def build_graph(
             }
         )
         investigation_objects.append(_ref(record_id))
+    actions: dict[int, str] = {}
     by_seq: dict[int, list[PlannedFile]] = {}
     for planned in plan.files:
         by_seq.setdefault(planned.seq, []).append(planned)
@@ -173,7 +252,8 @@ def build_graph(
             "@id": action_id,
             "@type": "case-investigation:InvestigativeAction",
             "uco-core:name": entry.action,
-            "uco-core:description": f"custody log entry {entry.seq} ({entry.hash})",
+            "uco-core:description": f"custody log entry {entry.seq} ({entry.hash}): "
+            + describe(entry),
             "uco-action:startTime": _time(entry.at),
             "uco-action:instrument": _ref(tool_id),
             "uco-action:result": results,
@@ -184,6 +264,12 @@ def build_graph(
             action["uco-action:object"] = objects
         graph.append(action)
         investigation_objects.append(_ref(action_id))
+        actions[entry.seq] = action_id
+    for request_id, status in derive_all(entries).items():
+        if request_id not in plan.items:
+            continue
+        request_node = _request_action(ids, status, plan, actions, people, tool_id, url_node, graph)
+        investigation_objects.append(_ref(request_node))
     description = meta.title + (f" — {meta.offence}" if meta.offence else "")
     investigation: dict[str, Any] = {
         "@id": ids("Investigation", meta.id),

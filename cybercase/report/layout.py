@@ -2,7 +2,8 @@
 
 The log is the truth, so the layout is derived from it and nothing else: every artifact
 that an entry names gets exactly one place under ``data/``, following the three stages
-(``1-collection`` for evidence items, ``2-requests`` for requests and what came back,
+(``1-collection`` for evidence items, ``2-requests`` for requests and, under each
+request's ``responses/``, the items its ``response.received`` entries brought in,
 ``3-preservation`` for trusted timestamps and TSA certificates), and ``4-custody`` for
 artifacts that belong to the log itself (e.g. a torn tail set aside after a crash).
 Names are made safe by :mod:`cybercase.report.names`; two artifacts never share a path.
@@ -10,14 +11,16 @@ Names are made safe by :mod:`cybercase.report.names`; two artifacts never share 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cybercase.errors import NotFoundError
 from cybercase.evidence import CustodyEntry, ItemView
 from cybercase.evidence.models import Artifact
 from cybercase.evidence.state import ID_PATTERN, REQUEST_PREFIX, CaseState, artifacts_of, id_number
+from cybercase.evidence.timestamps import CHAIN_ROLE, RECEIVED_ROLE, ROOT_ROLE, TOKEN_ROLE
 from cybercase.report.names import FolderNames, check_relative, safe_file_name, slug, url_slug
+from cybercase.request.lifecycle import RESPONSE_RECEIVED
 
 COLLECTION = "1-collection"
 REQUESTS = "2-requests"
@@ -27,10 +30,16 @@ TIMESTAMPS = f"{PRESERVATION}/timestamps"
 TSA_CERTIFICATES = f"{PRESERVATION}/tsa-certificates"
 ATTACHMENTS = f"{CUSTODY}/attachments"
 
-TOKEN_ROLES = frozenset({"token"})
-CHAIN_ROLES = frozenset({"tsa-chain"})
+RESPONSES = "responses"
+IMAGES = "images"
+SUBFOLDERS = (IMAGES, RESPONSES)
+
+TOKEN_ROLES = frozenset({TOKEN_ROLE, RECEIVED_ROLE})
+"""Timestamp responses: the token, and the response as received when it was repaired."""
+CERTIFICATE_ROLES = frozenset({CHAIN_ROLE, ROOT_ROLE})
+"""The certificates an offline verifier needs for a token (``-untrusted``, ``-CAfile``)."""
+TIMESTAMP_ROLES = TOKEN_ROLES | CERTIFICATE_ROLES
 IMAGE_ROLES = frozenset({"image"})
-RESPONSE_PREFIX = "response."
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +73,8 @@ class ItemPlan:
     view: ItemView
     folder: str
     files: list[PlannedFile] = field(default_factory=list)
+    request: str | None = None
+    """For an item a platform returned: the request whose response brought it in."""
 
     @property
     def id(self) -> str:
@@ -95,6 +106,10 @@ class Plan:
 def item_title(view: ItemView) -> str:
     """The most telling short description an item's first entry gives."""
     detail = view.detail
+    if view.kind == "request":
+        kind, to = detail.get("type"), detail.get("addressee") or detail.get("platform")
+        if isinstance(kind, str) and isinstance(to, str) and kind.strip() and to.strip():
+            return f"{kind.strip()} request to {to.strip()}"
     for key in ("title", "final_url", "url", "requested_url", "original_name", "subject"):
         value = detail.get(key)
         if isinstance(value, str) and value.strip():
@@ -128,8 +143,32 @@ def item_folder_name(view: ItemView) -> str:
     return f"{view.id}_{tail}"
 
 
-def select_items(state: CaseState, wanted: Sequence[str]) -> set[str]:
-    """The item ids an export includes; an unknown id is a usage error."""
+def response_items(entries: Iterable[CustodyEntry]) -> dict[str, str]:
+    """Items a platform returned, each with the request its ``response.received`` names.
+
+    The entry names the request first, then the evidence items it created.
+    """
+    found: dict[str, str] = {}
+    for entry in entries:
+        if entry.action != RESPONSE_RECEIVED:
+            continue
+        request = next((i for i in entry.items if i.startswith(REQUEST_PREFIX)), None)
+        if request is None:
+            continue
+        for item_id in entry.items:
+            if item_id != request and ID_PATTERN.match(item_id):
+                found.setdefault(item_id, request)
+    return found
+
+
+def select_items(
+    state: CaseState, wanted: Sequence[str], returned: Mapping[str, str] | None = None
+) -> set[str]:
+    """The item ids an export includes; an unknown id is a usage error.
+
+    A request brings along the items its platform returned (``returned``: item →
+    request), which live in its folder; a returned item can also be chosen alone.
+    """
     if not wanted:
         return set(state.items)
     chosen: set[str] = set()
@@ -146,6 +185,9 @@ def select_items(state: CaseState, wanted: Sequence[str]) -> set[str]:
             chosen.add(item_id)
     if not chosen:
         raise NotFoundError("--items names no item", hint="give ids like E0001,R0002")
+    for item_id, request in (returned or {}).items():
+        if request in chosen and item_id in state.items:
+            chosen.add(item_id)
     return chosen
 
 
@@ -159,7 +201,11 @@ class _Folders:
         key = (folder, dedupe_key or name, digest)
         if key in self._by_content:
             return self._by_content[key]
-        names = self._names.setdefault(folder, FolderNames())
+        names = self._names.get(folder)
+        if names is None:
+            names = self._names[folder] = FolderNames()
+            for reserved in SUBFOLDERS:
+                names.claim(reserved)  # a file may not take the name of a subfolder
         path = f"{folder}/{names.claim(name)}"
         check_relative(path)
         self._by_content[key] = path
@@ -167,17 +213,32 @@ class _Folders:
 
 
 def plan_package(state: CaseState, entries: Iterable[CustodyEntry], included: set[str]) -> Plan:
-    """Lay out every artifact the log names, for the items and requests ``included``."""
+    """Lay out every artifact the log names, for the items and requests ``included``.
+
+    Requests are laid out before evidence items, so that a returned item's folder can sit
+    in its request's ``responses/`` (when that request is in the package).
+    """
+    entries = list(entries)
     plan = Plan()
     folders = _Folders()
     seen: set[str] = set()
-    for item_id in sorted(state.items, key=lambda i: (i[0], id_number(i))):
+    returned = response_items(entries)
+    for item_id in sorted(state.items, key=lambda i: (i[0] != REQUEST_PREFIX, id_number(i))):
         view = state.items[item_id]
         if item_id not in included:
-            plan.excluded.append(item_id)
             continue
-        stage = REQUESTS if view.kind == "request" else COLLECTION
-        plan.items[item_id] = ItemPlan(view, f"{stage}/{item_folder_name(view)}")
+        request = plan.items.get(returned.get(item_id, ""))
+        if view.kind == "request":
+            folder = f"{REQUESTS}/{item_folder_name(view)}"
+        elif request is not None:
+            folder = f"{request.folder}/{RESPONSES}/{item_folder_name(view)}"
+        else:
+            folder = f"{COLLECTION}/{item_folder_name(view)}"
+        plan.items[item_id] = ItemPlan(view, folder, request=request.id if request else None)
+    plan.items = dict(sorted(plan.items.items(), key=lambda kv: (kv[0][0], id_number(kv[0]))))
+    plan.excluded = sorted(
+        (i for i in state.items if i not in included), key=lambda i: (i[0], id_number(i))
+    )
     for entry in entries:
         known = [i for i in entry.items if ID_PATTERN.match(i) and i in state.items]
         chosen = [i for i in known if i in plan.items]
@@ -220,14 +281,17 @@ def _place(
     if artifact.role in TOKEN_ROLES:
         label = "_".join(chosen) if chosen else "log"
         return folders.place(TIMESTAMPS, f"{entry.seq:04d}_{label}_{name}", artifact.digest), owner
-    if artifact.role in CHAIN_ROLES:
-        return folders.place(TSA_CERTIFICATES, name, artifact.digest, dedupe_key="chain"), owner
+    if artifact.role in CERTIFICATE_ROLES:
+        # Named by role and content: the same chain serves many tokens, stored once.
+        short = artifact.digest.removeprefix("sha256:")[:16]
+        label = safe_file_name(f"{artifact.role}_{short}.pem")
+        return folders.place(TSA_CERTIFICATES, label, artifact.digest, dedupe_key=label), None
     if owner is None:
         return folders.place(ATTACHMENTS, f"{entry.seq:04d}_{name}", artifact.digest), None
-    if entry.action.startswith(RESPONSE_PREFIX):
+    if entry.action == RESPONSE_RECEIVED:
         request = next((i for i in chosen if i.startswith(REQUEST_PREFIX)), None)
         if request is not None:
             owner = plan.items[request]
-            return folders.place(f"{owner.folder}/responses", name, artifact.digest), owner
-    folder = f"{owner.folder}/images" if artifact.role in IMAGE_ROLES else owner.folder
+            return folders.place(f"{owner.folder}/{RESPONSES}", name, artifact.digest), owner
+    folder = f"{owner.folder}/{IMAGES}" if artifact.role in IMAGE_ROLES else owner.folder
     return folders.place(folder, name, artifact.digest), owner

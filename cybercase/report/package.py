@@ -26,7 +26,7 @@ from typing import Any
 
 from cybercase import __version__
 from cybercase.clock import format_utc
-from cybercase.digest import Digest, hash_file, is_sha256_text
+from cybercase.digest import Digest, hash_file
 from cybercase.errors import (
     BrowserUnavailableError,
     InvalidInputError,
@@ -38,11 +38,11 @@ from cybercase.evidence import log as logfile
 from cybercase.evidence.case import CASE_JSON, KEYS_DIR
 from cybercase.evidence.fsio import fsync_dir, storage_error
 from cybercase.evidence.state import CASE_EXPORTED
+from cybercase.evidence.timestamps import token_exports
 from cybercase.evidence.verify import VerificationReport, verify_case
 from cybercase.progress import NullProgress, Progress
 from cybercase.report.html import (
     ReportInputs,
-    TokenCheck,
     render_custody,
     render_index,
     render_verify_txt,
@@ -54,6 +54,7 @@ from cybercase.report.layout import (
     Plan,
     PlannedFile,
     plan_package,
+    response_items,
     select_items,
 )
 from cybercase.report.names import inside, safe_file_name
@@ -65,6 +66,7 @@ from cybercase.report.statement import (
     LogHead,
     sign_statement,
 )
+from cybercase.report.timestamps import package_tokens
 
 PACKAGE_LOG = f"{CUSTODY}/{logfile.LOG_NAME}"
 PACKAGE_KEYS = f"{CUSTODY}/keys"
@@ -74,7 +76,6 @@ CHECKER_NAME = "check_custody.py"
 REPORT_PDF = "report.pdf"
 TAGMANIFEST = "tagmanifest-sha256.txt"
 STORED_SUFFIXES = frozenset({".gz", ".zip", ".png", ".jpg", ".jpeg", ".webp", ".pdf", ".mp4"})
-IMPRINT_KEYS = ("imprint", "message_imprint", "digest", "hashed", "subject_digest")
 
 
 @dataclass(slots=True)
@@ -138,7 +139,7 @@ def export_case(
     final: Path | None = None
     try:
         with case.transaction(signer) as tx:
-            included = select_items(case.state, items)
+            included = select_items(case.state, items, response_items(case.entries()))
             live = verify_case(case.root, progress=progress)
             if not live.ok:
                 raise VerificationFailedError(
@@ -307,7 +308,11 @@ def _build(
             (json.dumps(verification, indent=2, ensure_ascii=False) + "\n").encode(),
         )
         _write(staging, "case.jsonld", render_jsonld(case.meta, plan, entries, keys))
-        inputs = ReportInputs(case.meta, plan, entries, keys, live, statement, staging)
+        # Not bagged yet: the payload is still at the top of the folder (no data/).
+        tokens = package_tokens(
+            token_exports(case), plan, lambda f: inside(staging, f.path).read_bytes()
+        )
+        inputs = ReportInputs(case.meta, plan, entries, keys, live, statement, staging, tokens)
         _write(staging, f"{CUSTODY}/custody.html", render_custody(inputs).encode("utf-8"))
         bag_info = {
             "Source-Organization": case.meta.agency,
@@ -326,7 +331,7 @@ def _build(
         )
         notes: list[str] = []
         (staging / "index.html").write_text(render_index(inputs), encoding="utf-8")
-        verify_text = render_verify_txt(inputs, _token_checks(plan, entries), _warcs(plan), name)
+        verify_text = render_verify_txt(inputs, _warcs(plan), name)
         (staging / "VERIFY.txt").write_text(verify_text, encoding="utf-8")
         made_pdf = False
         if pdf:
@@ -412,24 +417,6 @@ def _hashes_csv(plan: Plan) -> bytes:
             ]
         )
     return buffer.getvalue().encode("utf-8")
-
-
-def _token_checks(plan: Plan, entries: Sequence[Any]) -> list[TokenCheck]:
-    by_seq = {e.seq: e for e in entries}
-    chains = plan.by_role("tsa-chain")
-    checks: list[TokenCheck] = []
-    for token in plan.by_role("token"):
-        entry = by_seq.get(token.seq)
-        imprint: str | None = None
-        if entry is not None:
-            for key in IMPRINT_KEYS:
-                value = entry.detail.get(key)
-                if isinstance(value, str) and is_sha256_text(value):
-                    imprint = value.removeprefix("sha256:")
-                    break
-        chain = next((c for c in chains if c.seq == token.seq), chains[0] if chains else None)
-        checks.append(TokenCheck(token.data_path, chain.data_path if chain else None, imprint))
-    return checks
 
 
 def _warcs(plan: Plan) -> list[str]:

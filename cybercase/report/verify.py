@@ -6,8 +6,12 @@ against the log, the custodians' key files, and every artifact the log names, fo
 its path in ``hashes.csv`` and re-hashed (:func:`~cybercase.evidence.verify.check_objects`).
 On top of that the BagIt manifests (with the ``bagit`` library, plus a strict reading of
 their exact bytes), the completeness of the package, and the signed export statement,
-which pins where the log ended so a log cut short is noticed. A zip is unpacked into a
-temporary folder first, refusing any member that would land outside it.
+which pins where the log ended so a log cut short is noticed; and every trusted
+timestamp, by the same check a live case gets
+(:func:`~cybercase.evidence.timestamp_check.timestamp_check`) reading the package's
+copies: a token over data changed since, a seal over a rewritten log, or a token that
+does not chain to a trusted root is reported exactly as in a case. A zip is unpacked
+into a temporary folder first, refusing any member that would land outside it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from cybercase.digest import Digest, hash_file
 from cybercase.errors import InvalidInputError, NotFoundError
 from cybercase.evidence import log as logfile
 from cybercase.evidence.state import artifacts_of
+from cybercase.evidence.timestamp_check import timestamp_check
+from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.evidence.verify import (
     CheckResult,
     CheckStatus,
@@ -69,15 +75,22 @@ def is_package(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() == ".zip"
 
 
-def verify_package(path: Path, *, progress: Progress | None = None) -> VerificationReport:
-    """Verify a package folder or zip; never raises for a problem it can describe."""
+def verify_package(
+    path: Path, *, progress: Progress | None = None, tsa_settings: TsaSettings | None = None
+) -> VerificationReport:
+    """Verify a package folder or zip; never raises for a problem it can describe.
+
+    Trusted timestamps are judged against ``tsa_settings`` (default: the ``[tsa]``
+    configuration in effect), like a live case: a token that chains only to the root
+    shipped in the package is a warning naming that root's fingerprint.
+    """
     if path.is_dir():
         if not (path / BAGIT_TXT).is_file():
             raise InvalidInputError(
                 f"{path} is not an exported package (no bagit.txt)",
                 hint="give the package folder (the one holding VERIFY.txt) or its .zip",
             )
-        return _verify_folder(path, str(path), progress)
+        return _verify_folder(path, str(path), progress, tsa_settings)
     if not path.is_file():
         raise NotFoundError(f"no package at {path}")
     with tempfile.TemporaryDirectory(prefix=".cybercase-verify-") as tmp:
@@ -86,7 +99,7 @@ def verify_package(path: Path, *, progress: Progress | None = None) -> Verificat
             report = VerificationReport(target=str(path), case_id=None, findings=findings)
             report.checks.append(CheckResult("zip", "failed", "the zip cannot be unpacked"))
             return report
-        report = _verify_folder(root, str(path), progress)
+        report = _verify_folder(root, str(path), progress, tsa_settings)
         report.findings[:0] = findings
         report.checks.insert(0, _result("zip", findings, "unpacked safely"))
         return report
@@ -408,8 +421,8 @@ def _check_statement(
     return statement
 
 
-def _result(name: str, found: list[Finding], summary: str) -> CheckResult:
-    status: CheckStatus = "passed"
+def _result(name: str, found: list[Finding], summary: str, checked: bool = True) -> CheckResult:
+    status: CheckStatus = "passed" if checked else "not checked"
     if any(f.severity == "error" for f in found):
         status = "failed"
     elif any(f.severity == "warning" for f in found):
@@ -417,7 +430,9 @@ def _result(name: str, found: list[Finding], summary: str) -> CheckResult:
     return CheckResult(name, status, summary)
 
 
-def _verify_folder(root: Path, label: str, progress: Progress | None) -> VerificationReport:
+def _verify_folder(
+    root: Path, label: str, progress: Progress | None, tsa_settings: TsaSettings | None
+) -> VerificationReport:
     progress = progress or NullProgress()
     report = VerificationReport(target=label, case_id=None)
     bag = _check_bag(root, progress)
@@ -447,8 +462,10 @@ def _verify_folder(root: Path, label: str, progress: Progress | None) -> Verific
             (left_out if skip else needed).add(artifact.digest)
     left_out -= needed
     wanted: dict[str, ObjectRef] = {d: r for d, r in refs.items() if d not in left_out}
-    found, stats = check_objects(wanted, PackageSource(root, rows), progress, hasher=bag.hasher)
+    source = PackageSource(root, rows)
+    found, stats = check_objects(wanted, source, progress, hasher=bag.hasher)
     object_findings.extend(found)
+    timestamps = timestamp_check(tsa_settings, source, left_out=excluded)(root, log_check)
     if left_out:
         object_findings.append(
             Finding(
@@ -470,10 +487,12 @@ def _verify_folder(root: Path, label: str, progress: Progress | None) -> Verific
         ("export", export_findings, "signed export statement and end of the log"),
         ("keys", key_findings, f"{len(log_check.keys)} custodian key(s)"),
         ("objects", object_findings, f"{stats['objects']} files, {stats['bytes']} bytes re-hashed"),
+        ("timestamps", list(timestamps.findings), timestamps.summary),
     ]
     for name, findings, summary in families:
         report.findings.extend(findings)
-        report.checks.append(_result(name, findings, summary))
+        checked = timestamps.checked if name == "timestamps" else True
+        report.checks.append(_result(name, findings, summary, checked))
     report.stats = {
         "entries": len(log_check.entries),
         "signatures": log_check.signatures,

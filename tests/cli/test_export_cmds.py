@@ -27,6 +27,8 @@ def test_export_then_verify_folder_and_zip(cli: Cli, rich_case: Case, tmp_path: 
     report: Any = checked.json()
     assert report["result"] == "passed"
     assert report["case_id"] == "WL-2026-001"
+    [timestamps] = [c for c in report["checks"] if c["name"] == "timestamps"]
+    assert timestamps["status"] == "passed"
 
     zipped = cli("export", "--case", rich_case.root, "--out", out, "--zip", "--no-pdf", "--json")
     assert zipped.code == 0, zipped.stderr
@@ -61,7 +63,7 @@ def test_export_human_output_and_items(cli: Cli, rich_case: Case, tmp_path: Path
     assert result.stdout.strip().endswith(
         rich_case.meta.id + "_" + result.stdout.split("_")[-1].strip()
     )
-    assert "Left out: E0001, E0003, R0001." in result.stderr
+    assert "Left out: E0001, E0003, E0004, E0005, R0001, R0002." in result.stderr
     assert "cybercase verify" in result.stderr
 
 
@@ -72,7 +74,7 @@ def test_export_bad_item_is_exit_2(cli: Cli, rich_case: Case, tmp_path: Path) ->
     assert result.code == 2
     error: Any = result.json()
     assert error["error"]["type"] == "NotFoundError"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "inputs"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "inputs", "tsa"]
 
 
 def test_export_without_a_case_is_exit_3(cli: Cli, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -9,7 +10,12 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.fixtures.report import HOSTILE_TITLE
+from cybercase.clock import format_utc, parse_utc
+from cybercase.evidence import Case
+from cybercase.evidence.timestamps import token_exports
+from cybercase.request import request_details
+from cybercase.request.lifecycle import next_deadline
+from tests.fixtures.report import HOSTILE_TITLE, PLATFORM_REFERENCE, RichIds
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 LAUNCH_FLAGS = [
@@ -76,17 +82,80 @@ def test_sections_show_what_the_records_say(package: Path) -> None:
         "http://market.example/listing/77?ref=../../etc",
     ):
         assert expected in html, expected
-    # Request section, from request.json.
-    for expected in ("MX-PR-2026-0042", "preserve_until", "2026-05-30T00:00:00Z", "sent"):
-        assert expected in html, expected
-    # The timestamp token is listed, with the item it covers.
-    assert "0005_E0003_E0003-warc.tsr" in html
     # Hostile text is shown, escaped, never run.
     assert HOSTILE_TITLE not in html
     assert "&lt;script&gt;alert(" in html
     # Every file's hash is in the report.
     for line in (package / "data/3-preservation/hashes.csv").read_text().splitlines()[1:]:
         assert line.split(",")[1] in html
+
+
+def section(html: str, item_id: str) -> str:
+    """The text of one item's section of the report."""
+    start = html.index(f'<section class="item" id="{item_id}">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_request_sections_show_the_derived_state(
+    package: Path, rich_case: Case, rich_ids: RichIds
+) -> None:
+    html = (package / "index.html").read_text(encoding="utf-8")
+    exported = json.loads((package / "data/4-custody/export.json").read_text())["created"]
+    status = request_details(rich_case, rich_ids.preservation).status
+    assert status.phase == "sent" and status.expires_at and status.extension_deadline
+    deadline = next_deadline(status, parse_utc(exported))
+    assert deadline is not None and deadline.kind == "extension"
+    preservation = section(html, rich_ids.preservation)
+    for expected in (
+        "preservation request to Example Marketplace Ltd",
+        f"sent on {format_utc(status.sent_at)} via portal, open",
+        "le-requests@market.example",
+        f"WL-2026-001/{rich_ids.preservation}",
+        PLATFORM_REFERENCE,
+        f"Preserved until (UTC)</dt><dd>{format_utc(status.expires_at)}",
+        f"Extension to be asked by (UTC)</dt><dd>{format_utc(status.extension_deadline)}",
+        f"ask for an extension by {format_utc(deadline.at)}",
+        "1: +90 days",
+        "subscriber, traffic, from 2026-01-01 to 2026-02-28",
+        "ivory_dealer_77",
+        "letter.pdf",
+        "extension-1.html",
+        "receipt-portal-confirmation.txt",
+        f"{PLATFORM_REFERENCE}/1",
+    ):
+        assert expected in preservation, expected
+    # The returned files are listed with the request, and have their own sections there.
+    folder = f"data/2-requests/{rich_ids.preservation}_market-example_preservation/responses"
+    for item_id in rich_ids.returned:
+        assert f'href="#{item_id}"' in preservation
+        assert f'href="{folder}/{item_id}_' in preservation
+        assert section(html, item_id)
+    assert html.index(f'id="{rich_ids.returned[-1]}"') < html.index(f'id="{rich_ids.disclosure}"')
+    collecting = html[html.index('id="collecting"') : html.index('id="requesting"')]
+    assert not any(f'href="#{i}"' in collecting for i in rich_ids.returned)
+    disclosure = section(html, rich_ids.disclosure)
+    assert "prepared, not sent yet" in disclosure
+    assert f'Follows</dt><dd><a href="#{rich_ids.preservation}">' in disclosure
+    assert "Production order of the Chief Magistrate" in disclosure
+    assert "preserve_until" not in html  # nothing of the old guessed layout
+
+
+def test_timestamps_are_listed_with_what_they_cover(
+    package: Path, rich_case: Case, rich_ids: RichIds
+) -> None:
+    html = (package / "index.html").read_text(encoding="utf-8")
+    exports = token_exports(rich_case)
+    assert [t.kind for t in exports] == ["item", "item", "seal"]
+    preserving = html[html.index('id="preserving"') : html.index('id="custody"')]
+    for token in exports:
+        assert token.gen_time in preserving
+        assert token.covered_digest.removeprefix("sha256:") in preserving
+    assert f"custody log entries 1-{exports[-1].sealed_seq}" in preserving
+    assert "DO NOT TRUST" in preserving
+    capture = section(html, rich_ids.capture)
+    assert 'token over record.json, <a href="data/3-preservation/timestamps/' in capture
+    photo = section(html, rich_ids.photo)
+    assert "token over" not in photo and f"seal of entries 1-{exports[-1].sealed_seq}" in photo
 
 
 @pytest.mark.browser

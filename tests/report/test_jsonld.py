@@ -11,6 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from cybercase.clock import format_utc
+from cybercase.evidence import Case
+from cybercase.request.lifecycle import derive
+from tests.fixtures.report import PLATFORM_REFERENCE, RichIds
+
 
 def case_validate() -> str:
     found = shutil.which("case_validate", path=str(Path(sys.executable).parent))
@@ -69,7 +74,7 @@ def test_every_packaged_file_has_a_sha256_hash_facet(package: Path) -> None:
         for node in graph
         if node["@type"] == "case-investigation:ProvenanceRecord"
     }
-    assert exhibits == {"E0001", "E0002", "E0003", "R0001"}
+    assert exhibits == {"E0001", "E0002", "E0003", "E0004", "E0005", "R0001", "R0002"}
     urls = {
         node["uco-core:hasFacet"][0]["uco-observable:fullValue"]
         for node in graph
@@ -78,3 +83,47 @@ def test_every_packaged_file_has_a_sha256_hash_facet(package: Path) -> None:
     assert "https://market.example/listing/77" in urls
     actions = [n for n in graph if n["@type"] == "case-investigation:InvestigativeAction"]
     assert all("uco-action:performer" in a and "uco-action:instrument" in a for a in actions)
+
+
+def test_requests_are_actions_with_their_derived_state(
+    package: Path, rich_case: Case, rich_ids: RichIds
+) -> None:
+    graph = json.loads((package / "data/case.jsonld").read_text())["@graph"]
+    by_id = {node["@id"]: node for node in graph}
+    exhibit = {
+        node["@id"]: node["case-investigation:exhibitNumber"]
+        for node in graph
+        if node["@type"] == "case-investigation:ProvenanceRecord"
+    }
+    requests = {
+        node["uco-core:name"]: node
+        for node in graph
+        if node.get("uco-core:name", "").endswith((rich_ids.preservation, rich_ids.disclosure))
+    }
+    preservation = requests[f"preservation request {rich_ids.preservation}"]
+    status = derive(rich_ids.preservation, rich_case.entries())
+    assert status is not None and status.expires_at is not None
+    assert preservation["uco-action:actionStatus"] == "Ongoing"
+    assert PLATFORM_REFERENCE in preservation["uco-core:description"]
+    assert format_utc(status.expires_at) in preservation["uco-core:description"]
+    [org] = [by_id[r["@id"]] for r in preservation["uco-action:participant"]]
+    assert org["@type"] == "uco-identity:Organization"
+    assert org["uco-core:name"] == "Example Marketplace Ltd"
+    results = [exhibit[r["@id"]] for r in preservation["uco-action:result"]]
+    assert results == list(rich_ids.returned)
+    steps = [by_id[r["@id"]] for r in preservation["uco-action:subaction"]]
+    assert [s["uco-core:name"] for s in steps] == [
+        "request.created",
+        "request.sent",
+        "response.received",
+        "request.extended",
+    ]
+    urls = {
+        by_id[r["@id"]]["uco-core:hasFacet"][0]["uco-observable:fullValue"]
+        for r in preservation["uco-action:object"]
+        if by_id[r["@id"]]["@type"] == "uco-observable:URL"
+    }
+    assert "https://market.example/listing/991" in urls
+    disclosure = requests[f"disclosure request {rich_ids.disclosure}"]
+    assert disclosure["uco-action:actionStatus"] == "Pending"
+    assert f"follows {rich_ids.preservation}" in disclosure["uco-core:description"]

@@ -80,5 +80,10 @@ def test_every_artifact_gets_a_safe_unique_path(
         if planned.role == "token":
             assert planned.path.startswith("3-preservation/timestamps/")
     for item_id, item in plan.items.items():
-        assert item.folder.split("/")[1].startswith(item_id + "_")
+        assert item.folder.rsplit("/", 1)[-1].startswith(item_id + "_")
+        if item.request is not None:
+            request = plan.items[item.request]
+            assert item.folder.startswith(f"{request.folder}/responses/")
+        else:
+            assert item.folder.count("/") == 1
     assert set(plan.excluded) == set(state.items) - included

@@ -17,6 +17,8 @@ from cybercase.digest import hash_file
 from cybercase.errors import NotFoundError, StorageError, VerificationFailedError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.case import NotCustodianError
+from cybercase.evidence.timestamps import seal, token_exports
+from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.evidence.verify import verify_case
 from cybercase.report import export_case, verify_package
 from cybercase.report.names import check_relative
@@ -63,13 +65,30 @@ def test_layout_follows_the_design(package: Path) -> None:
         "rendered.html",
     }
     assert any(n.startswith("data/1-collection/E0001_seller-chat-txt/") for n in names)
-    assert any(
-        n.startswith("data/2-requests/R0001_market-example_preservation/responses/") for n in names
-    )
-    assert any(
-        n.startswith("data/3-preservation/timestamps/") and n.endswith(".tsr") for n in names
-    )
-    assert any(n.startswith("data/3-preservation/tsa-certificates/") for n in names)
+    request = "data/2-requests/R0001_market-example_preservation"
+    assert {n for n in names if n.startswith(request + "/") and "/responses/" not in n} == {
+        f"{request}/{name}"
+        for name in (
+            "request.json",
+            "letter.html",
+            "letter.pdf",
+            "receipt-portal-confirmation.txt",
+            "extension-1.html",
+            "extension-1.pdf",
+        )
+    }
+    assert f"{request}/responses/E0004_subscriber-csv/subscriber.csv" in names
+    assert not any(n.startswith("data/1-collection/E0004") for n in names)
+    assert sorted(n for n in names if n.startswith("data/3-preservation/timestamps/")) == [
+        "data/3-preservation/timestamps/0005_E0001_E0001.tsr",
+        "data/3-preservation/timestamps/0006_E0003_E0003.tsr",
+        "data/3-preservation/timestamps/0016_log_seal-000015.tsr",
+    ]
+    certificates = [n for n in names if n.startswith("data/3-preservation/tsa-certificates/")]
+    assert sorted(n.rsplit("/", 1)[-1].split("_")[0] for n in certificates) == [
+        "tsa-chain",
+        "tsa-root",
+    ]
     assert len([n for n in names if n.startswith("data/4-custody/keys/")]) == 2
     for name in names:
         check_relative(name)
@@ -78,14 +97,14 @@ def test_layout_follows_the_design(package: Path) -> None:
 def test_hostile_names_stay_inside_the_package(package: Path, tmp_path: Path) -> None:
     out = package.parent
     # The case's own folders sit beside "out"; nothing else may have appeared anywhere.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "inputs", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "inputs", "out", "tsa"]
     assert [p.name for p in out.iterdir()] == [package.name]
     assert not (tmp_path / "screenshot.png").exists()
     images = package / "data/1-collection/E0003_market-example-listing-77/images"
     assert sorted(p.name for p in images.iterdir()) == ["_CON", "tusk.png"]
-    assert (
-        package / "data/2-requests/R0001_market-example_preservation/responses/passwd"
-    ).is_file()
+    responses = package / "data/2-requests/R0001_market-example_preservation/responses"
+    # Returned as "..\\..\\etc\\passwd" (a path on Windows): kept as a plain name.
+    assert (responses / "E0005_etc-passwd/passwd").read_bytes() == b"subscriber: seller77\n"
 
 
 def test_bagit_library_and_cli_validate(package: Path) -> None:
@@ -114,7 +133,7 @@ def test_sha256sum_checks_both_manifests(package: Path) -> None:
         assert run.stdout.count(": OK") == listed
 
 
-def test_every_command_in_verify_txt_passes(package: Path) -> None:
+def test_every_command_in_verify_txt_passes(package: Path, rich_case: Case) -> None:
     """VERIFY.txt's commands, run as written, with the real tools."""
     text = (package / "VERIFY.txt").read_text()
     commands = [line.strip()[2:] for line in text.splitlines() if line.strip().startswith("$ ")]
@@ -127,12 +146,24 @@ def test_every_command_in_verify_txt_passes(package: Path) -> None:
         "warcio",
         "case_validate",
     }, tools
+    stamps = [shlex.split(c) for c in commands if c.startswith("openssl ts -verify ")]
+    exports = token_exports(rich_case)
+    assert len(stamps) == len(exports) == 3
+    for args, token in zip(stamps, exports, strict=True):
+        assert ("-data" in args) == (token.kind == "item"), args
+        assert ("-digest" in args) == (token.kind == "seal"), args
+        assert {"-in", "-CAfile", "-untrusted", "-attime"} <= set(args)
+        assert args[args.index("-attime") + 1] == str(token.attime)
     for command in commands:
         args = shlex.split(command)
         run = subprocess.run(args, cwd=package, capture_output=True, text=True, env=tool_env())
         assert run.returncode == 0, f"{command}\n{run.stdout}\n{run.stderr}"
-        if args[0] == "openssl":
+        if args[:2] == ["openssl", "ts"]:
             assert "Verification: OK" in run.stdout
+        if args[:2] == ["openssl", "x509"]:
+            shown = run.stdout.split("Fingerprint=")[1].strip()
+            assert f"SHA-256 fingerprint: {shown}" in text
+            assert "TEST-ONLY TSA root - DO NOT TRUST" in run.stdout
         if args[0] == "python3":
             assert run.stdout.startswith("PASSED")
 
@@ -192,15 +223,23 @@ def test_second_export_gets_a_new_name(rich_case: Case, signer: Signer, tmp_path
 
 def test_items_subset(rich_case: Case, signer: Signer, tmp_path: Path) -> None:
     result = export_case(rich_case, signer, tmp_path / "out", items=["e0001,R0001"], pdf=False)
-    assert result.items == ["E0001", "R0001"]
-    assert result.excluded == ["E0002", "E0003"]
+    # A request brings along what its platform returned (E0004, E0005).
+    assert result.items == ["E0001", "E0004", "E0005", "R0001"]
+    assert result.excluded == ["E0002", "E0003", "R0002"]
     names = files_of(result.path)
-    assert not any("E0002" in n or "E0003_" in n for n in names)
-    # The response names R0001 and E0003: it belongs to the request, which is included.
-    assert any("/responses/" in n for n in names)
+    assert not any("E0002" in n or "E0003_" in n or "R0002" in n for n in names)
+    assert any("/responses/E0004_" in n for n in names)
     report = verify_package(result.path)
     assert report.ok, [f.line() for f in report.findings]
-    assert any(f.code == "object.excluded" for f in report.findings)
+    codes = {f.code for f in report.findings}
+    assert {"object.excluded", "timestamp.excluded"} <= codes
+    [timestamps] = [c for c in report.checks if c.name == "timestamps"]
+    assert timestamps.status == "passed"
+    assert "1 item token(s), 1 seal(s), 2 verified" in timestamps.summary
+    verify_txt = (result.path / "VERIFY.txt").read_text()
+    assert "E0001_seller-chat-txt/seller-chat.txt -in" in verify_txt
+    assert "record.json" not in verify_txt
+    assert "-digest" in verify_txt
     run = subprocess.run(
         [sys.executable, str(result.path / "data/4-custody/check_custody.py")],
         capture_output=True,
@@ -273,38 +312,25 @@ def test_pdf_of_the_report(rich_case: Case, signer: Signer, tmp_path: Path) -> N
         assert result.notes and result.notes[0].startswith("no PDF of the report")
 
 
-def test_log_level_artifacts_are_packaged(case: Case, signer: Signer, tmp_path: Path) -> None:
-    """A torn tail set aside after a crash, and a token sealing the log (no item)."""
-    from cybercase.evidence import Artifact, EntryDraft
-    from cybercase.evidence.state import TIMESTAMP_GRANTED
-
+def test_log_level_artifacts_are_packaged(
+    case: Case, signer: Signer, tmp_path: Path, tsa_config: TsaSettings
+) -> None:
+    """A torn tail set aside after a crash, and a seal of the log (no item)."""
     with case.log_path.open("ab") as fh:
         fh.write(b'{"seq": 2, "half a line')
     case.refresh()
     case.add_note(signer, "after the crash")  # sets the torn tail aside first
-    token = b"not a real token, only bytes to package"
-    digest = case.store.put_bytes(token)
-    case.append(
-        signer,
-        EntryDraft(
-            TIMESTAMP_GRANTED,
-            (),
-            {
-                "artifacts": [
-                    Artifact(
-                        role="token", name="seal.tsr", digest=str(digest), size=len(token)
-                    ).model_dump()
-                ]
-            },
-        ),
-    )
+    [sealed] = seal(case, signer, tsa_config).granted
+    assert sealed.seq == 4
     result = export_case(case, signer, tmp_path / "out", pdf=False)
     names = files_of(result.path)
     assert "data/4-custody/attachments/0002_torn-after-1.bin" in names
-    assert "data/3-preservation/timestamps/0004_log_seal.tsr" in names
+    assert "data/3-preservation/timestamps/0004_log_seal-000003.tsr" in names
     report = verify_package(result.path)
     assert report.ok, [f.line() for f in report.findings]
-    assert (
-        "openssl ts -reply -in data/3-preservation/timestamps/0004_log_seal.tsr -text"
-        in (result.path / "VERIFY.txt").read_text()
+    head = next(e for e in case.entries() if e.seq == 3)
+    command = (
+        f"openssl ts -verify -digest {head.hash.removeprefix('sha256:')} "
+        "-in data/3-preservation/timestamps/0004_log_seal-000003.tsr"
     )
+    assert command in (result.path / "VERIFY.txt").read_text()

@@ -35,12 +35,21 @@ def test_intact_package_passes(package: Path) -> None:
     assert is_package(package)
     report = verify_package(package)
     assert report.ok, [f.line() for f in report.findings]
-    assert [c.name for c in report.checks] == ["bag", "case", "log", "export", "keys", "objects"]
-    assert all(c.status == "passed" for c in report.checks)
+    assert [c.name for c in report.checks] == [
+        "bag",
+        "case",
+        "log",
+        "export",
+        "keys",
+        "objects",
+        "timestamps",
+    ]
+    assert all(c.status == "passed" for c in report.checks), report.checks
+    assert report.checks[-1].summary.startswith("2 item token(s), 1 seal(s), 3 verified")
     assert report.case_id == "WL-2026-001"
-    assert report.stats["entries"] == 9
-    assert report.stats["signatures"] == 9
-    assert report.stats["objects"] >= 12
+    assert report.stats["entries"] == 16
+    assert report.stats["signatures"] == 16
+    assert report.stats["objects"] >= 20
 
 
 @pytest.mark.parametrize("position", ["first", "middle", "last"])
@@ -103,7 +112,8 @@ def test_a_log_cut_short_and_rebagged_is_caught(package: Path) -> None:
     assert not bagit_fails(package)
     report = verify_package(package)
     assert not report.ok
-    assert [f.code for f in report.errors] == ["head.truncated"]
+    # The cut removed the seal's entry: its token is now a file no entry names.
+    assert [f.code for f in report.errors] == ["head.truncated", "package.unexpected"]
     run = subprocess.run(
         [sys.executable, str(package / "data/4-custody/check_custody.py")],
         capture_output=True,
@@ -119,7 +129,8 @@ def test_an_altered_artifact_rebagged_is_caught(package: Path) -> None:
     rebag(package)
     assert not bagit_fails(package)
     report = verify_package(package)
-    assert {f.code for f in report.errors} == {"object.corrupt"}
+    # record.json is what E0003's trusted timestamp covers: that check fails too.
+    assert {f.code for f in report.errors} == {"object.corrupt", "timestamp.data-altered"}
     run = subprocess.run(
         [sys.executable, str(package / "data/4-custody/check_custody.py"), str(package)],
         capture_output=True,

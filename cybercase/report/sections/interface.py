@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cybercase.evidence import CustodyEntry
 from cybercase.report.layout import ItemPlan, PlannedFile
+from cybercase.report.timestamps import PackagedToken
 
 MAX_RECORD_BYTES = 8 * 1024 * 1024
 
@@ -19,8 +20,15 @@ class ItemContext:
 
     plan: ItemPlan
     entries: list[CustodyEntry]
+    """The custody entries that name the item, in log order."""
     read_file: Callable[[PlannedFile], bytes]
     """The bytes of one of the item's files, as copied into the package."""
+    exported_at: str = ""
+    """When the package was made (UTC): deadlines are told as of then."""
+    others: Mapping[str, ItemPlan] = field(default_factory=dict)
+    """Every item in the package, by id (to link to a related item, or say it is absent)."""
+    tokens: Sequence[PackagedToken] = ()
+    """Every trusted timestamp in the package."""
 
     def files(self, *roles: str) -> list[PlannedFile]:
         """The item's files with one of these roles (all files when none is given)."""
