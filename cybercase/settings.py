@@ -13,9 +13,12 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cybercase.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 ENV_HOME = "CYBERCASE_HOME"
 ENV_CONFIG = "CYBERCASE_CONFIG"
@@ -77,3 +80,14 @@ def section(config: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInputError(f"configuration: [{name}] must be a table")
     return value
+
+
+def invalid_setting(exc: ValidationError, what: str, hint: str | None = None) -> InvalidInputError:
+    """One line naming the first invalid field, e.g. ``capture setting jobs: ...``.
+
+    Every table of the configuration (and the platform directory) is validated by a
+    pydantic model; this turns its error into the message a user can act on.
+    """
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return InvalidInputError(f"{what} {where}: {first['msg']}".replace(" : ", ": "), hint=hint)

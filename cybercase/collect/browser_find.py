@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from cybercase.errors import BrowserUnavailableError, InvalidInputError
-from cybercase.settings import load_config, section
+from cybercase.errors import BrowserUnavailableError
+from cybercase.settings import invalid_setting, load_config, section
 
 ENV_BROWSER = "CYBERCASE_BROWSER"
 CONFIG_TABLE = "browser"
@@ -102,10 +102,9 @@ def browser_config(config: Mapping[str, Any]) -> BrowserConfig:
     try:
         return BrowserConfig.model_validate(section(dict(config), CONFIG_TABLE))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InvalidInputError(
-            f"configuration: [{CONFIG_TABLE}] {where}: {first['msg']}",
+        raise invalid_setting(
+            exc,
+            f"configuration: [{CONFIG_TABLE}]",
             hint="see docs/browser.md for the settings of the [browser] table",
         ) from exc
 

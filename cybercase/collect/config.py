@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cybercase.errors import InvalidInputError
-from cybercase.settings import load_config, section
+from cybercase.settings import invalid_setting, load_config, section
 
 MIB = 1024 * 1024
 DEFAULT_USER_AGENT = (
@@ -124,9 +124,8 @@ def load_capture_settings(
     try:
         return CaptureSettings.model_validate(table)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInputError(
-            f"capture setting {where}: {first['msg']}",
+        raise invalid_setting(
+            exc,
+            "capture setting",
             hint="check the [capture] table of your configuration and the flags given",
         ) from exc

@@ -81,27 +81,14 @@ class ObjectStore:
 
     def put_stream(self, stream: BinaryIO, *, sync: bool = True) -> Digest:
         """Store everything a binary stream yields, hashing as it is copied."""
-        tmp = self._new_temp()
-        try:
-            with tmp.open("xb") as fh:
-                writer = HashingWriter(fh)
-                buf = bytearray(CHUNK_SIZE)
-                view = memoryview(buf)
-                while True:
-                    n = stream.readinto(view)  # type: ignore[attr-defined]
-                    if not n:
-                        break
-                    writer.write(view[:n])
-                if sync:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-        except OSError as exc:
-            self._discard(tmp)
-            raise storage_error("store an object in", self.root, exc) from exc
-        except BaseException:
-            self._discard(tmp)
-            raise
-        return self._install(tmp, writer.digest(), sync=sync)
+        view = memoryview(bytearray(CHUNK_SIZE))
+        with self.writer(sync=sync) as writer:
+            while True:
+                n = stream.readinto(view)  # type: ignore[attr-defined]
+                if not n:
+                    break
+                writer.write(view[:n])
+        return writer.digest()
 
     def put_file(self, path: Path, *, sync: bool = True) -> Digest:
         """Copy a file into the store (streaming: never whole in memory)."""

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cybercase.clock import Clock, SystemClock, format_utc
 from cybercase.digest import Digest
-from cybercase.errors import InvalidInputError, TimestampError
+from cybercase.errors import TimestampError
 from cybercase.evidence.tokens import (
     ParsedToken,
     TokenProblem,
@@ -49,7 +49,7 @@ from cybercase.evidence.tokens import (
     parse_response,
     verify_token,
 )
-from cybercase.settings import config_path, load_config, section
+from cybercase.settings import config_path, invalid_setting, load_config, section
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
@@ -121,11 +121,8 @@ class TsaSettings(BaseModel):
         try:
             settings = cls.model_validate(table)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InvalidInputError(
-                f"configuration [tsa] {where}: {first['msg']}",
-                hint="see docs/timestamps.md for the [tsa] table",
+            raise invalid_setting(
+                exc, "configuration [tsa]", hint="see docs/timestamps.md for the [tsa] table"
             ) from exc
         if base is None:
             return settings

@@ -37,7 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cybercase.errors import InvalidInputError
-from cybercase.settings import section
+from cybercase.settings import invalid_setting, section
 
 
 class _Table(BaseModel):
@@ -121,10 +121,9 @@ class RequestConfig(BaseModel):
             try:
                 tables[name] = model.model_validate(section(config, name))
             except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise InvalidInputError(
-                    f"configuration [{name}] {where}: {first['msg']}",
+                raise invalid_setting(
+                    exc,
+                    f"configuration [{name}]",
                     hint="fix the configuration file; see docs/requests.md",
                 ) from exc
         overrides = section(config, "platforms")

@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from cybercase.errors import InvalidInputError, StorageError
 from cybercase.request.config import RequestConfig
 from cybercase.request.models import DeadlinePolicy
-from cybercase.settings import user_home
+from cybercase.settings import invalid_setting, user_home
 
 DIRECTORY_FORMAT = "cybercase-platforms/1"
 SHIPPED_PATH = Path(__file__).with_name("platforms.toml")
@@ -193,10 +193,9 @@ def _read(path: Path) -> DirectoryFile:
     try:
         return DirectoryFile.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidInputError(
-            f"platform directory {path}: {where}: {first['msg']}",
+        raise invalid_setting(
+            exc,
+            f"platform directory {path}:",
             hint="fix the entry; see docs/requests.md for the fields",
         ) from exc
 
@@ -219,10 +218,9 @@ def load_directory(config: RequestConfig | None = None) -> PlatformDirectory:
         try:
             platforms[key] = Platform.model_validate({**base, **changes})
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InvalidInputError(
-                f"configuration [platforms.{key}] {where}: {first['msg']}",
+            raise invalid_setting(
+                exc,
+                f"configuration [platforms.{key}]",
                 hint="fix the configuration file; see docs/requests.md",
             ) from exc
         overridden.append(key)
