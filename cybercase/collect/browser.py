@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from cybercase.clock import Clock, SystemClock
-from cybercase.collect.browser_annotate import Caption, caption_html, png_size, render_annotation
+from cybercase.collect.browser_annotate import Caption, CaptionPainter, caption_html, png_size
 from cybercase.collect.browser_find import INSTALL_HINT, find_browser
 from cybercase.collect.browser_options import (
     BrowserCookie,
@@ -136,6 +136,7 @@ class Renderer:
         self._semaphore: asyncio.Semaphore | None = None
         self._relaunch: asyncio.Lock | None = None
         self._default_user_agent = ""
+        self._painter = CaptionPainter()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="cybercase-browser", daemon=True
@@ -182,6 +183,7 @@ class Renderer:
                 clock=self._clock,
                 info=self.info,
                 default_user_agent=self._default_user_agent,
+                painter=self._painter,
                 notes=notes,
             )
             return await job.run(browser)
@@ -194,7 +196,7 @@ class Renderer:
 
         async def draw() -> bytes:
             browser, _ = await self._ready_browser()
-            return await _bounded(render_annotation(browser, png, caption), "annotate")
+            return await _bounded(self._painter.paint(browser, png, caption), "annotate")
 
         return self._schedule(draw)
 
@@ -351,6 +353,8 @@ class Renderer:
             await asyncio.wait(running, timeout=SHUTDOWN_TIMEOUT)
         try:
             # The driver ends the browser process when it stops, just below.
+            with contextlib.suppress(PlaywrightError, TimeoutError):
+                await asyncio.wait_for(self._painter.close(), timeout=SHUTDOWN_TIMEOUT)
             with contextlib.suppress(PlaywrightError, TimeoutError):
                 if self._browser is not None:
                     await asyncio.wait_for(self._browser.close(), timeout=SHUTDOWN_TIMEOUT)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from cybercase.collect.browser_annotate import render_annotation
+from cybercase.collect.browser_annotate import CaptionPainter
 from cybercase.collect.browser_result import (
     FILE_NAMES,
     MEDIA_TYPES,
@@ -103,6 +103,7 @@ class PageJob:
     clock: Clock
     info: BrowserInfo
     default_user_agent: str
+    painter: CaptionPainter
     notes: list[str] = field(default_factory=list)
     files: list[RenderedFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -240,7 +241,8 @@ class PageJob:
         png = await self._produce(ROLE_SCREENSHOT, self._screenshot(page))
         caption = self.spec.options.caption
         if png is not None and caption is not None:
-            await self._produce(ROLE_SCREENSHOT_ANNOTATED, render_annotation(browser, png, caption))
+            annotated = self.painter.paint(browser, png, caption)
+            await self._produce(ROLE_SCREENSHOT_ANNOTATED, annotated)
         await self._produce(ROLE_DOM, self._dom(page))
         await self._produce(ROLE_MHTML, self._mhtml(page))
         await self._produce(ROLE_PDF, self._pdf(page))

@@ -133,6 +133,27 @@ def test_narrow_screenshot_gets_a_readable_band(renderer: Renderer) -> None:
     )
 
 
+@pytest.mark.browser
+def test_one_renderer_reuses_its_caption_page_without_carrying_anything_over(
+    renderer: Renderer,
+) -> None:
+    """A wide copy, then a narrow one, then a tall one: each sized by its own original only."""
+    originals = [
+        make_png(1100, 300, (10, 10, 200)),
+        make_png(120, 90, (30, 200, 30)),
+        make_png(640, 1500, (200, 200, 10)),
+    ]
+    futures = [renderer.annotate(png, CAPTION) for png in originals]
+    for original, future in zip(originals, futures, strict=True):
+        image = Image.open(io.BytesIO(future.result(timeout=60))).convert("RGB")
+        source = Image.open(io.BytesIO(original)).convert("RGB")
+        assert image.width == max(source.width, MIN_WIDTH)
+        band = image.height - source.height
+        assert 60 < band < 400
+        below = image.crop((0, band, source.width, image.height))
+        assert below.tobytes() == source.tobytes()
+
+
 def page_size_mm(reader: PdfReader) -> tuple[float, float]:
     box = reader.pages[0].mediabox
     return float(box.width) * 25.4 / 72, float(box.height) * 25.4 / 72
