@@ -525,8 +525,9 @@ class RunningTsa:
             "[[tsa.authorities]]",
             f'name = "{name}"',
             f'url = "{self.url}"',
-            f'roots = ["{self.root_pem.as_posix()}"]',
-            f'chain = ["{self.chain_pem.as_posix()}"]',
+            # Absolute: a configuration file reads relative paths from its own folder.
+            f'roots = ["{self.root_pem.absolute().as_posix()}"]',
+            f'chain = ["{self.chain_pem.absolute().as_posix()}"]',
         ]
         for key, value in extra.items():
             lines.append(f"{key} = {value!r}" if isinstance(value, int) else f'{key} = "{value}"')

@@ -103,3 +103,23 @@ def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "not empty" in done.stderr
     assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+def test_demo_in_a_relative_folder_without_a_browser(tmp_path: Path) -> None:
+    # The demo's TSA configuration lives in <out>/home; paths in it must not be read
+    # relative to that folder (a relative --out once broke step 6 with "cannot read").
+    done = run_cybercase(
+        "demo",
+        "--out",
+        "relative-demo",
+        "--no-browser",
+        "--json",
+        cwd=tmp_path,
+        home=tmp_path / "h",
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["case_verified"] is True and result["package_verified"] is True
+    assert result["browser"] is None and "--no-browser" in str(result["browser_note"])
+    assert (tmp_path / "relative-demo" / "case" / "custody.jsonl").is_file()
+    assert verify_package(tmp_path / str(result["package"])).ok
