@@ -129,3 +129,51 @@ def tamper_cmd(
             )
     if not result.caught:
         raise typer.Exit(1)
+
+
+@training_app.command("tsa")
+def tsa_cmd(
+    folder: Path = typer.Option(
+        Path("classroom-tsa"),
+        "--dir",
+        help="Where its TEST certificates, url.txt and config.toml live (reused on restart).",
+    ),
+    port: int = typer.Option(
+        8766, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."
+    ),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Run a TEST time-stamping authority on 127.0.0.1 for a classroom, until Ctrl-C.
+
+    Students set CYBERCASE_CONFIG to the config.toml it writes, then seal and timestamp
+    offline. Its root is labelled TEST-ONLY: tokens from it prove nothing outside class.
+    """
+    from cybercase.training.tsa import start_classroom_tsa
+
+    running = start_classroom_tsa(folder, port=port)
+    config = (folder / "config.toml").absolute()
+    try:
+        if json_out:
+            emit_json(
+                {
+                    "url": running.url,
+                    "config": str(config),
+                    "root": str(running.root_pem.absolute()),
+                    "chain": str(running.chain_pem.absolute()),
+                }
+            )
+        else:
+            console = out()
+            console.print(f"TEST time-stamping authority at {running.url}", markup=False)
+            console.print(f"Configuration for students: {config}", markup=False)
+            console.print(f"  export CYBERCASE_CONFIG={config}", markup=False)
+            say(
+                "[yellow]Its root is a TEST root: do not trust its tokens outside training."
+                "[/yellow] Press Ctrl-C to stop."
+            )
+        with contextlib.suppress(KeyboardInterrupt):
+            while running.thread is not None and running.thread.is_alive():
+                running.thread.join(timeout=0.5)
+    finally:
+        running.stop()
+    say("Time-stamping authority stopped.", quiet=json_out)

@@ -117,7 +117,7 @@ class Marketplace:
         try:
             server = _Server((HOST, self._port), _Handler, market=self)
         except OSError as exc:
-            raise _bind_error(self._port, exc) from exc
+            raise bind_error(self._port, exc) from exc
         self._server = server
         self._base = f"http://{HOST}:{server.server_address[1]}"
         self._stopped.clear()
@@ -347,7 +347,8 @@ def _check_day(day: int) -> None:
         )
 
 
-def _bind_error(port: int, exc: OSError) -> NetworkError:
+def bind_error(port: int, exc: OSError) -> NetworkError:
+    """The one-line reason a training server could not listen, with what to do."""
     if exc.errno == errno.EADDRINUSE:
         return NetworkError(
             f"port {port} on {HOST} is already in use",

@@ -46,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from cybercase.clock import Clock, SystemClock
+from cybercase.errors import StorageError
 
 TEST_POLICY_OID = "2.25.165085347854171525604336554920548930707"
 """The policy this authority grants under: a UUID-derived OID with no meaning at all."""
@@ -583,15 +584,36 @@ def run_test_tsa(
         running.stop()
 
 
-def serve(folder: Path, *, port: int = 0) -> None:
-    """Run a test TSA until interrupted (for the demo's command line).
+def start_classroom_tsa(folder: Path, *, port: int = 0) -> RunningTsa:
+    """Start a test TSA for a class and write what students point cybercase at.
 
-    Its URL is written to ``url.txt`` in ``folder``, next to ``root.pem`` and
-    ``chain.pem``, and the ``[tsa]`` configuration naming it to ``config.toml``.
+    Its URL goes to ``url.txt`` in ``folder``, next to ``root.pem`` and ``chain.pem``,
+    and the ``[tsa]`` configuration naming it to ``config.toml`` (for
+    ``CYBERCASE_CONFIG``). The PKI in ``folder`` is reused on the next start, so
+    tokens granted on day one still verify on day two.
     """
-    running = start_test_tsa(folder, port=port)
+    from cybercase.training.marketplace import bind_error
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        pki = TsaPki.load_or_create(folder)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot keep the classroom TSA's certificates in {folder}: {exc.strerror or exc}",
+            hint="choose a folder you can write to with --dir",
+        ) from exc
+    try:
+        running = start_test_tsa(folder, pki=pki, port=port)
+    except OSError as exc:
+        raise bind_error(port, exc) from exc
     (folder / "url.txt").write_text(running.url + "\n", encoding="utf-8")
-    (folder / "config.toml").write_text(running.config_toml("demo-tsa"), encoding="utf-8")
+    (folder / "config.toml").write_text(running.config_toml("classroom-tsa"), encoding="utf-8")
+    return running
+
+
+def serve(folder: Path, *, port: int = 0) -> None:
+    """Run a classroom TSA until interrupted (see :func:`start_classroom_tsa`)."""
+    running = start_classroom_tsa(folder, port=port)
     try:
         while running.thread is not None and running.thread.is_alive():
             running.thread.join(timeout=0.5)

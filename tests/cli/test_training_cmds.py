@@ -1,4 +1,4 @@
-"""``cybercase training serve`` as a user runs it: a real process, stopped with Ctrl-C."""
+"""``cybercase training serve`` and ``training tsa`` as a user runs them, stopped with Ctrl-C."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
+import pytest
 
+from cybercase.evidence import Case
 from cybercase.training import DEFAULT_PORT
 from tests.conftest import CliResult
 
@@ -20,14 +23,16 @@ _RUN_CLI = "import sys; from cybercase.cli.app import main; sys.exit(main())"
 
 
 @contextmanager
-def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+def serving(
+    *args: str, command: str = "serve"
+) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     """Start ``cybercase training serve ARGS`` and yield it with its stdout lines so far.
 
     For plain output the lines up to the listing URLs are read; for ``--json`` the whole
     JSON document. The process is always ended.
     """
     process = subprocess.Popen(
-        [sys.executable, "-c", _RUN_CLI, "training", "serve", *args],
+        [sys.executable, "-c", _RUN_CLI, "training", command, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -104,3 +109,41 @@ def test_help_names_the_default_port(cli: Callable[..., CliResult]) -> None:
     result = cli("training", "serve", "--help")
     assert result.code == 0
     assert f"Default: {DEFAULT_PORT}" in result.stdout
+
+
+def test_classroom_tsa_serves_tokens_students_can_seal_with_then_stops_on_ctrl_c(
+    case: Case, tmp_path: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "classroom-tsa"
+    with serving("--port", "0", "--dir", str(folder), "--json", command="tsa") as (process, lines):
+        where = json.loads("\n".join(lines))
+        config = Path(where["config"])
+        assert config.read_text(encoding="utf-8").count(where["url"]) == 1
+        assert (folder / "url.txt").read_text(encoding="utf-8").strip() == where["url"]
+        monkeypatch.setenv("CYBERCASE_CONFIG", str(config))
+        exhibit = tmp_path / "listing.html"
+        exhibit.write_text("<p>carved bangle</p>", encoding="utf-8")
+        added = cli("add", exhibit, "--case", case.root)
+        assert added.code == 0, added.stderr
+        assert "E0001: token from classroom-tsa" in added.stdout
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    # The TEST root is not among the verifier's own roots: said as a warning, not hidden.
+    verified = cli("verify", "--case", case.root, "--json")
+    assert verified.code == 0, verified.stderr
+    assert verified.json()["result"] == "passed"
+
+
+def test_classroom_tsa_on_a_busy_port_is_one_clear_line(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = cli("training", "tsa", "--port", str(port), "--dir", tmp_path / "t")
+    assert result.code == 3
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Traceback" not in result.stderr
