@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,6 +19,9 @@ from cybercase.cli.common import (
     out,
     say,
 )
+
+if TYPE_CHECKING:
+    from cybercase.evidence import Case
 
 
 def register(app: typer.Typer) -> None:
@@ -151,11 +156,31 @@ def log(
 
 def show(
     item_id: str = typer.Argument(..., help="An item (E0001) or request (R0001)."),
+    file: str = typer.Option(
+        None,
+        "--file",
+        "-f",
+        help="Write this file of the item (name or role, e.g. record.json, screenshot) "
+        "to stdout, or to --out; its hash is checked as it is copied.",
+    ),
+    out_path: Path = typer.Option(
+        None, "--out", "-o", help="With --file: save the copy here (must not exist)."
+    ),
     case_dir: Path = CASE_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Show one item: its artifacts with hashes, and every entry that names it."""
+    """Show one item: its artifacts with hashes, and every entry that names it.
+
+    With --file, hand out one of its files instead, checked against its recorded hash:
+    'cybercase show E0003 --file record.json' prints the capture record (EXIF GPS and
+    camera serials are under "images").
+    """
     case = open_case(case_dir)
+    if file is not None:
+        _hand_out(case, item_id, file, out_path)
+        return
+    if out_path is not None:
+        raise typer.BadParameter("--out goes with --file NAME", param_hint="--out")
     view = case.item(item_id)
     entries = case.item_entries(view.id)
     if json_out:
@@ -178,6 +203,29 @@ def show(
     from cybercase.cli.render import render_item
 
     render_item(out(), view, entries)
+
+
+def _hand_out(case: Case, item_id: str, name: str, target: Path | None) -> None:
+    """One artifact to a file or stdout; binary data is not poured onto a terminal."""
+    from cybercase.errors import InvalidInputError
+
+    artifact = case.find_artifact(item_id, name)
+    if target is not None:
+        size = case.save_artifact(artifact, target)
+        say(
+            f"Saved {artifact.name} of {item_id.upper()} to {target} "
+            f"({size:,} bytes, {artifact.digest})."
+        )
+        return
+    textual = artifact.media_type.startswith("text/") or "json" in artifact.media_type
+    if sys.stdout.isatty() and not textual:
+        raise InvalidInputError(
+            f"{artifact.name} is {artifact.media_type}, not text",
+            hint=f"save it with --out FILE, or redirect: > {Path(artifact.name).name}",
+        )
+    sys.stdout.flush()
+    case.copy_artifact(artifact, sys.stdout.buffer)
+    sys.stdout.buffer.flush()
 
 
 def note(

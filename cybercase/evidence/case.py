@@ -10,6 +10,7 @@ objects they name are durable.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import mimetypes
 import os
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
@@ -34,6 +35,7 @@ from cybercase.errors import (
     InvalidInputError,
     NotFoundError,
     StorageError,
+    VerificationFailedError,
 )
 from cybercase.evidence import log as logfile
 from cybercase.evidence.entry import CustodyEntry, EntryDraft, build_entry
@@ -56,6 +58,10 @@ from cybercase.evidence.store import OBJECTS_DIR, ObjectStore
 CASE_JSON = "case.json"
 KEYS_DIR = "keys"
 ENV_CASE = "CYBERCASE_CASE"
+
+
+COPY_CHUNK = 1 << 20
+"""Artifacts are copied out a mebibyte at a time, whatever their size."""
 
 
 class NotCustodianError(IdentityError):
@@ -463,6 +469,63 @@ class Case:
                 signer,
                 EntryDraft(CUSTODIAN_ADDED, (), {"custodian": custodian_detail(identity)}),
             )[-1]
+
+    def find_artifact(self, item_id: str, name: str) -> Artifact:
+        """An item's artifact by its name (``record.json``) or role (``screenshot``)."""
+        view = self.item(item_id)
+        by_name = [a for a in view.artifacts if a.name == name]
+        found = by_name or [a for a in view.artifacts if a.role == name]
+        if found:
+            return found[-1]
+        names = ", ".join(a.name for a in view.artifacts) or "none"
+        raise NotFoundError(
+            f"{view.id} has no file named {name!r}",
+            hint=f"its files: {names}",
+        )
+
+    def copy_artifact(self, artifact: Artifact, out: BinaryIO) -> int:
+        """Stream an artifact's bytes to ``out``, re-hashing them on the way.
+
+        Whatever is handed out must be what the log recorded: an object that no
+        longer matches its hash is refused (after the copy, which the caller
+        discards), never passed on as if it were the evidence.
+        """
+        digest = Digest.parse(artifact.digest)
+        hasher = hashlib.new(digest.algorithm)
+        size = 0
+        with self.store.open(digest) as fh:
+            while chunk := fh.read(COPY_CHUNK):
+                hasher.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        if hasher.hexdigest() != digest.hex or size != artifact.size:
+            raise VerificationFailedError(
+                f"{artifact.name} in the object store no longer matches its recorded hash "
+                f"{artifact.digest}",
+                hint="run 'cybercase verify' to see what changed; do not use this copy",
+            )
+        return size
+
+    def save_artifact(self, artifact: Artifact, target: Path) -> int:
+        """Copy an artifact out to ``target``, which must not exist yet.
+
+        The copy is written under a temporary name and only takes the real name once
+        its bytes matched the recorded hash, so a bad copy never looks like a good one.
+        """
+        if target.exists():
+            raise InvalidInputError(
+                f"{target} already exists", hint="choose another --out path; nothing was written"
+            )
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        try:
+            with tmp.open("xb") as fh:
+                size = self.copy_artifact(artifact, fh)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise storage_error("write", target, exc) from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        return size
 
     def read_object(self, digest_text: str) -> bytes:
         """A (small) object's bytes, e.g. a record; large ones are streamed via the store."""

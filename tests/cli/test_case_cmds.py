@@ -175,3 +175,37 @@ def test_help_teaches_and_errors_have_no_traceback(cli: Cli) -> None:
     bad = cli("frobnicate")
     assert bad.code == 2
     assert "Traceback" not in bad.stderr
+
+
+def test_show_file_hands_out_a_checked_copy_and_refuses_an_altered_one(
+    cli: Cli, case_dir: Path, tmp_path: Path
+) -> None:
+    exhibit = tmp_path / "chat.txt"
+    exhibit.write_bytes(b"seller: 3 bangles, 450 USD, ship by sea\n" * 100)
+    assert cli("add", exhibit, "--case", case_dir).code == 0
+    printed = cli("show", "E0001", "--file", "chat.txt", "--case", case_dir)
+    assert printed.code == 0, printed.stderr
+    assert printed.stdout.encode() == exhibit.read_bytes()
+    copy = tmp_path / "out" / "copy.txt"
+    copy.parent.mkdir()
+    saved = cli("show", "E0001", "-f", "original", "-o", copy, "--case", case_dir)
+    assert saved.code == 0, saved.stderr
+    assert copy.read_bytes() == exhibit.read_bytes()
+    again = cli("show", "E0001", "-f", "chat.txt", "-o", copy, "--case", case_dir)
+    assert again.code == 2 and "already exists" in again.stderr
+    unknown = cli("show", "E0001", "-f", "nope.txt", "--case", case_dir)
+    assert unknown.code == 2 and "its files: chat.txt" in unknown.stderr
+
+    shown = cli("show", "E0001", "--case", case_dir, "--json").json()
+    assert isinstance(shown, dict)
+    digest = shown["artifacts"][0]["digest"].split(":")[1]
+    stored = case_dir / "objects" / "sha256" / digest[:2] / digest
+    stored.chmod(0o644)
+    data = bytearray(stored.read_bytes())
+    data[10] ^= 0x01
+    stored.write_bytes(bytes(data))
+    bad = tmp_path / "out" / "bad.txt"
+    refused = cli("show", "E0001", "-f", "chat.txt", "-o", bad, "--case", case_dir)
+    assert refused.code == 1
+    assert "no longer matches its recorded hash" in refused.stderr
+    assert not bad.exists() and list(bad.parent.iterdir()) == [copy]
