@@ -139,7 +139,16 @@ def test_cli_json_lines_and_exit_codes(
     cli: Callable[..., CliResult], tmp_path: Path, http_server: LocalServer
 ) -> None:
     folder = _setup_cli(cli, tmp_path)
-    ok = cli("capture", "--no-browser", http_server.url("/page"), "-C", folder, "--json", "--retries", "0")
+    ok = cli(
+        "capture",
+        "--no-browser",
+        http_server.url("/page"),
+        "-C",
+        folder,
+        "--json",
+        "--retries",
+        "0",
+    )
     assert ok.code == 0, ok.stderr
     lines = [json.loads(line) for line in ok.stdout.splitlines()]
     assert lines[0]["item"] == "E0001" and lines[0]["outcome"] == "captured"
@@ -150,7 +159,9 @@ def test_cli_json_lines_and_exit_codes(
     assert json.loads(bad.stdout.splitlines()[0])["outcome"] == "http-error"
     usage = cli("capture", "--no-browser", "ftp://example.org/x", "-C", folder)
     assert usage.code == 2 and "not an http(s) URL" in usage.stderr
-    size = cli("capture", "--no-browser", http_server.url("/page"), "-C", folder, "--max-size", "lots")
+    size = cli(
+        "capture", "--no-browser", http_server.url("/page"), "-C", folder, "--max-size", "lots"
+    )
     assert size.code == 2
     people = cli("capture", "--no-browser", http_server.url("/page"), "-C", folder, "--no-images")
     assert people.code == 0
@@ -168,7 +179,18 @@ def test_cli_from_stdin_list(
     folder = _setup_cli(cli, tmp_path)
     listing = f"# two listings\n{http_server.url('/page?s=1')}\n{http_server.url('/gzip')}\n"
     monkeypatch.setattr(sys, "stdin", io.StringIO(listing))
-    run = cli("capture", "--no-browser", "--from", "-", "-C", folder, "--json", "--no-images", "--tag", "stdin")
+    run = cli(
+        "capture",
+        "--no-browser",
+        "--from",
+        "-",
+        "-C",
+        folder,
+        "--json",
+        "--no-images",
+        "--tag",
+        "stdin",
+    )
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout.splitlines()[-1])["summary"]["captured"] == 2
 
