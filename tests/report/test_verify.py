@@ -73,6 +73,25 @@ def test_one_flipped_byte_anywhere_fails_bagit_and_verify(
         assert not report.ok, f"verify missed a flipped byte in {relative} ({position})"
 
 
+def test_each_check_says_what_it_found_when_it_fails(package: Path) -> None:
+    intact = {c.name: c for c in verify_package(package).checks}
+    listed = sum(
+        len((package / name).read_text().splitlines())
+        for name in ("manifest-sha256.txt", "tagmanifest-sha256.txt")
+    )
+    assert intact["bag"].summary == f"{listed} files match the BagIt manifests"
+    [text] = package.glob("data/1-collection/E0003_*/text.txt")
+    text.write_bytes(b"#" + text.read_bytes()[1:])  # same size: only the hash differs
+    checks = {c.name: c for c in verify_package(package).checks}
+    assert checks["bag"].status == "failed"
+    assert checks["bag"].summary == (
+        f"{listed - 1} of {listed} listed files match the BagIt manifests: 1 problem(s)"
+    )
+    assert checks["objects"].status == "failed"
+    assert checks["objects"].summary.endswith("some are wrong or missing: 1 problem(s)")
+    assert checks["log"].status == "passed" and "not intact" not in checks["log"].summary
+
+
 def test_low_bit_flips_in_the_tag_manifest_fail_verify(package: Path) -> None:
     """bagit strips whitespace around manifest lines; the package check reads exact bytes."""
     path = package / "tagmanifest-sha256.txt"
