@@ -29,6 +29,7 @@ from cybercase.report.layout import (
     PlannedFile,
     item_title,
 )
+from cybercase.report.leads import find_leads
 from cybercase.report.names import inside
 from cybercase.report.sections import ItemContext, Section, section_for
 from cybercase.report.sections.generic import describe
@@ -150,7 +151,10 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
             next((f for f in plan.files if f.media_type.startswith("image/")), None),
         )
         main = next((f for f in plan.files if f.role not in TIMESTAMP_ROLES), None)
-        rows.append({"section": section, "thumb": thumb, "main": main})
+        capture = section.data.get("capture")
+        flag = capture.outcome.short if capture is not None else None
+        rows.append({"section": section, "thumb": thumb, "main": main, "flag": flag})
+    leads = find_leads([s.data["capture"] for s in sections if "capture" in s.data])
     return str(
         _environment()
         .get_template("index.html.j2")
@@ -161,6 +165,7 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
             evidence=evidence,
             requests=requests,
             rows=rows,
+            leads=leads,
             tokens=inputs.tokens,
             token_digests={f.data_path: f.digest for f in inputs.plan.by_role(*TOKEN_ROLES)},
             certificates=inputs.plan.by_role(RECEIVED_ROLE, *CERTIFICATE_ROLES),

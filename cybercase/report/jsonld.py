@@ -7,15 +7,17 @@ every packaged file with its size and SHA-256 hash facet, the investigators and 
 tool. Each request to a platform is one more investigative action spanning its life
 (its status derived from the log as ``cybercase request show`` derives it, the platform
 as a participant organisation, the URLs it names, the items the platform returned as
-results, and its custody entries as sub-actions). Identifiers are UUIDs derived from
-the case and the content, so exporting the same case twice gives the same graph. The
-output validates with case-utils' ``case_validate`` (CASE 1.x).
+results, and its custody entries as sub-actions). A web capture's action says what its
+capture record says (:mod:`cybercase.report.jsonld_capture`): its real start and end,
+the redirect chain's URLs, the tools and the collecting computer, the server addresses
+and certificates; the photos it kept carry their EXIF, camera and position. Identifiers
+are UUIDs derived from the case and the content, so exporting the same case twice gives
+the same graph. The output validates with case-utils' ``case_validate`` (CASE 1.x).
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +25,8 @@ from urllib.parse import urlsplit
 from cybercase import __version__
 from cybercase.clock import format_utc
 from cybercase.evidence import CaseMeta, CustodyEntry
-from cybercase.evidence.state import KeyRecord
+from cybercase.evidence.state import ITEM_ACQUIRED, KeyRecord
+from cybercase.report.jsonld_nodes import Ids, integer, ref, sha256_hash, time_value
 from cybercase.report.layout import Plan, PlannedFile, item_title
 from cybercase.report.sections.generic import describe
 from cybercase.request.lifecycle import RequestStatus, derive_all
@@ -34,6 +37,7 @@ CONTEXT = {
     "uco-action": "https://ontology.unifiedcyberontology.org/uco/action/",
     "uco-core": "https://ontology.unifiedcyberontology.org/uco/core/",
     "uco-identity": "https://ontology.unifiedcyberontology.org/uco/identity/",
+    "uco-location": "https://ontology.unifiedcyberontology.org/uco/location/",
     "uco-observable": "https://ontology.unifiedcyberontology.org/uco/observable/",
     "uco-tool": "https://ontology.unifiedcyberontology.org/uco/tool/",
     "uco-types": "https://ontology.unifiedcyberontology.org/uco/types/",
@@ -45,30 +49,8 @@ ACTION_STATUS = {"draft": "Pending", "sent": "Ongoing", "closed": "Finalized"}
 """Request phases in UCO's ActionStatusTypeVocab."""
 
 
-class _Ids:
-    def __init__(self, case_id: str) -> None:
-        self._namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"urn:cybercase:case:{case_id}")
-
-    def __call__(self, kind: str, *parts: object) -> str:
-        key = "/".join(str(p) for p in (kind, *parts))
-        return f"kb:{kind}-{uuid.uuid5(self._namespace, key)}"
-
-
-def _time(value: str) -> dict[str, str]:
-    return {"@type": "xsd:dateTime", "@value": value}
-
-
-def _integer(value: int) -> dict[str, Any]:
-    return {"@type": "xsd:integer", "@value": value}
-
-
-def _ref(node_id: str) -> dict[str, str]:
-    return {"@id": node_id}
-
-
-def _file_node(ids: _Ids, planned: PlannedFile) -> dict[str, Any]:
+def _file_node(ids: Ids, planned: PlannedFile) -> dict[str, Any]:
     node_id = ids("File", planned.path)
-    hex_value = planned.digest.removeprefix("sha256:")
     return {
         "@id": node_id,
         "@type": "uco-observable:File",
@@ -79,21 +61,14 @@ def _file_node(ids: _Ids, planned: PlannedFile) -> dict[str, Any]:
                 "@type": "uco-observable:FileFacet",
                 "uco-observable:fileName": planned.path.rsplit("/", 1)[-1],
                 "uco-observable:filePath": f"data/{planned.path}",
-                "uco-observable:sizeInBytes": _integer(planned.size),
+                "uco-observable:sizeInBytes": integer(planned.size),
             },
             {
                 "@id": ids("ContentDataFacet", planned.path),
                 "@type": "uco-observable:ContentDataFacet",
                 "uco-observable:mimeType": planned.media_type,
-                "uco-observable:sizeInBytes": _integer(planned.size),
-                "uco-observable:hash": [
-                    {
-                        "@id": ids("Hash", planned.path),
-                        "@type": "uco-types:Hash",
-                        "uco-types:hashMethod": "SHA256",
-                        "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": hex_value},
-                    }
-                ],
+                "uco-observable:sizeInBytes": integer(planned.size),
+                "uco-observable:hash": [sha256_hash(ids("Hash", planned.path), planned.digest)],
             },
         ],
     }
@@ -108,7 +83,7 @@ def _is_web_url(value: str) -> bool:
 
 
 def _request_action(
-    ids: _Ids,
+    ids: Ids,
     status: RequestStatus,
     plan: Plan,
     actions: dict[int, str],
@@ -147,35 +122,51 @@ def _request_action(
         "uco-core:name": f"{status.type} request {status.id}",
         "uco-core:description": "; ".join(facts),
         "uco-action:actionStatus": ACTION_STATUS.get(status.phase, "Unknown"),
-        "uco-action:startTime": _time(format_utc(status.created_at)),
-        "uco-action:instrument": _ref(tool_id),
-        "uco-action:participant": [_ref(org_id)],
-        "uco-action:object": [_ref(ids("ProvenanceRecord", status.id))]
-        + [_ref(url_node(t)) for t in status.targets if _is_web_url(t)],
+        "uco-action:startTime": time_value(format_utc(status.created_at)),
+        "uco-action:instrument": ref(tool_id),
+        "uco-action:participant": [ref(org_id)],
+        "uco-action:object": [ref(ids("ProvenanceRecord", status.id))]
+        + [ref(url_node(t)) for t in status.targets if _is_web_url(t)],
     }
     if status.closed_at is not None:
-        node["uco-action:endTime"] = _time(format_utc(status.closed_at))
+        node["uco-action:endTime"] = time_value(format_utc(status.closed_at))
     if view.actor_key in people:
-        node["uco-action:performer"] = _ref(people[view.actor_key])
+        node["uco-action:performer"] = ref(people[view.actor_key])
     if returned:
-        node["uco-action:result"] = [_ref(ids("ProvenanceRecord", i)) for i in returned]
+        node["uco-action:result"] = [ref(ids("ProvenanceRecord", i)) for i in returned]
     steps = [actions[seq] for seq in status.entry_seqs if seq in actions]
     if steps:
-        node["uco-action:subaction"] = [_ref(step) for step in steps]
+        node["uco-action:subaction"] = [ref(step) for step in steps]
     graph.append(node)
     return str(node["@id"])
 
 
 def build_graph(
-    meta: CaseMeta, plan: Plan, entries: list[CustodyEntry], keys: list[KeyRecord]
+    meta: CaseMeta,
+    plan: Plan,
+    entries: list[CustodyEntry],
+    keys: list[KeyRecord],
+    read_file: Callable[[PlannedFile], bytes] | None = None,
 ) -> dict[str, Any]:
-    """The JSON-LD document (a dict ready for ``json.dumps``)."""
-    ids = _Ids(meta.id)
+    """The JSON-LD document (a dict ready for ``json.dumps``).
+
+    ``read_file`` gives a packaged file's bytes; with it, captures are described from
+    their records (without it, only from the custody log).
+    """
+    ids = Ids(meta.id)
     graph: list[dict[str, Any]] = []
-    tool_id = ids("Tool", "cybercase", __version__)
-    graph.append(
+    known: set[str] = set()
+
+    def add(node: dict[str, Any]) -> str:
+        node_id = str(node["@id"])
+        if node_id not in known:
+            known.add(node_id)
+            graph.append(node)
+        return node_id
+
+    tool_id = add(
         {
-            "@id": tool_id,
+            "@id": ids("Tool", "cybercase", __version__),
             "@type": "uco-tool:Tool",
             "uco-core:name": "cybercase",
             "uco-tool:version": __version__,
@@ -194,29 +185,42 @@ def build_graph(
             }
         )
     files: dict[str, str] = {}
+    file_nodes: dict[str, dict[str, Any]] = {}
     for planned in plan.files:
         node = _file_node(ids, planned)
-        files[planned.path] = node["@id"]
-        graph.append(node)
-    urls: dict[str, str] = {}
+        files[planned.path] = add(node)
+        file_nodes[planned.path] = node
 
     def url_node(value: str) -> str:
-        if value not in urls:
-            urls[value] = ids("URL", value)
-            graph.append(
-                {
-                    "@id": urls[value],
-                    "@type": "uco-observable:URL",
-                    "uco-core:hasFacet": [
-                        {
-                            "@id": ids("URLFacet", value),
-                            "@type": "uco-observable:URLFacet",
-                            "uco-observable:fullValue": value,
-                        }
-                    ],
-                }
-            )
-        return urls[value]
+        return add(
+            {
+                "@id": ids("URL", value),
+                "@type": "uco-observable:URL",
+                "uco-core:hasFacet": [
+                    {
+                        "@id": ids("URLFacet", value),
+                        "@type": "uco-observable:URLFacet",
+                        "uco-observable:fullValue": value,
+                    }
+                ],
+            }
+        )
+
+    captures: dict[str, Any] = {}
+    if read_file is not None:
+        # Imported here: reading capture records pulls in the collect layer.
+        from cybercase.report.jsonld_capture import (
+            add_photo_facts,
+            capture_views,
+            enrich_capture_action,
+        )
+
+        by_item: dict[str, list[CustodyEntry]] = {}
+        for entry in entries:
+            for item_id in entry.items:
+                by_item.setdefault(item_id, []).append(entry)
+        captures = capture_views(plan.items, read_file, by_item)
+        add_photo_facts(ids, captures, file_nodes, graph)
 
     investigation_objects: list[dict[str, str]] = []
     for item_id, item in plan.items.items():
@@ -227,10 +231,10 @@ def build_graph(
                 "@type": "case-investigation:ProvenanceRecord",
                 "case-investigation:exhibitNumber": item_id,
                 "uco-core:description": item_title(item.view),
-                "uco-core:object": [_ref(files[f.path]) for f in item.files],
+                "uco-core:object": [ref(files[f.path]) for f in item.files],
             }
         )
-        investigation_objects.append(_ref(record_id))
+        investigation_objects.append(ref(record_id))
     actions: dict[int, str] = {}
     by_seq: dict[int, list[PlannedFile]] = {}
     for planned in plan.files:
@@ -242,34 +246,36 @@ def build_graph(
             continue
         action_id = ids("InvestigativeAction", entry.seq)
         objects = [
-            _ref(url_node(value))
+            ref(url_node(value))
             for key in URL_KEYS
             if isinstance(value := entry.detail.get(key), str) and value
         ]
-        results = [_ref(files[f.path]) for f in produced]
-        results += [_ref(ids("ProvenanceRecord", i)) for i in touched]
+        results = [ref(files[f.path]) for f in produced]
+        results += [ref(ids("ProvenanceRecord", i)) for i in touched]
         action: dict[str, Any] = {
             "@id": action_id,
             "@type": "case-investigation:InvestigativeAction",
             "uco-core:name": entry.action,
             "uco-core:description": f"custody log entry {entry.seq} ({entry.hash}): "
             + describe(entry),
-            "uco-action:startTime": _time(entry.at),
-            "uco-action:instrument": _ref(tool_id),
+            "uco-action:startTime": time_value(entry.at),
+            "uco-action:instrument": ref(tool_id),
             "uco-action:result": results,
         }
         if entry.actor_key in people:
-            action["uco-action:performer"] = _ref(people[entry.actor_key])
+            action["uco-action:performer"] = ref(people[entry.actor_key])
         if objects:
             action["uco-action:object"] = objects
+        if entry.action == ITEM_ACQUIRED and len(entry.items) == 1 and entry.items[0] in captures:
+            enrich_capture_action(ids, action, captures[entry.items[0]], url_node, add)
         graph.append(action)
-        investigation_objects.append(_ref(action_id))
+        investigation_objects.append(ref(action_id))
         actions[entry.seq] = action_id
     for request_id, status in derive_all(entries).items():
         if request_id not in plan.items:
             continue
         request_node = _request_action(ids, status, plan, actions, people, tool_id, url_node, graph)
-        investigation_objects.append(_ref(request_node))
+        investigation_objects.append(ref(request_node))
     description = meta.title + (f" — {meta.offence}" if meta.offence else "")
     investigation: dict[str, Any] = {
         "@id": ids("Investigation", meta.id),
@@ -284,8 +290,12 @@ def build_graph(
 
 
 def render_jsonld(
-    meta: CaseMeta, plan: Plan, entries: list[CustodyEntry], keys: list[KeyRecord]
+    meta: CaseMeta,
+    plan: Plan,
+    entries: list[CustodyEntry],
+    keys: list[KeyRecord],
+    read_file: Callable[[PlannedFile], bytes] | None = None,
 ) -> bytes:
     """``case.jsonld``'s bytes."""
-    document = build_graph(meta, plan, entries, keys)
+    document = build_graph(meta, plan, entries, keys, read_file)
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

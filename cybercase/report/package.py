@@ -307,11 +307,13 @@ def _build(
             VERIFICATION_JSON,
             (json.dumps(verification, indent=2, ensure_ascii=False) + "\n").encode(),
         )
-        _write(staging, "case.jsonld", render_jsonld(case.meta, plan, entries, keys))
+
         # Not bagged yet: the payload is still at the top of the folder (no data/).
-        tokens = package_tokens(
-            token_exports(case), plan, lambda f: inside(staging, f.path).read_bytes()
-        )
+        def staged(planned: PlannedFile) -> bytes:
+            return inside(staging, planned.path).read_bytes()
+
+        _write(staging, "case.jsonld", render_jsonld(case.meta, plan, entries, keys, staged))
+        tokens = package_tokens(token_exports(case), plan, staged)
         inputs = ReportInputs(case.meta, plan, entries, keys, live, statement, staging, tokens)
         _write(staging, f"{CUSTODY}/custody.html", render_custody(inputs).encode("utf-8"))
         bag_info = {

@@ -195,6 +195,10 @@ class _BagCheck:
     findings: list[Finding] = field(default_factory=list)
     digests: dict[str, Digest] = field(default_factory=dict)
     """Every manifest-listed file's digest, by normalised path, for reuse by later checks."""
+    listed: int = 0
+    """Entries in the two manifests."""
+    matched: int = 0
+    """Entries whose file is there with the hash the manifest gives."""
 
     def hasher(self, path: Path) -> Digest:
         """The digest already computed for ``path``, else a fresh one."""
@@ -228,6 +232,7 @@ def _check_bag(root: Path, progress: Progress) -> _BagCheck:
                 )
             )
     located: list[tuple[str, Path, str]] = []
+    result.listed = len(payload) + len(tagged)
     for source, entries in ((MANIFEST, payload), (TAGMANIFEST, tagged)):
         for relative, expected in entries.items():
             parts = PurePosixPath(relative).parts
@@ -259,7 +264,9 @@ def _check_bag(root: Path, progress: Progress) -> _BagCheck:
                 found.append(Finding("error", "bag.unreadable", relative, "cannot be read"))
                 continue
             result.digests[os.path.normpath(path)] = digest
-            if digest.hex != expected:
+            if digest.hex == expected:
+                result.matched += 1
+            else:
                 found.append(
                     Finding(
                         "error",
@@ -476,22 +483,47 @@ def _verify_folder(
                 f"({', '.join(sorted(excluded))}) are not in this package",
             )
         )
+    entries, signatures = len(log_check.entries), log_check.signatures
+    # Each family's summary: what it confirms when it passed, what it found when it failed.
     families = [
-        ("bag", bag_findings, f"{len(bag.digests)} files match the BagIt manifests"),
-        ("case", case_findings, "case.json matches the log"),
+        (
+            "bag",
+            bag_findings,
+            f"{bag.matched} files match the BagIt manifests",
+            f"{bag.matched} of {bag.listed} listed files match the BagIt manifests",
+        ),
+        ("case", case_findings, "case.json matches the log", "case.json does not match the log"),
         (
             "log",
             log_findings,
-            f"{len(log_check.entries)} entries chained, {log_check.signatures} signatures checked",
+            f"{entries} entries chained, {signatures} signatures checked",
+            f"the log is not intact ({entries} entries read, {signatures} signatures checked)",
         ),
-        ("export", export_findings, "signed export statement and end of the log"),
-        ("keys", key_findings, f"{len(log_check.keys)} custodian key(s)"),
-        ("objects", object_findings, f"{stats['objects']} files, {stats['bytes']} bytes re-hashed"),
-        ("timestamps", list(timestamps.findings), timestamps.summary),
+        (
+            "export",
+            export_findings,
+            "signed export statement and end of the log",
+            "the signed export statement or the end of the log does not hold",
+        ),
+        (
+            "keys",
+            key_findings,
+            f"{len(log_check.keys)} custodian key(s)",
+            f"{len(log_check.keys)} custodian key(s); the key files do not match them",
+        ),
+        (
+            "objects",
+            object_findings,
+            f"{stats['objects']} files, {stats['bytes']} bytes re-hashed",
+            f"{stats['objects']} files re-hashed; some are wrong or missing",
+        ),
+        ("timestamps", list(timestamps.findings), timestamps.summary, timestamps.summary),
     ]
-    for name, findings, summary in families:
+    for name, findings, passed, failed in families:
         report.findings.extend(findings)
         checked = timestamps.checked if name == "timestamps" else True
+        errors = sum(1 for f in findings if f.severity == "error")
+        summary = f"{failed}: {errors} problem(s)" if errors else passed
         report.checks.append(_result(name, findings, summary, checked))
     report.stats = {
         "entries": len(log_check.entries),

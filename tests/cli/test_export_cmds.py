@@ -63,7 +63,7 @@ def test_export_human_output_and_items(cli: Cli, rich_case: Case, tmp_path: Path
     assert result.stdout.strip().endswith(
         rich_case.meta.id + "_" + result.stdout.split("_")[-1].strip()
     )
-    assert "Left out: E0001, E0003, E0004, E0005, R0001, R0002." in result.stderr
+    assert "Left out: E0001, E0003, E0004, E0005, E0006, E0007, R0001, R0002." in result.stderr
     assert "cybercase verify" in result.stderr
 
 
@@ -74,7 +74,7 @@ def test_export_bad_item_is_exit_2(cli: Cli, rich_case: Case, tmp_path: Path) ->
     assert result.code == 2
     error: Any = result.json()
     assert error["error"]["type"] == "NotFoundError"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "inputs", "tsa"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "tsa"]
 
 
 def test_export_without_a_case_is_exit_3(cli: Cli, tmp_path: Path) -> None:

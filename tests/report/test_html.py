@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -11,11 +12,19 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from cybercase.clock import format_utc, parse_utc
+from cybercase.collect.record import CaptureRecord
 from cybercase.evidence import Case
 from cybercase.evidence.timestamps import token_exports
 from cybercase.request import request_details
 from cybercase.request.lifecycle import next_deadline
-from tests.fixtures.report import HOSTILE_TITLE, PLATFORM_REFERENCE, RichIds
+from tests.fixtures.report import (
+    HOSTILE_TITLE,
+    LEAD_SERIAL,
+    NO_FIX_SERIAL,
+    PLATFORM_REFERENCE,
+    RichIds,
+    RichUrls,
+)
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 LAUNCH_FLAGS = [
@@ -68,32 +77,114 @@ def test_no_external_url_and_no_script(package: Path, page: str) -> None:
     assert css == []
 
 
-def test_sections_show_what_the_records_say(package: Path) -> None:
+def section(html: str, item_id: str) -> str:
+    """The text of one item's section of the report."""
+    start = html.index(f'<section class="item" id="{item_id}">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_sections_show_what_the_records_say(package: Path, rich_urls: RichUrls) -> None:
     html = (package / "index.html").read_text(encoding="utf-8")
-    # Capture section, from record.json.
-    for expected in (
-        "203.0.113.7",
-        "TLSv1.3",
-        "CN=market.example",
-        "-1.292066, 36.821945",
-        "EOS 80D",
-        "0312345",
-        "2026-03-01T09:00:05.000000Z",
-        "http://market.example/listing/77?ref=../../etc",
-    ):
-        assert expected in html, expected
     # Hostile text is shown, escaped, never run.
     assert HOSTILE_TITLE not in html
     assert "&lt;script&gt;alert(" in html
+    # The requested URL, with its "../", is shown as text.
+    assert escape(rich_urls.listing_a) in html
     # Every file's hash is in the report.
     for line in (package / "data/3-preservation/hashes.csv").read_text().splitlines()[1:]:
         assert line.split(",")[1] in html
 
 
-def section(html: str, item_id: str) -> str:
-    """The text of one item's section of the report."""
-    start = html.index(f'<section class="item" id="{item_id}">')
-    return html[start : html.index("</section>", start)]
+def record_of(package: Path, item_id: str) -> CaptureRecord:
+    [path] = package.glob(f"data/1-collection/{item_id}_*/record.json")
+    return CaptureRecord.model_validate_json(path.read_bytes())
+
+
+def test_capture_shows_redirects_server_address_and_times(
+    package: Path, rich_ids: RichIds, rich_urls: RichUrls
+) -> None:
+    html = (package / "index.html").read_text(encoding="utf-8")
+    capture = section(html, rich_ids.capture)
+    record = record_of(package, rich_ids.capture)
+    hops = [h for a in record.attempts for h in a.hops]
+    assert [h.status for h in hops] == [301, 200]
+    port = urlsplit(rich_urls.listing_a).port
+    assert "Server IP address(es)</dt><dd>" + f"127.0.0.1:{port}" in capture
+    assert "not recorded" not in capture
+    for hop in hops:
+        assert f"<td>{hop.status} {hop.reason}" in capture
+        assert hop.started in capture
+    assert escape(rich_urls.listing_a_final) in capture
+    assert f"<dt>Capture started (UTC)</dt><dd>{record.started}</dd>" in capture
+    assert f"<dt>Capture ended (UTC)</dt><dd>{record.ended}</dd>" in capture
+    assert "<dt>Persona used</dt><dd>buyer_jane_k</dd>" in capture
+    assert "offset not checked" in capture
+    assert "nothing in the WARC or in this record was replaced" in capture
+    # The browser's view: its facts, the screenshot in full and the captioned copy.
+    assert "<dt>Browser</dt><dd>Chromium" in capture
+    assert "<dt>Requests the browser made</dt><dd>4</dd>" in capture
+    assert 'class="shot" src="data/1-collection/' in capture
+    assert "screenshot-annotated.png</a>" in capture
+    assert "from the screenshot above" in capture
+    # The evidence table shows the screenshot as the thumbnail.
+    row = html[html.index(f'<td><a href="#{rich_ids.capture}">') :]
+    row = row[: row.index("</tr>")]
+    assert "screenshot.png" in row
+
+
+def test_capture_shows_the_tls_certificate(package: Path, rich_ids: RichIds) -> None:
+    html = (package / "index.html").read_text(encoding="utf-8")
+    capture = section(html, rich_ids.capture_tls)
+    [hop] = [h for a in record_of(package, rich_ids.capture_tls).attempts for h in a.hops]
+    assert hop.tls is not None and hop.tls.peer_chain
+    leaf = hop.tls.peer_chain[0]
+    assert leaf.subject.startswith("OU=Testing cert") and "trustme" in leaf.issuer
+    assert f"<td>{escape(leaf.subject)}</td><td>{escape(leaf.issuer)}</td>" in capture
+    assert leaf.sha256_fingerprint.removeprefix("sha256:") in capture
+    assert f"<td>{leaf.not_before}</td><td>{leaf.not_after}</td>" in capture
+    assert f"{hop.tls.protocol}" in capture and hop.tls.cipher and hop.tls.cipher in capture
+    assert 'class="ok">yes</span>' in capture
+    assert "plain HTTP" in section(html, rich_ids.capture)
+
+
+def test_capture_shows_gps_as_decimal_degrees_and_flags_no_fix(
+    package: Path, rich_ids: RichIds
+) -> None:
+    html = (package / "index.html").read_text(encoding="utf-8")
+    capture = section(html, rich_ids.capture)
+    # 1°17'33" S, 36°49'18.84" E in the photo's EXIF.
+    assert "<td>-1.2925, 36.8219</td>" in capture
+    assert "Canon EOS 5D Mark IV" in capture and LEAD_SERIAL in capture
+    assert "2026:02:14 10:30:00" in capture
+    no_fix = capture[capture.index("0.0, 0.0") :]
+    assert no_fix.index("no fix") < no_fix.index("</td>")
+    assert "maps" not in html and "geo:" not in html
+
+
+def test_leads_name_the_items_sharing_a_camera_serial(package: Path, rich_ids: RichIds) -> None:
+    html = (package / "index.html").read_text(encoding="utf-8")
+    leads = html[html.index('<h3 id="leads">') : html.index('<section class="item"')]
+    shared = leads[leads.index("more than one item") : leads.index("<h4>GPS positions</h4>")]
+    row = shared[shared.index(f"<td><strong>{LEAD_SERIAL}</strong></td>") :]
+    row = row[: row.index("</tr>")]
+    assert f'<a href="#{rich_ids.capture}">' in row
+    assert f'<a href="#{rich_ids.capture_tls}">' in row
+    assert "<td>2</td>" in row  # two different photos
+    # A serial seen in one item only is not a link between items.
+    assert f"<strong>{NO_FIX_SERIAL}</strong>" not in shared
+    assert NO_FIX_SERIAL in leads
+    positions = leads[leads.index("<h4>GPS positions</h4>") :]
+    assert "-1.2925, 36.8219" in positions and "no fix" in positions
+
+
+def test_a_404_is_shown_as_a_removed_listing(package: Path, rich_ids: RichIds) -> None:
+    html = (package / "index.html").read_text(encoding="utf-8")
+    removed = section(html, rich_ids.removed)
+    assert 'class="outcome removed"' in removed
+    assert "The page was not there" in removed and "404 Not Found" in removed
+    row = html[html.index(f'<td><a href="#{rich_ids.removed}">') :]
+    assert "page not there (removed listing)" in row[: row.index("</tr>")]
+    assert "removed listing" not in section(html, rich_ids.capture)
 
 
 def test_request_sections_show_the_derived_state(

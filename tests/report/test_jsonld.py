@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from cybercase.clock import format_utc
+from cybercase.collect.record import CaptureRecord
 from cybercase.evidence import Case
 from cybercase.request.lifecycle import derive
-from tests.fixtures.report import PLATFORM_REFERENCE, RichIds
+from tests.fixtures.report import LEAD_SERIAL, NO_FIX_SERIAL, PLATFORM_REFERENCE, RichIds, RichUrls
 
 
 def case_validate() -> str:
@@ -46,7 +47,7 @@ def test_case_validate_rejects_a_broken_graph(package: Path, tmp_path: Path) -> 
     assert run.returncode == 1
 
 
-def test_every_packaged_file_has_a_sha256_hash_facet(package: Path) -> None:
+def test_every_packaged_file_has_a_sha256_hash_facet(package: Path, rich_urls: RichUrls) -> None:
     document = json.loads((package / "data/case.jsonld").read_text())
     graph = document["@graph"]
     hashes = {
@@ -74,15 +75,78 @@ def test_every_packaged_file_has_a_sha256_hash_facet(package: Path) -> None:
         for node in graph
         if node["@type"] == "case-investigation:ProvenanceRecord"
     }
-    assert exhibits == {"E0001", "E0002", "E0003", "E0004", "E0005", "R0001", "R0002"}
+    assert exhibits == {f"E000{n}" for n in range(1, 8)} | {"R0001", "R0002"}
     urls = {
         node["uco-core:hasFacet"][0]["uco-observable:fullValue"]
         for node in graph
         if node["@type"] == "uco-observable:URL"
     }
-    assert "https://market.example/listing/77" in urls
+    assert {rich_urls.listing_a, rich_urls.listing_a_final, rich_urls.listing_b} <= urls
     actions = [n for n in graph if n["@type"] == "case-investigation:InvestigativeAction"]
     assert all("uco-action:performer" in a and "uco-action:instrument" in a for a in actions)
+
+
+def test_captures_say_what_their_records_say(
+    package: Path, rich_ids: RichIds, rich_urls: RichUrls
+) -> None:
+    graph = json.loads((package / "data/case.jsonld").read_text())["@graph"]
+    nodes = {n["@id"]: n for n in graph}
+    [record_path] = package.glob(f"data/1-collection/{rich_ids.capture}_*/record.json")
+    record = CaptureRecord.model_validate_json(record_path.read_bytes())
+    [action] = [
+        n
+        for n in graph
+        if n["@type"] == "case-investigation:InvestigativeAction"
+        and n["uco-core:name"] == "item.acquired"
+        and rich_urls.listing_a in n["uco-core:description"]
+    ]
+    assert action["uco-action:startTime"]["@value"] == record.started
+    assert action["uco-action:endTime"]["@value"] == record.ended
+    objects = [
+        nodes[o["@id"]]["uco-core:hasFacet"][0]["uco-observable:fullValue"]
+        for o in action["uco-action:object"]
+    ]
+    assert objects == [rich_urls.listing_a, rich_urls.listing_a_final]
+    tools = {nodes[i["@id"]]["uco-core:name"] for i in action["uco-action:instrument"]}
+    assert tools == {"cybercase", "Chromium"}
+    assert "uco-action:performer" in action
+    assert nodes[action["uco-action:environment"]["@id"]]["@type"] == "uco-observable:Computer"
+    results = [nodes[r["@id"]] for r in action["uco-action:result"]]
+    addresses = [
+        r["uco-core:hasFacet"][0]["uco-observable:addressValue"]
+        for r in results
+        if r["@type"] == "uco-observable:IPv4Address"
+    ]
+    assert addresses == ["127.0.0.1"]
+    redirects = [n for n in graph if n.get("uco-core:kindOfRelationship") == "Redirects_To"]
+    assert len(redirects) == 1
+    # The HTTPS capture names the certificate the server presented.
+    certificates = [n for n in graph if n["@type"] == "uco-observable:X509Certificate"]
+    assert len(certificates) == 1
+    assert certificates[0]["uco-core:name"].startswith("OU=Testing cert")
+    # One camera node per serial: both listings' photos point at it.
+    cameras = {
+        n["uco-core:hasFacet"][0]["uco-observable:serialNumber"]: n
+        for n in graph
+        if n["@type"] == "uco-observable:DigitalCamera"
+    }
+    assert set(cameras) == {LEAD_SERIAL, NO_FIX_SERIAL}
+    lead = cameras[LEAD_SERIAL]["@id"]
+    pictured = [
+        n
+        for n in graph
+        if n["@type"] == "uco-observable:File"
+        and any(f.get("uco-observable:camera") == {"@id": lead} for f in n["uco-core:hasFacet"])
+    ]
+    assert {n["uco-core:hasFacet"][0]["uco-observable:fileName"] for n in pictured} == {
+        "001-tusk-a.jpg",
+        "001-bangle-b.jpg",
+    }
+    # The position is a Location in decimal degrees; 0, 0 (no fix) is none.
+    [location] = [n for n in graph if n["@type"] == "uco-location:Location"]
+    facet = location["uco-core:hasFacet"][0]
+    assert facet["uco-location:latitude"]["@value"] == "-1.2925"
+    assert facet["uco-location:longitude"]["@value"] == "36.8219"
 
 
 def test_requests_are_actions_with_their_derived_state(

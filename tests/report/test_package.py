@@ -57,12 +57,17 @@ def test_layout_follows_the_design(package: Path) -> None:
         "data/4-custody/export.sig",
     ):
         assert top in names, top
-    capture = [n for n in names if n.startswith("data/1-collection/E0003_market-example")]
+    capture = [n for n in names if n.startswith("data/1-collection/E0003_127-0-0-1-")]
     assert {n.rsplit("/", 1)[-1] for n in capture} >= {
         "capture.warc.gz",
         "record.json",
+        "text.txt",
         "screenshot.png",
+        "screenshot-annotated.png",
         "rendered.html",
+        "page.pdf",
+        "page.mhtml",
+        "001-tusk-a.jpg",
     }
     assert any(n.startswith("data/1-collection/E0001_seller-chat-txt/") for n in names)
     request = "data/2-requests/R0001_market-example_preservation"
@@ -77,19 +82,20 @@ def test_layout_follows_the_design(package: Path) -> None:
             "extension-1.pdf",
         )
     }
-    assert f"{request}/responses/E0004_subscriber-csv/subscriber.csv" in names
-    assert not any(n.startswith("data/1-collection/E0004") for n in names)
+    assert f"{request}/responses/E0006_subscriber-csv/subscriber.csv" in names
+    assert not any(n.startswith("data/1-collection/E0006") for n in names)
     assert sorted(n for n in names if n.startswith("data/3-preservation/timestamps/")) == [
-        "data/3-preservation/timestamps/0005_E0001_E0001.tsr",
-        "data/3-preservation/timestamps/0006_E0003_E0003.tsr",
-        "data/3-preservation/timestamps/0016_log_seal-000015.tsr",
+        "data/3-preservation/timestamps/0009_E0001_E0001.tsr",
+        "data/3-preservation/timestamps/0010_E0003_E0003.tsr",
+        "data/3-preservation/timestamps/0021_log_seal-000020.tsr",
     ]
     certificates = [n for n in names if n.startswith("data/3-preservation/tsa-certificates/")]
     assert sorted(n.rsplit("/", 1)[-1].split("_")[0] for n in certificates) == [
         "tsa-chain",
         "tsa-root",
     ]
-    assert len([n for n in names if n.startswith("data/4-custody/keys/")]) == 2
+    # The lead's key, the colleague's, and the key of the investigator who exports.
+    assert len([n for n in names if n.startswith("data/4-custody/keys/")]) == 3
     for name in names:
         check_relative(name)
 
@@ -97,14 +103,18 @@ def test_layout_follows_the_design(package: Path) -> None:
 def test_hostile_names_stay_inside_the_package(package: Path, tmp_path: Path) -> None:
     out = package.parent
     # The case's own folders sit beside "out"; nothing else may have appeared anywhere.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "inputs", "out", "tsa"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case", "out", "tsa"]
     assert [p.name for p in out.iterdir()] == [package.name]
-    assert not (tmp_path / "screenshot.png").exists()
-    images = package / "data/1-collection/E0003_market-example-listing-77/images"
-    assert sorted(p.name for p in images.iterdir()) == ["_CON", "tusk.png"]
+    assert not (tmp_path / "etc").exists() and not (out / "etc").exists()
+    # Imported as "con.jpg", a device name on Windows: renamed.
+    imported = package / "data/1-collection/E0002_con-jpg"
+    assert [p.name for p in imported.iterdir()] == ["_con.jpg"]
+    # The "../../etc" in the captured URL stays text in the folder's name.
+    [capture] = package.glob("data/1-collection/E0003_*")
+    assert capture.parent == package / "data/1-collection" and ".." not in capture.name
     responses = package / "data/2-requests/R0001_market-example_preservation/responses"
     # Returned as "..\\..\\etc\\passwd" (a path on Windows): kept as a plain name.
-    assert (responses / "E0005_etc-passwd/passwd").read_bytes() == b"subscriber: seller77\n"
+    assert (responses / "E0007_etc-passwd/passwd").read_bytes() == b"subscriber: seller77\n"
 
 
 def test_bagit_library_and_cli_validate(package: Path) -> None:
@@ -223,12 +233,13 @@ def test_second_export_gets_a_new_name(rich_case: Case, signer: Signer, tmp_path
 
 def test_items_subset(rich_case: Case, signer: Signer, tmp_path: Path) -> None:
     result = export_case(rich_case, signer, tmp_path / "out", items=["e0001,R0001"], pdf=False)
-    # A request brings along what its platform returned (E0004, E0005).
-    assert result.items == ["E0001", "E0004", "E0005", "R0001"]
-    assert result.excluded == ["E0002", "E0003", "R0002"]
+    # A request brings along what its platform returned (E0006, E0007).
+    assert result.items == ["E0001", "E0006", "E0007", "R0001"]
+    assert result.excluded == ["E0002", "E0003", "E0004", "E0005", "R0002"]
     names = files_of(result.path)
-    assert not any("E0002" in n or "E0003_" in n or "R0002" in n for n in names)
-    assert any("/responses/E0004_" in n for n in names)
+    for left_out in ("E0002_", "E0003_", "E0004_", "E0005_", "R0002_"):
+        assert not any(left_out in n for n in names), left_out
+    assert any("/responses/E0006_" in n for n in names)
     report = verify_package(result.path)
     assert report.ok, [f.line() for f in report.findings]
     codes = {f.code for f in report.findings}

@@ -63,7 +63,7 @@ def test_openssl_as_written_fails_on_altered_data_and_so_does_verify(
 ) -> None:
     copy = copy_of(package, tmp_path)
     record = next(copy.glob(f"data/1-collection/{rich_ids.capture}_*/record.json"))
-    record.write_bytes(record.read_bytes().replace(b"203.0.113.7", b"198.51.100.9"))
+    record.write_bytes(record.read_bytes().replace(b"127.0.0.1", b"127.0.0.9"))
     by_data = {
         args[args.index("-data") + 1]: args for args in stamp_commands(copy) if "-data" in args
     }

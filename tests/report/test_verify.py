@@ -47,8 +47,8 @@ def test_intact_package_passes(package: Path) -> None:
     assert all(c.status == "passed" for c in report.checks), report.checks
     assert report.checks[-1].summary.startswith("2 item token(s), 1 seal(s), 3 verified")
     assert report.case_id == "WL-2026-001"
-    assert report.stats["entries"] == 16
-    assert report.stats["signatures"] == 16
+    assert report.stats["entries"] == 21
+    assert report.stats["signatures"] == 21
     assert report.stats["objects"] >= 20
 
 
@@ -71,6 +71,25 @@ def test_one_flipped_byte_anywhere_fails_bagit_and_verify(
         assert bagit_fails(copy), f"bagit missed a flipped byte in {relative} ({position})"
         report = verify_package(copy)
         assert not report.ok, f"verify missed a flipped byte in {relative} ({position})"
+
+
+def test_each_check_says_what_it_found_when_it_fails(package: Path) -> None:
+    intact = {c.name: c for c in verify_package(package).checks}
+    listed = sum(
+        len((package / name).read_text().splitlines())
+        for name in ("manifest-sha256.txt", "tagmanifest-sha256.txt")
+    )
+    assert intact["bag"].summary == f"{listed} files match the BagIt manifests"
+    [text] = package.glob("data/1-collection/E0003_*/text.txt")
+    text.write_bytes(b"#" + text.read_bytes()[1:])  # same size: only the hash differs
+    checks = {c.name: c for c in verify_package(package).checks}
+    assert checks["bag"].status == "failed"
+    assert checks["bag"].summary == (
+        f"{listed - 1} of {listed} listed files match the BagIt manifests: 1 problem(s)"
+    )
+    assert checks["objects"].status == "failed"
+    assert checks["objects"].summary.endswith("some are wrong or missing: 1 problem(s)")
+    assert checks["log"].status == "passed" and "not intact" not in checks["log"].summary
 
 
 def test_low_bit_flips_in_the_tag_manifest_fail_verify(package: Path) -> None:
@@ -125,7 +144,7 @@ def test_a_log_cut_short_and_rebagged_is_caught(package: Path) -> None:
 
 def test_an_altered_artifact_rebagged_is_caught(package: Path) -> None:
     record = next(package.glob("data/1-collection/E0003_*/record.json"))
-    record.write_bytes(record.read_bytes().replace(b"203.0.113.7", b"198.51.100.9"))
+    record.write_bytes(record.read_bytes().replace(b"127.0.0.1", b"127.0.0.9"))
     rebag(package)
     assert not bagit_fails(package)
     report = verify_package(package)
