@@ -600,32 +600,44 @@ def verify_case(
     object_findings, object_stats = check_objects(
         referenced_objects(log_check.entries), StoreSource(ObjectStore(root / "objects")), progress
     )
-    families: list[tuple[str, list[Finding], str]] = [
-        ("case", case_findings, "case.json matches the log"),
+    entries, signatures = len(log_check.entries), log_check.signatures
+    # Each family's summary: what it confirms when it passed, what it found when it failed.
+    families: list[tuple[str, list[Finding], str, str]] = [
+        ("case", case_findings, "case.json matches the log", "case.json does not match the log"),
         (
             "log",
             log_check.findings + head_findings,
-            f"{len(log_check.entries)} entries chained, {log_check.signatures} signatures checked",
+            f"{entries} entries chained, {signatures} signatures checked",
+            f"the log is not intact ({entries} entries read, {signatures} signatures checked)",
         ),
-        ("keys", key_findings, f"{len(log_check.keys)} custodian key(s)"),
+        (
+            "keys",
+            key_findings,
+            f"{len(log_check.keys)} custodian key(s)",
+            f"{len(log_check.keys)} custodian key(s); the key files do not match them",
+        ),
         (
             "objects",
             object_findings,
             f"{object_stats['objects']} objects, {object_stats['bytes']} bytes re-hashed",
+            f"{object_stats['objects']} objects re-hashed; some are wrong or missing",
         ),
     ]
     unchecked: set[str] = set()
     for name, check in extra_checks:
         result = check(root, log_check)
         if isinstance(result, CheckOutcome):
-            families.append((name, list(result.findings), result.summary))
+            findings = list(result.findings)
+            families.append((name, findings, result.summary, result.summary))
             if not result.checked:
                 unchecked.add(name)
         else:
-            families.append((name, list(result), f"{name} checked"))
-    for name, found, summary in families:
+            families.append((name, list(result), f"{name} checked", f"{name}: problems found"))
+    for name, found, passed, failed in families:
         report.findings.extend(found)
-        if any(f.severity == "error" for f in found):
+        errors = sum(1 for f in found if f.severity == "error")
+        summary = f"{failed}: {errors} problem(s)" if errors else passed
+        if errors:
             status: CheckStatus = "failed"
         elif any(f.severity == "warning" for f in found):
             status = "warning"

@@ -71,7 +71,12 @@ def test_missing_object_is_named(populated: PopulatedCase) -> None:
     from cybercase.digest import Digest
 
     case.store.path_for(Digest.parse(artifact.digest)).unlink()
-    assert_fails(verify_case(populated.root), "object.missing", "E0003 photo.jpg")
+    report = verify_case(populated.root)
+    assert_fails(report, "object.missing", "E0003 photo.jpg")
+    summaries = {c.name: (c.status, c.summary) for c in report.checks}
+    assert summaries["objects"][0] == "failed"
+    assert "some are wrong or missing: 1 problem(s)" in summaries["objects"][1]
+    assert summaries["case"] == ("passed", "case.json matches the log")
 
 
 @pytest.mark.parametrize("position", ["start", "middle", "end"])
@@ -102,7 +107,10 @@ def test_flipped_newline_of_last_line_is_caught_by_the_head(populated: Populated
 def test_flipped_byte_in_case_json(populated: PopulatedCase) -> None:
     root = populated.root
     flip(root / "case.json", 20)
-    assert_fails(verify_case(root), "case.altered", "case.json")
+    report = verify_case(root)
+    assert_fails(report, "case.altered", "case.json")
+    case_check = next(c for c in report.checks if c.name == "case")
+    assert case_check.summary.startswith("case.json does not match the log: ")
 
 
 def test_flipped_byte_in_key_files(populated: PopulatedCase) -> None:
