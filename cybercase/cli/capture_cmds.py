@@ -81,7 +81,12 @@ def capture(
         None, "--keep-secrets", help="Keep Cookie/Authorization values sent, verbatim."
     ),
     no_images: bool = typer.Option(False, "--no-images", help="Do not fetch the page's images."),
-    jobs: int = typer.Option(None, "--jobs", "-j", help="URLs captured at once [4]."),
+    jobs: int = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        help="URLs captured at once [4]; the browser renders as many (at most 8).",
+    ),
     per_host: int = typer.Option(None, "--per-host", help="Captures of one host at once [2]."),
     host_delay: float = typer.Option(
         None, "--host-delay", help="Seconds between captures of one host [0]."
@@ -118,7 +123,7 @@ def capture(
 
     from cybercase.collect.batch import parse_url_list
     from cybercase.collect.config import load_capture_settings, parse_header
-    from cybercase.collect.session import BrowserChoice, capture_urls
+    from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
     from cybercase.errors import InvalidInputError
     from cybercase.evidence.tsa_client import TsaSettings
 
@@ -187,7 +192,9 @@ def capture(
         signer,
         all_urls,
         settings,
-        browser=BrowserChoice(enabled=not no_browser, executable=browser, pool_size=4),
+        browser=BrowserChoice(
+            enabled=not no_browser, executable=browser, pool_size=browser_pages(settings.jobs)
+        ),
         tsa=tsa,
         batch_id=batch,
         resume=resume,

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from cybercase.clock import Clock, SystemClock
 from cybercase.collect.browser_annotate import Caption, CaptionPainter, caption_html, png_size
+from cybercase.collect.browser_contexts import ContextPool
 from cybercase.collect.browser_find import INSTALL_HINT, find_browser
 from cybercase.collect.browser_options import (
     BrowserCookie,
@@ -137,6 +138,7 @@ class Renderer:
         self._relaunch: asyncio.Lock | None = None
         self._default_user_agent = ""
         self._painter = CaptionPainter()
+        self._contexts = ContextPool(keep=pool_size)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="cybercase-browser", daemon=True
@@ -184,11 +186,17 @@ class Renderer:
                 info=self.info,
                 default_user_agent=self._default_user_agent,
                 painter=self._painter,
+                contexts=self._contexts,
                 notes=notes,
             )
             return await job.run(browser)
 
         return self._schedule(render)
+
+    @property
+    def contexts_opened(self) -> int:
+        """Browser contexts made so far; pages beyond that reused a wiped one."""
+        return self._contexts.opened
 
     def annotate(self, png: bytes, caption: Caption) -> concurrent.futures.Future[bytes]:
         """An annotated copy of ``png`` (see :func:`annotate_screenshot`), on this browser."""
@@ -355,6 +363,7 @@ class Renderer:
             # The driver ends the browser process when it stops, just below.
             with contextlib.suppress(PlaywrightError, TimeoutError):
                 await asyncio.wait_for(self._painter.close(), timeout=SHUTDOWN_TIMEOUT)
+                await asyncio.wait_for(self._contexts.close(), timeout=SHUTDOWN_TIMEOUT)
             with contextlib.suppress(PlaywrightError, TimeoutError):
                 if self._browser is not None:
                     await asyncio.wait_for(self._browser.close(), timeout=SHUTDOWN_TIMEOUT)

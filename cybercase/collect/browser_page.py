@@ -1,7 +1,9 @@
 """Rendering one page: open, let it settle, then screenshot, DOM, MHTML and PDF.
 
-Runs on the renderer's event loop. Each page gets its own browser context (its own
-cookies, cache and identity), so pages of a batch cannot leak state into each other.
+Runs on the renderer's event loop. Each page has a browser context to itself for as
+long as it runs (its identity, cookies and cache), lent by the renderer's
+:class:`~cybercase.collect.browser_contexts.ContextPool`, which wipes it before lending
+it again, so pages of a batch cannot leak state into each other.
 Files are written as soon as each is produced, and the whole page is under a hard
 deadline: a page that hangs (a server that never finishes, a script that never
 yields) is abandoned with a warning and keeps what it produced by then. Failures of
@@ -21,6 +23,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from cybercase.collect.browser_annotate import CaptionPainter
+from cybercase.collect.browser_contexts import ContextPool, Lease, origin_of
 from cybercase.collect.browser_result import (
     FILE_NAMES,
     MEDIA_TYPES,
@@ -104,6 +107,7 @@ class PageJob:
     info: BrowserInfo
     default_user_agent: str
     painter: CaptionPainter
+    contexts: ContextPool
     notes: list[str] = field(default_factory=list)
     files: list[RenderedFile] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -116,6 +120,10 @@ class PageJob:
     page_size: tuple[int, int] | None = None
     complete: bool = True
     context: BrowserContext | None = None
+    lease: Lease | None = None
+    page: Page | None = None
+    troubled: bool = False
+    """The browser failed or was cut off on this page: its context is not lent again."""
 
     async def run(self, browser: Browser) -> RenderResult:
         """Render the page under its hard deadline and return what was produced."""
@@ -125,10 +133,12 @@ class PageJob:
         try:
             await asyncio.wait_for(self._steps(browser), timeout=deadline)
         except TimeoutError:
+            self.troubled = True
             self._cut_short(
                 f"the page was abandoned after {deadline:g} s; what was produced by then is kept"
             )
         except PlaywrightError as exc:
+            self.troubled = True
             self._cut_short(f"the browser failed on this page: {first_line(exc)}")
         finally:
             await self._close()
@@ -153,16 +163,13 @@ class PageJob:
         )
 
     async def _steps(self, browser: Browser) -> None:
-        kwargs = dict(self.spec.context_kwargs)
-        kwargs.setdefault("user_agent", self.default_user_agent)
-        self.context = await browser.new_context(**kwargs)
-        if self.spec.cookies:
-            await self.context.add_cookies(self.spec.cookies)
+        self.lease = await self.contexts.lease(browser, self.spec, self.default_user_agent)
+        self.context = self.lease.context
         self.context.on("request", self._on_request)
         self.context.on("response", self._on_response)
         self.context.on("requestfinished", self._on_finished)
         self.context.on("requestfailed", self._on_failed)
-        page = await self.context.new_page()
+        page = self.page = await self.context.new_page()
         self.last_activity = asyncio.get_running_loop().time()
         if not await self._navigate(page):
             return
@@ -178,6 +185,7 @@ class PageJob:
                 self.url, wait_until="commit", timeout=options.navigation_timeout * 1000
             )
         except PlaywrightTimeoutError:
+            self.troubled = True
             self._cut_short(
                 f"no answer within {options.navigation_timeout:g} s; the browser showed nothing"
             )
@@ -191,6 +199,7 @@ class PageJob:
         try:
             await page.wait_for_load_state("load", timeout=left * 1000)
         except PlaywrightTimeoutError:
+            self.troubled = True
             self._cut_short(
                 f"the page had not finished loading after {options.navigation_timeout:g} s; "
                 "it was captured as it was then"
@@ -274,6 +283,7 @@ class PageJob:
         try:
             data = await making
         except PlaywrightError as exc:
+            self.troubled = True
             self._cut_short(f"no {role}: {first_line(exc)}")
             return None
         name = FILE_NAMES[role]
@@ -283,12 +293,23 @@ class PageJob:
         return data
 
     async def _close(self) -> None:
-        if self.context is None:
+        if self.lease is None or self.context is None:
             return
-        try:
-            await asyncio.wait_for(self.context.close(), timeout=CLOSE_TIMEOUT)
-        except (TimeoutError, PlaywrightError) as exc:
-            self.warnings.append(f"the browser tab could not be closed cleanly: {exc}")
+        self.context.remove_listener("request", self._on_request)
+        self.context.remove_listener("response", self._on_response)
+        self.context.remove_listener("requestfinished", self._on_finished)
+        self.context.remove_listener("requestfailed", self._on_failed)
+        if self.page is not None:
+            try:
+                await asyncio.wait_for(self.page.close(), timeout=CLOSE_TIMEOUT)
+            except (TimeoutError, PlaywrightError) as exc:
+                self.troubled = True
+                self.warnings.append(f"the browser tab could not be closed cleanly: {exc}")
+        origins = {origin_of(seen.url) for seen in self.seen.values()}
+        origins.add(origin_of(self.url))
+        await self.contexts.give_back(
+            self.lease, (o for o in origins if o is not None), reusable=not self.troubled
+        )
 
     def _cut_short(self, warning: str) -> None:
         self.complete = False

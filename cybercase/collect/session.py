@@ -44,7 +44,20 @@ class BrowserChoice:
     executable: Path | None = None
     """``--browser PATH``; ``None`` looks for one (a named browser that fails is an error)."""
     pool_size: int = 4
-    """Pages rendered at once."""
+    """Pages rendered at once (see :func:`browser_pages`)."""
+
+
+MAX_BROWSER_PAGES = 8
+
+
+def browser_pages(jobs: int) -> int:
+    """Pages the browser renders at once for ``jobs`` captures at once.
+
+    Each capture waits for its page, so fewer pages than jobs would idle the jobs;
+    more than 8 buys nothing on an ordinary workstation but memory (each page is a
+    renderer process of 50-100 MB).
+    """
+    return max(1, min(jobs, MAX_BROWSER_PAGES))
 
 
 @dataclass(slots=True)
