@@ -4,7 +4,9 @@ A local server generates the body on the fly (never held in memory). The capture
 its own process with a 2 GiB body limit, so the whole GiB is streamed to disk, hashed,
 written into the WARC and committed; the peak resident set size of that process is read
 with ``getrusage(RUSAGE_CHILDREN)``. ``curl -o /dev/null`` on the same URL is timed too,
-as the peer for speed.
+as the peer for speed. The capture runs with ``--no-browser``: a browser is a set of
+processes of its own (Chromium's main process alone holds about 200 MB whatever the page),
+and ``RUSAGE_CHILDREN`` would report the largest of them instead of cybercase's.
 Usage: ``python benchmarks/capture_memory.py [--size-mib 1024]``.
 """
 
@@ -110,6 +112,7 @@ def main() -> int:
                 "900",
                 "--retries",
                 "0",
+                "--no-browser",
             ],
             env=env,
             capture_output=True,
