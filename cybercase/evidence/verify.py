@@ -572,6 +572,69 @@ class CheckOutcome:
 ExtraCheck = Callable[[Path, LogCheck], Sequence[Finding] | CheckOutcome]
 
 
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One line of a verification: its findings, and what it says when passed or failed."""
+
+    name: str
+    findings: list[Finding]
+    passed: str
+    failed: str
+    checked: bool = True
+
+    def result(self) -> CheckResult:
+        """Its status from the worst finding, and a summary true either way."""
+        errors = sum(1 for f in self.findings if f.severity == "error")
+        status: CheckStatus
+        if errors:
+            status = "failed"
+        elif any(f.severity == "warning" for f in self.findings):
+            status = "warning"
+        else:
+            status = "passed" if self.checked else "not checked"
+        summary = f"{self.failed}: {errors} problem(s)" if errors else self.passed
+        return CheckResult(self.name, status, summary)
+
+
+def common_families(
+    log_check: LogCheck,
+    *,
+    case: list[Finding],
+    log: list[Finding],
+    keys: list[Finding],
+    objects: list[Finding],
+    stats: dict[str, int],
+    noun: str = "objects",
+) -> list[Family]:
+    """The lines a live case and a package share: case.json, log, keys, objects."""
+    entries, signatures, custodians = (
+        len(log_check.entries),
+        log_check.signatures,
+        len(log_check.keys),
+    )
+    return [
+        Family("case", case, "case.json matches the log", "case.json does not match the log"),
+        Family(
+            "log",
+            log,
+            f"{entries} entries chained, {signatures} signatures checked",
+            f"the log is not intact ({entries} entries read, {signatures} signatures checked)",
+        ),
+        Family(
+            "keys",
+            keys,
+            f"{custodians} custodian key(s)",
+            f"{custodians} custodian key(s); the key files do not match them",
+        ),
+        Family(
+            "objects",
+            objects,
+            f"{stats['objects']} {noun}, {stats['bytes']} bytes re-hashed",
+            f"{stats['objects']} {noun} re-hashed; some are wrong or missing",
+        ),
+    ]
+
+
 def default_checks() -> list[tuple[str, ExtraCheck]]:
     """The checks beyond objects and log that ``verify`` runs by default."""
     from cybercase.evidence.timestamp_check import check_timestamps
@@ -600,52 +663,24 @@ def verify_case(
     object_findings, object_stats = check_objects(
         referenced_objects(log_check.entries), StoreSource(ObjectStore(root / "objects")), progress
     )
-    entries, signatures = len(log_check.entries), log_check.signatures
-    # Each family's summary: what it confirms when it passed, what it found when it failed.
-    families: list[tuple[str, list[Finding], str, str]] = [
-        ("case", case_findings, "case.json matches the log", "case.json does not match the log"),
-        (
-            "log",
-            log_check.findings + head_findings,
-            f"{entries} entries chained, {signatures} signatures checked",
-            f"the log is not intact ({entries} entries read, {signatures} signatures checked)",
-        ),
-        (
-            "keys",
-            key_findings,
-            f"{len(log_check.keys)} custodian key(s)",
-            f"{len(log_check.keys)} custodian key(s); the key files do not match them",
-        ),
-        (
-            "objects",
-            object_findings,
-            f"{object_stats['objects']} objects, {object_stats['bytes']} bytes re-hashed",
-            f"{object_stats['objects']} objects re-hashed; some are wrong or missing",
-        ),
-    ]
-    unchecked: set[str] = set()
+    families = common_families(
+        log_check,
+        case=case_findings,
+        log=log_check.findings + head_findings,
+        keys=key_findings,
+        objects=object_findings,
+        stats=object_stats,
+    )
     for name, check in extra_checks:
         result = check(root, log_check)
         if isinstance(result, CheckOutcome):
-            findings = list(result.findings)
-            families.append((name, findings, result.summary, result.summary))
-            if not result.checked:
-                unchecked.add(name)
+            summary = result.summary
+            families.append(Family(name, list(result.findings), summary, summary, result.checked))
         else:
-            families.append((name, list(result), f"{name} checked", f"{name}: problems found"))
-    for name, found, passed, failed in families:
-        report.findings.extend(found)
-        errors = sum(1 for f in found if f.severity == "error")
-        summary = f"{failed}: {errors} problem(s)" if errors else passed
-        if errors:
-            status: CheckStatus = "failed"
-        elif any(f.severity == "warning" for f in found):
-            status = "warning"
-        elif name in unchecked:
-            status = "not checked"
-        else:
-            status = "passed"
-        report.checks.append(CheckResult(name, status, summary))
+            families.append(Family(name, list(result), f"{name} checked", f"{name}: problems"))
+    for family in families:
+        report.findings.extend(family.findings)
+        report.checks.append(family.result())
     report.stats = {
         "entries": len(log_check.entries),
         "signatures": log_check.signatures,

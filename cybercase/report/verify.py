@@ -38,7 +38,7 @@ from cybercase.evidence.timestamp_check import timestamp_check
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.evidence.verify import (
     CheckResult,
-    CheckStatus,
+    Family,
     Finding,
     LogCheck,
     ObjectRef,
@@ -48,6 +48,7 @@ from cybercase.evidence.verify import (
     check_key_files,
     check_log,
     check_objects,
+    common_families,
     referenced_objects,
 )
 from cybercase.progress import NullProgress, Progress
@@ -101,7 +102,8 @@ def verify_package(
             return report
         report = _verify_folder(root, str(path), progress, tsa_settings)
         report.findings[:0] = findings
-        report.checks.insert(0, _result("zip", findings, "unpacked safely"))
+        zip_check = Family("zip", findings, "unpacked safely", "the zip is not safe to unpack")
+        report.checks.insert(0, zip_check.result())
         return report
 
 
@@ -428,15 +430,6 @@ def _check_statement(
     return statement
 
 
-def _result(name: str, found: list[Finding], summary: str, checked: bool = True) -> CheckResult:
-    status: CheckStatus = "passed" if checked else "not checked"
-    if any(f.severity == "error" for f in found):
-        status = "failed"
-    elif any(f.severity == "warning" for f in found):
-        status = "warning"
-    return CheckResult(name, status, summary)
-
-
 def _verify_folder(
     root: Path, label: str, progress: Progress | None, tsa_settings: TsaSettings | None
 ) -> VerificationReport:
@@ -483,48 +476,43 @@ def _verify_folder(
                 f"({', '.join(sorted(excluded))}) are not in this package",
             )
         )
-    entries, signatures = len(log_check.entries), log_check.signatures
-    # Each family's summary: what it confirms when it passed, what it found when it failed.
+    case_family, log_family, keys_family, objects_family = common_families(
+        log_check,
+        case=case_findings,
+        log=log_findings,
+        keys=key_findings,
+        objects=object_findings,
+        stats=stats,
+        noun="files",
+    )
     families = [
-        (
+        Family(
             "bag",
             bag_findings,
             f"{bag.matched} files match the BagIt manifests",
             f"{bag.matched} of {bag.listed} listed files match the BagIt manifests",
         ),
-        ("case", case_findings, "case.json matches the log", "case.json does not match the log"),
-        (
-            "log",
-            log_findings,
-            f"{entries} entries chained, {signatures} signatures checked",
-            f"the log is not intact ({entries} entries read, {signatures} signatures checked)",
-        ),
-        (
+        case_family,
+        log_family,
+        Family(
             "export",
             export_findings,
             "signed export statement and end of the log",
             "the signed export statement or the end of the log does not hold",
         ),
-        (
-            "keys",
-            key_findings,
-            f"{len(log_check.keys)} custodian key(s)",
-            f"{len(log_check.keys)} custodian key(s); the key files do not match them",
+        keys_family,
+        objects_family,
+        Family(
+            "timestamps",
+            list(timestamps.findings),
+            timestamps.summary,
+            timestamps.summary,
+            timestamps.checked,
         ),
-        (
-            "objects",
-            object_findings,
-            f"{stats['objects']} files, {stats['bytes']} bytes re-hashed",
-            f"{stats['objects']} files re-hashed; some are wrong or missing",
-        ),
-        ("timestamps", list(timestamps.findings), timestamps.summary, timestamps.summary),
     ]
-    for name, findings, passed, failed in families:
-        report.findings.extend(findings)
-        checked = timestamps.checked if name == "timestamps" else True
-        errors = sum(1 for f in findings if f.severity == "error")
-        summary = f"{failed}: {errors} problem(s)" if errors else passed
-        report.checks.append(_result(name, findings, summary, checked))
+    for family in families:
+        report.findings.extend(family.findings)
+        report.checks.append(family.result())
     report.stats = {
         "entries": len(log_check.entries),
         "signatures": log_check.signatures,
