@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import html
 import struct
@@ -25,6 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cybercase.clock import format_utc
+from cybercase.collect.browser_contexts import close_quietly
 from cybercase.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -150,10 +150,6 @@ class CaptionPainter:
         return self._page
 
     async def _discard(self) -> None:
-        from playwright.async_api import Error as PlaywrightError
-
         context, self._context, self._page, self._browser = self._context, None, None, None
         if context is not None:
-            # A context whose browser has gone cannot be closed; it is gone with it.
-            with contextlib.suppress(PlaywrightError):
-                await context.close()
+            await close_quietly(context)

@@ -70,7 +70,7 @@ class ContextPool:
                 keeper = await context.new_page()
                 session = await context.new_cdp_session(keeper)
             except BaseException:
-                await _close_quietly(context)
+                await close_quietly(context)
                 raise
             lease = Lease(key, browser, context, keeper, session)
         lease.uses += 1
@@ -78,7 +78,7 @@ class ContextPool:
             try:
                 await lease.context.add_cookies(spec.cookies)
             except BaseException:
-                await _close_quietly(lease.context)
+                await close_quietly(lease.context)
                 raise
         return lease
 
@@ -100,13 +100,13 @@ class ContextPool:
         if keep:
             self._idle.append(lease)
         else:
-            await _close_quietly(lease.context)
+            await close_quietly(lease.context)
 
     async def close(self) -> None:
         """Close every idle context (the browser stays up)."""
         idle, self._idle = self._idle, []
         for lease in idle:
-            await _close_quietly(lease.context)
+            await close_quietly(lease.context)
 
     def _take(self, browser: Browser, key: str) -> Lease | None:
         for lease in self._idle:
@@ -148,7 +148,7 @@ class _NotCleanError(Exception):
     """A context that cannot be proven clean is closed, not lent again."""
 
 
-async def _close_quietly(context: BrowserContext) -> None:
+async def close_quietly(context: BrowserContext) -> None:
     """Close a context; one whose browser has gone is gone with it."""
     from playwright.async_api import Error as PlaywrightError
 

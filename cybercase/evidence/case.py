@@ -10,7 +10,6 @@ objects they name are durable.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import mimetypes
 import os
@@ -26,7 +25,7 @@ from pydantic import ValidationError
 
 from cybercase import __version__
 from cybercase.clock import Clock, SystemClock, format_utc
-from cybercase.digest import Digest
+from cybercase.digest import CHUNK_SIZE, Digest, HashingWriter
 from cybercase.errors import (
     CaseCorruptError,
     CaseExistsError,
@@ -58,10 +57,6 @@ from cybercase.evidence.store import OBJECTS_DIR, ObjectStore
 CASE_JSON = "case.json"
 KEYS_DIR = "keys"
 ENV_CASE = "CYBERCASE_CASE"
-
-
-COPY_CHUNK = 1 << 20
-"""Artifacts are copied out a mebibyte at a time, whatever their size."""
 
 
 class NotCustodianError(IdentityError):
@@ -490,21 +485,18 @@ class Case:
         longer matches its hash is refused (after the copy, which the caller
         discards), never passed on as if it were the evidence.
         """
-        digest = Digest.parse(artifact.digest)
-        hasher = hashlib.new(digest.algorithm)
-        size = 0
-        with self.store.open(digest) as fh:
-            while chunk := fh.read(COPY_CHUNK):
-                hasher.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
-        if hasher.hexdigest() != digest.hex or size != artifact.size:
+        recorded = Digest.parse(artifact.digest)
+        writer = HashingWriter(out)
+        with self.store.open(recorded) as fh:
+            shutil.copyfileobj(fh, writer, CHUNK_SIZE)
+        copied = writer.digest()
+        if copied.hex != recorded.hex or copied.size != artifact.size:
             raise VerificationFailedError(
                 f"{artifact.name} in the object store no longer matches its recorded hash "
                 f"{artifact.digest}",
                 hint="run 'cybercase verify' to see what changed; do not use this copy",
             )
-        return size
+        return copied.size
 
     def save_artifact(self, artifact: Artifact, target: Path) -> int:
         """Copy an artifact out to ``target``, which must not exist yet.
