@@ -172,8 +172,7 @@ def tsa_cmd(
                 "[/yellow] Press Ctrl-C to stop."
             )
         with contextlib.suppress(KeyboardInterrupt):
-            while running.thread is not None and running.thread.is_alive():
-                running.thread.join(timeout=0.5)
+            running.wait()
     finally:
         running.stop()
     say("Time-stamping authority stopped.", quiet=json_out)

@@ -509,6 +509,11 @@ class RunningTsa:
         """Make the TSA grant, refuse, fail with HTTP 503, or answer garbage."""
         self.server.behaviour = behaviour
 
+    def wait(self) -> None:
+        """Block until the server stops (Ctrl-C reaches the caller as KeyboardInterrupt)."""
+        while self.thread is not None and self.thread.is_alive():
+            self.thread.join(timeout=0.5)
+
     def stop(self) -> None:
         """Stop answering and close the port: further requests are refused."""
         if self.stopped:
@@ -609,13 +614,3 @@ def start_classroom_tsa(folder: Path, *, port: int = 0) -> RunningTsa:
     (folder / "url.txt").write_text(running.url + "\n", encoding="utf-8")
     (folder / "config.toml").write_text(running.config_toml("classroom-tsa"), encoding="utf-8")
     return running
-
-
-def serve(folder: Path, *, port: int = 0) -> None:
-    """Run a classroom TSA until interrupted (see :func:`start_classroom_tsa`)."""
-    running = start_classroom_tsa(folder, port=port)
-    try:
-        while running.thread is not None and running.thread.is_alive():
-            running.thread.join(timeout=0.5)
-    finally:
-        running.stop()
