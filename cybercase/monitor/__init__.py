@@ -1,0 +1,1 @@
+"""Monitor: the watch list, recapture runs, what changed between captures, and warnings."""
