@@ -20,7 +20,8 @@ single catch point and never shows a traceback for a user's mistake.
     ├── IdentityError (3)
     │   ├── NoIdentityError
     │   ├── WrongPassphraseError
-    │   └── PassphraseRequiredError
+    │   ├── PassphraseRequiredError
+    │   └── NotCustodianError        (the key is not a custodian of this case)
     ├── StorageError (3)              (disk full, permission denied, lock)
     ├── NetworkError (3)
     ├── BrowserUnavailableError (3)   (no usable Chromium; capture goes on without it)
@@ -106,6 +107,10 @@ class WrongPassphraseError(IdentityError):
 
 class PassphraseRequiredError(IdentityError):
     """A passphrase is needed and neither a terminal nor the environment gives one."""
+
+
+class NotCustodianError(IdentityError):
+    """The signing key is not registered as a custodian of this case."""
 
 
 class StorageError(CybercaseError):

@@ -52,6 +52,11 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        help="On an internal error, print the traceback (never local variables) for a bug report.",
+    ),
 ) -> None:
     """Capture, request and preserve online evidence of wildlife trafficking."""
 
@@ -103,7 +108,33 @@ def main(argv: list[str] | None = None) -> int:
 
         err().print("interrupted: what was completed is kept; nothing half-written counts")
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message
+        return _internal_error(exc, verbose="--verbose" in args)
     return 0
+
+
+def _internal_error(exc: Exception, *, verbose: bool) -> int:
+    """A bug: one line by default; the traceback without locals with ``--verbose``.
+
+    Committed evidence is never at risk here: every write is durable before it counts, so
+    the message can say so.
+    """
+    import traceback
+
+    from cybercase.cli.common import err
+    from cybercase.errors import EXIT_CANNOT_RUN
+
+    console = err()
+    if verbose:
+        console.print("".join(traceback.format_exception(exc)), markup=False, highlight=False)
+    console.print(
+        f"internal error (a bug in cybercase {__version__}): {type(exc).__name__}: {exc} — "
+        "what was committed is kept; run the command again with 'cybercase --verbose ...' "
+        "and send the traceback with your bug report",
+        markup=False,
+        highlight=False,
+    )
+    return EXIT_CANNOT_RUN
 
 
 def entry_point() -> None:

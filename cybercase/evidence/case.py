@@ -30,8 +30,8 @@ from cybercase.errors import (
     CaseCorruptError,
     CaseExistsError,
     CaseNotFoundError,
-    IdentityError,
     InvalidInputError,
+    NotCustodianError,
     NotFoundError,
     StorageError,
     VerificationFailedError,
@@ -57,10 +57,6 @@ from cybercase.evidence.store import OBJECTS_DIR, ObjectStore
 CASE_JSON = "case.json"
 KEYS_DIR = "keys"
 ENV_CASE = "CYBERCASE_CASE"
-
-
-class NotCustodianError(IdentityError):
-    """The signing key is not registered as a custodian of this case."""
 
 
 def case_json_bytes(meta: CaseMeta) -> bytes:

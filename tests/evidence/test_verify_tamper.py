@@ -197,7 +197,7 @@ def test_inserted_middle_line(populated: PopulatedCase) -> None:
 
 
 def test_unregistered_key_cannot_append(populated: PopulatedCase) -> None:
-    from cybercase.evidence.case import NotCustodianError
+    from cybercase.errors import NotCustodianError
 
     before = (populated.root / "custody.jsonl").read_bytes()
     with pytest.raises(NotCustodianError):

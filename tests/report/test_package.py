@@ -14,9 +14,8 @@ import bagit
 import pytest
 
 from cybercase.digest import hash_file
-from cybercase.errors import NotFoundError, StorageError, VerificationFailedError
+from cybercase.errors import NotCustodianError, NotFoundError, StorageError, VerificationFailedError
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.case import NotCustodianError
 from cybercase.evidence.timestamps import seal, token_exports
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.evidence.verify import verify_case
