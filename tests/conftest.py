@@ -12,12 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from cybercase.clock import SteppingClock
 from cybercase.evidence import Case, KeyRing, Signer
 from cybercase.settings import ENV_CASE, ENV_CONFIG, ENV_HOME, ENV_KEY, ENV_PASSPHRASE
 
 PASSPHRASE = "correct horse battery"
+
+# No wall-clock limits in tests: a property test on a busy 2-core machine may take seconds.
+hypothesis_settings.register_profile("cybercase", deadline=None)
+hypothesis_settings.load_profile("cybercase")
 
 # Shared fixtures of each area live in tests/fixtures/<name>.py; list each module here.
 pytest_plugins: list[str] = [
