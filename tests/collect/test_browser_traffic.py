@@ -34,6 +34,7 @@ from cybercase.collect.browser import Renderer, RenderOptions
 from cybercase.collect.browser_options import BrowserCookie
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.session import BrowserChoice, capture_urls
+from cybercase.digest import Digest
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
 from tests.collect.helpers import check_warc
@@ -264,8 +265,9 @@ def test_fetch_loaded_phone_number_is_in_the_warc_byte_for_byte(
     detail = stage["detail"]
     assert detail["traffic_recorded"] is True
     hops = {h["url"]: h for h in detail["traffic"]}
-    assert hops[raw_server.url("/api/contact")]["warc_response_id"] == (
-        contact[0].headers["WARC-Record-ID"]
+    assert (
+        hops[raw_server.url("/api/contact")]["warc_response_id"]
+        == (contact[0].headers["WARC-Record-ID"])
     )
     assert hops[raw_server.url("/api/contact")]["remote_ip"] == "127.0.0.1"
     assert {r["url"] for r in detail["requests"]} <= set(hops)
@@ -273,9 +275,7 @@ def test_fetch_loaded_phone_number_is_in_the_warc_byte_for_byte(
     dom = next(a for a in view.artifacts if a.role == "dom")
     assert PHONE.encode() in case.read_object(dom.digest)
     warc_path = case.store.path_for(
-        __import__("cybercase.digest", fromlist=["Digest"]).Digest.parse(
-            next(a for a in view.artifacts if a.role == "warc").digest
-        )
+        Digest.parse(next(a for a in view.artifacts if a.role == "warc").digest)
     )
     check_warc(warc_path)
     report = verify_case(case.root)
@@ -424,9 +424,7 @@ def test_streaming_and_oversized_answers_are_recorded_as_truncated(
         assert fh.read() == b"tick\n" * (stream.hop.body.size // 5)
     assert any("still open when the page was captured" in w for w in streamed.warnings)
 
-    big = _render(
-        renderer, raw_server.url("/big-page"), tmp_path / "big", max_body_bytes=1000
-    )
+    big = _render(renderer, raw_server.url("/big-page"), tmp_path / "big", max_body_bytes=1000)
     assert big.traffic is not None
     (answer,) = [w for w in big.traffic.exchanges if w.hop.url.endswith("/big")]
     assert answer.hop.body is not None
@@ -446,7 +444,8 @@ def test_the_investigators_cookies_never_reach_the_request_records(
     sent = [w.request_bytes or b"" for w in result.traffic.exchanges]
     assert sent and all(secret.encode() not in s for s in sent)
     assert any(b"[redacted by cybercase: sha256:" in s for s in sent)
-    assert result.traffic.redactions and all(r.header == "Cookie" for r in result.traffic.redactions)
+    redactions = result.traffic.redactions
+    assert redactions and all(r.header == "Cookie" for r in redactions)
     record = result.record().model_dump_json()
     assert "7f3a9c" not in record
 
