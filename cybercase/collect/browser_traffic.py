@@ -90,6 +90,8 @@ MAX_CONNECTIONS = 64
 """Browser connections one context may hold open at once (Chromium uses at most 32)."""
 MAX_REQUEST_BODY = 32 * 1024 * 1024
 """An upload larger than this is refused (413) rather than held in memory."""
+SPOOL_IN_MEMORY = 256 * 1024
+"""A page may load hundreds of answers: bodies above this wait for the WARC on disk."""
 IDLE_TIMEOUT = 60.0
 RECV = 64 * 1024
 _HOP_BY_HOP = frozenset(
@@ -151,13 +153,6 @@ class TrafficLog:
     redactions: list[Redaction] = field(default_factory=list)
     dns: list[DnsLookup] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-    def failure_for(self, url: str) -> Failure | None:
-        """Why the first request for ``url`` got no answer, if it did not."""
-        for wire in self.exchanges:
-            if wire.hop.url == url:
-                return wire.hop.error if wire.hop.status is None else None
-        return None
 
 
 class _Authority:
@@ -455,6 +450,9 @@ class ContextTraffic:
                 for exchange in visit.exchanges:
                     exchange.cancel.set()
         for client in clients:
+            # shutdown wakes a thread blocked reading; close alone may not.
+            with contextlib.suppress(OSError, ValueError):
+                client.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 client.close()
         if threading.current_thread() is not self._thread:
@@ -582,7 +580,9 @@ class ContextTraffic:
                 started=format_utc(self._clock.now()),
                 started_mono=time.monotonic(),
             )
-            exchange.spool = Spool(visit.folder_source, f"traffic-{self._counter}.body")
+            exchange.spool = Spool(
+                visit.folder_source, f"traffic-{self._counter}.body", threshold=SPOOL_IN_MEMORY
+            )
             visit.exchanges.append(exchange)
         return self._forward(conn, sock, exchange, headers, bytes(body))
 

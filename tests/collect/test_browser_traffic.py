@@ -443,7 +443,7 @@ def test_the_investigators_cookies_never_reach_the_request_records(
     assert any(secret.encode() in s for s in raw_server.seen)  # the site got it
     sent = [w.request_bytes or b"" for w in result.traffic.exchanges]
     assert sent and all(secret.encode() not in s for s in sent)
-    assert any(b"[redacted by cybercase: sha256:" in s for s in sent)
+    assert any(b"[redacted by cybercase: " in s for s in sent)
     redactions = result.traffic.redactions
     assert redactions and all(r.header == "Cookie" for r in redactions)
     record = result.record().model_dump_json()
