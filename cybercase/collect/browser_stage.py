@@ -4,7 +4,10 @@ A :class:`BrowserStage` submits each URL to one shared :class:`Renderer` when th
 capture of that URL begins; its screenshot, PDF, rendered DOM and MHTML join the item
 before the single ``item.acquired`` commit, and the browser's own facts (request list,
 browser version, identity used) go into the capture record. The browser sees the page
-with the same user agent, proxy, headers and cookies as the raw fetch.
+with the same user agent, proxy, headers and cookies as the raw fetch, and everything it
+loads goes through the recording proxy (:mod:`cybercase.collect.browser_traffic`) into
+the item's WARC, with the raw fetch's trust (``--ca-bundle``). A page the browser could
+not show because of TLS, while the raw fetch worked, fails the capture.
 """
 
 from __future__ import annotations
