@@ -5,13 +5,18 @@ from a server on 127.0.0.1, then in the same run:
 
 1. fetches every page with httpx (one client, the HTML only: the raw capture's floor);
 2. renders every page with ONE cybercase Renderer and a pool of P pages, writing the
-   screenshot, PDF, rendered DOM and MHTML of each into a temporary folder;
-3. runs ``cybercase capture --from`` on the list twice, into fresh cases: with
-   ``--no-browser`` (WARC, record, text, images) and with the browser (plus
-   screenshot, captioned copy, PDF, DOM, MHTML), each a signed durable custody entry.
+   screenshot, PDF, rendered DOM and MHTML of each into a temporary folder: once as
+   before, and once with every request recorded through the recording proxy
+   (``record_traffic``, what captures do since issue 19);
+3. runs ``cybercase capture --from`` on the list three times, into fresh cases: with
+   ``--no-browser`` (WARC, record, text, images), with the browser but its traffic not
+   recorded (``CYBERCASE_BROWSER_TRAFFIC=off``: the browser view as it was before), and
+   with the browser and all its traffic in the WARC (the default), each a signed durable
+   custody entry.
 
-Prints pages per second for each and their ratios. Target on a 2-core machine: whole
-captures with the browser at >= 2 pages per second. Timings are printed, never asserted.
+Prints pages per second for each and their ratios. Targets on a 2-core machine: whole
+captures with the browser at >= 2 pages per second; recording all the browser's traffic
+at >= 0.8x the rate without. Timings are printed, never asserted.
 
     python benchmarks/render.py [--pages 100] [--pool 4] [--browser PATH]
 """
@@ -105,40 +110,63 @@ def main() -> int:
             client.get(url).raise_for_status()
     raw_seconds = time.perf_counter() - start
 
-    with tempfile.TemporaryDirectory() as tmp:
-        launch = time.perf_counter()
-        with Renderer(args.browser, pool_size=args.pool, options=RenderOptions()) as renderer:
-            launched = time.perf_counter() - launch
-            start = time.perf_counter()
-            futures = [renderer.submit(url, Path(tmp) / f"{n:04d}") for n, url in enumerate(urls)]
-            results = [future.result() for future in futures]
-            browser_seconds = time.perf_counter() - start
-        version = f"{renderer.info.name} {renderer.info.version}"
-
-    incomplete = [r.url for r in results if not r.complete or len(r.files) != 4]
+    rates: dict[bool, float] = {}
+    incomplete: list[str] = []
+    version = ""
+    launched = 0.0
+    # Alternate the two modes so that a busy machine slows both alike.
+    for record in (False, True, False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            launch = time.perf_counter()
+            options = RenderOptions(record_traffic=record)
+            with Renderer(args.browser, pool_size=args.pool, options=options) as renderer:
+                launched = time.perf_counter() - launch
+                start = time.perf_counter()
+                futures = [
+                    renderer.submit(url, Path(tmp) / f"{n:04d}") for n, url in enumerate(urls)
+                ]
+                results = [future.result() for future in futures]
+                seconds = time.perf_counter() - start
+            version = f"{renderer.info.name} {renderer.info.version}"
+        rates[record] = rates.get(record, 0.0) + seconds
+        incomplete += [r.url for r in results if not r.complete or len(r.files) != 4]
+        if record:
+            missing = [r.url for r in results if r.traffic is None or len(r.traffic.exchanges) < 4]
+            incomplete += missing
     raw_rate = args.pages / raw_seconds
-    browser_rate = args.pages / browser_seconds
+    browser_rate = 2 * args.pages / rates[False]
+    recorded_rate = 2 * args.pages / rates[True]
     print(
         f"pages: {args.pages}, pool: {args.pool}, browser: {version}, started in {launched:.2f} s"
     )
     print(f"httpx raw fetch     : {raw_rate:8.1f} pages/s  ({raw_seconds:.2f} s)")
-    print(f"cybercase Renderer  : {browser_rate:8.2f} pages/s  ({browser_seconds:.2f} s)")
+    print(f"cybercase Renderer  : {browser_rate:8.2f} pages/s  (2 runs, {rates[False]:.2f} s)")
+    print(f"  + traffic recorded: {recorded_rate:8.2f} pages/s  (2 runs, {rates[True]:.2f} s)")
     print(f"ratio browser/httpx : {browser_rate / raw_rate:8.4f}")
+    print(f"ratio recorded/not  : {recorded_rate / browser_rate:8.4f}  (target >= 0.8)")
     print(f"target >= 2 pages/s : {'met' if browser_rate >= 2 else 'NOT met'}")
     if incomplete:
         print(f"{len(incomplete)} page(s) incomplete, e.g. {incomplete[0]}", file=sys.stderr)
         return 1
-    plain, rendered = whole_captures(urls, args.browser)
+    plain, unrecorded, rendered = whole_captures(urls, args.browser)
     print(f"capture --no-browser: {args.pages / plain:8.2f} pages/s  ({plain:.2f} s)")
-    print(f"capture with browser: {args.pages / rendered:8.2f} pages/s  ({rendered:.2f} s)")
+    print(
+        f"capture, browser    : {args.pages / unrecorded:8.2f} pages/s  ({unrecorded:.2f} s)"
+        "  traffic not recorded"
+    )
+    print(
+        f"capture, browser    : {args.pages / rendered:8.2f} pages/s  ({rendered:.2f} s)"
+        "  all traffic in the WARC"
+    )
     print(f"ratio with/without  : {plain / rendered:8.4f}")
+    print(f"ratio recorded/not  : {unrecorded / rendered:8.4f}  (target >= 0.8)")
     print(f"target >= 2 pages/s : {'met' if args.pages / rendered >= 2 else 'NOT met'}")
     server.shutdown()
     return 0
 
 
-def whole_captures(urls: list[str], browser: Path | None) -> tuple[float, float]:
-    """Seconds for ``cybercase capture --from`` without and with the browser."""
+def whole_captures(urls: list[str], browser: Path | None) -> tuple[float, float, float]:
+    """Seconds for ``cybercase capture --from``: no browser, browser unrecorded, recorded."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         env = dict(
@@ -153,9 +181,15 @@ def whole_captures(urls: list[str], browser: Path | None) -> tuple[float, float]
         listing = root / "urls.txt"
         listing.write_text("\n".join(urls) + "\n")
         times = []
-        for name, extra in (("plain", ["--no-browser"]), ("browser", [])):
+        runs: tuple[tuple[str, list[str], str], ...] = (
+            ("plain", ["--no-browser"], "on"),
+            ("unrecorded", [], "off"),
+            ("browser", [], "on"),
+        )
+        for name, extra, traffic in runs:
             if browser is not None and extra == []:
                 extra = ["--browser", str(browser)]
+            quiet["env"] = dict(env, CYBERCASE_BROWSER_TRAFFIC=traffic)
             subprocess.run(
                 [*cc, "init", str(root / name), "--id", name, "--title", "b", "--agency", "b"],
                 **quiet,
@@ -182,7 +216,7 @@ def whole_captures(urls: list[str], browser: Path | None) -> tuple[float, float]
             subprocess.run(
                 [*cc, "verify", "--case", str(root / name), "--no-log", "--json"], **quiet
             )  # type: ignore[call-overload]
-        return times[0], times[1]
+        return times[0], times[1], times[2]
 
 
 if __name__ == "__main__":

@@ -167,17 +167,19 @@ def show(
         None, "--out", "-o", help="With --file: save the copy here (must not exist)."
     ),
     case_dir: Path = CASE_OPTION,
+    key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Show one item: its artifacts with hashes, and every entry that names it.
 
     With --file, hand out one of its files instead, checked against its recorded hash:
     'cybercase show E0003 --file record.json' prints the capture record (EXIF GPS and
-    camera serials are under "images").
+    camera serials are under "images"). A copy saved with --out is logged in the custody
+    log (artifact.copied: what, its hash, where to, by whom), signed with your key.
     """
     case = open_case(case_dir)
     if file is not None:
-        _hand_out(case, item_id, file, out_path)
+        _hand_out(case, item_id, file, out_path, key, json_out)
         return
     if out_path is not None:
         raise typer.BadParameter("--out goes with --file NAME", param_hint="--out")
@@ -205,16 +207,34 @@ def show(
     render_item(out(), view, entries)
 
 
-def _hand_out(case: Case, item_id: str, name: str, target: Path | None) -> None:
-    """One artifact to a file or stdout; binary data is not poured onto a terminal."""
+def _hand_out(
+    case: Case, item_id: str, name: str, target: Path | None, key: str | None, json_out: bool
+) -> None:
+    """One artifact to a file (logged) or stdout; binary data is not poured onto a terminal."""
     from cybercase.errors import InvalidInputError
 
     artifact = case.find_artifact(item_id, name)
     if target is not None:
-        size = case.save_artifact(artifact, target)
+        if target.exists():
+            raise InvalidInputError(
+                f"{target} already exists", hint="choose another --out path; nothing was written"
+            )
+        entry = case.hand_out(load_signer(key), item_id, [(artifact, target)])
+        if json_out:
+            emit_json(
+                {
+                    "item": item_id.upper(),
+                    "file": artifact.name,
+                    "digest": artifact.digest,
+                    "size": artifact.size,
+                    "to": str(target),
+                    "entry": entry.seq,
+                }
+            )
+            return
         say(
             f"Saved {artifact.name} of {item_id.upper()} to {target} "
-            f"({size:,} bytes, {artifact.digest})."
+            f"({artifact.size:,} bytes, {artifact.digest}); logged as entry {entry.seq}."
         )
         return
     textual = artifact.media_type.startswith("text/") or "json" in artifact.media_type

@@ -42,6 +42,11 @@ def describe_entry(entry: CustodyEntry) -> str:
     artifacts = d.get("artifacts")
     if isinstance(artifacts, list) and artifacts:
         parts.append(f"{len(artifacts)} artifact(s)")
+    copies = d.get("copies")
+    if isinstance(copies, list):
+        parts.extend(
+            f"{c.get('name')} copied to {c.get('to')}" for c in copies if isinstance(c, dict)
+        )
     text = "; ".join(parts)
     return escape(text if len(text) <= 120 else text[:117] + "…")
 

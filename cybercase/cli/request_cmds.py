@@ -195,7 +195,7 @@ def request_new(
         ask=_prompt if interactive() and not json_out else None,
         pdf=None if no_pdf else "auto",
     )
-    saved = save_request_files(case, result.request_id, save) if save else []
+    saved = save_request_files(case, signer, result.request_id, save) if save else []
     if json_out:
         data_out = result.to_json()
         data_out["saved"] = [str(p) for p in saved]
@@ -368,9 +368,13 @@ def request_close(
 def request_show(
     request_id: str = typer.Argument(..., help="The request (R0001)."),
     save: Path = typer.Option(
-        None, "--save", help="Copy its files (request.json, letters) into this folder."
+        None,
+        "--save",
+        help="Copy its files (request.json, letters) into this folder; the copy is logged "
+        "(artifact.copied), signed with your key.",
     ),
     case_dir: Path = CASE_OPTION,
+    key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Show a request: what it asks, its state and deadlines, its files and its entries."""
@@ -378,7 +382,7 @@ def request_show(
 
     case = open_case(case_dir)
     details = request_details(case, request_id)
-    saved = save_request_files(case, details.status.id, save) if save else []
+    saved = save_request_files(case, load_signer(key), details.status.id, save) if save else []
     if json_out:
         data = details.to_json()
         data["saved"] = [str(p) for p in saved]

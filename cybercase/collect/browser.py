@@ -54,6 +54,7 @@ from cybercase.collect.browser_result import (
     RenderedFile,
     RenderResult,
 )
+from cybercase.collect.browser_traffic import TrafficRecorder
 from cybercase.errors import BrowserUnavailableError, InvalidInputError, StorageError
 
 if TYPE_CHECKING:
@@ -138,7 +139,8 @@ class Renderer:
         self._relaunch: asyncio.Lock | None = None
         self._default_user_agent = ""
         self._painter = CaptionPainter()
-        self._contexts = ContextPool(keep=pool_size)
+        self._recorder = TrafficRecorder(clock=self._clock)
+        self._contexts = ContextPool(keep=pool_size, recorder=self._recorder)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="cybercase-browser", daemon=True
@@ -148,6 +150,7 @@ class Renderer:
             self.info: BrowserInfo = self._call(self._start(), launch_timeout + 10)
         except BaseException:
             self._stop_loop()
+            self._recorder.close()
             raise
 
     def __enter__(self) -> Renderer:
@@ -235,6 +238,7 @@ class Renderer:
                 self._call(self._shutdown(), SHUTDOWN_TIMEOUT + 10)
         finally:
             self._stop_loop()
+            self._recorder.close()
 
     # -- on the browser's event loop ------------------------------------------------
 

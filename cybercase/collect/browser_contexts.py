@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, CDPSession, Page
 
     from cybercase.collect.browser_options import ContextSpec
+    from cybercase.collect.browser_traffic import ContextTraffic, TrafficRecorder
 
 MAX_USES = 100
 """Pages lent by one context before it is closed and replaced (bounds slow leaks)."""
@@ -46,13 +47,16 @@ class Lease:
     keeper: Page
     session: CDPSession
     uses: int = 0
+    traffic: ContextTraffic | None = None
+    """The context's recording proxy, when its traffic is recorded."""
 
 
 class ContextPool:
     """At most ``keep`` idle contexts, handed out by identity."""
 
-    def __init__(self, keep: int) -> None:
+    def __init__(self, keep: int, recorder: TrafficRecorder | None = None) -> None:
         self._keep = keep
+        self._recorder = recorder
         self._idle: list[Lease] = []
         self.opened = 0
         """Contexts made so far (the rest of the pages reused one)."""
@@ -61,24 +65,37 @@ class ContextPool:
         """A clean context for ``spec``'s identity, with its cookies set."""
         kwargs = dict(spec.context_kwargs)
         kwargs.setdefault("user_agent", user_agent)
-        key = json.dumps(kwargs, sort_keys=True, default=str)
+        key = json.dumps(
+            [kwargs, spec.traffic.key() if spec.traffic else None], sort_keys=True, default=str
+        )
         lease = self._take(browser, key)
         if lease is None:
-            context = await browser.new_context(**kwargs)
+            traffic = None
+            if spec.traffic is not None:
+                if self._recorder is None:
+                    raise RuntimeError("traffic recording needs the renderer's recorder")
+                traffic = self._recorder.start(spec.traffic)
+                kwargs["proxy"] = traffic.proxy
+            try:
+                context = await browser.new_context(**kwargs)
+            except BaseException:
+                if traffic is not None:
+                    await asyncio.to_thread(traffic.stop)
+                raise
             self.opened += 1
             try:
                 keeper = await context.new_page()
                 session = await context.new_cdp_session(keeper)
             except BaseException:
-                await close_quietly(context)
+                await close_quietly(context, traffic)
                 raise
-            lease = Lease(key, browser, context, keeper, session)
+            lease = Lease(key, browser, context, keeper, session, traffic=traffic)
         lease.uses += 1
         if spec.cookies:
             try:
                 await lease.context.add_cookies(spec.cookies)
             except BaseException:
-                await close_quietly(lease.context)
+                await close_quietly(lease.context, lease.traffic)
                 raise
         return lease
 
@@ -100,13 +117,13 @@ class ContextPool:
         if keep:
             self._idle.append(lease)
         else:
-            await close_quietly(lease.context)
+            await close_quietly(lease.context, lease.traffic)
 
     async def close(self) -> None:
         """Close every idle context (the browser stays up)."""
         idle, self._idle = self._idle, []
         for lease in idle:
-            await close_quietly(lease.context)
+            await close_quietly(lease.context, lease.traffic)
 
     def _take(self, browser: Browser, key: str) -> Lease | None:
         for lease in self._idle:
@@ -148,9 +165,13 @@ class _NotCleanError(Exception):
     """A context that cannot be proven clean is closed, not lent again."""
 
 
-async def close_quietly(context: BrowserContext) -> None:
-    """Close a context; one whose browser has gone is gone with it."""
+async def close_quietly(context: BrowserContext, traffic: ContextTraffic | None = None) -> None:
+    """Close a context (and its recording proxy); one whose browser has gone is gone with it."""
     from playwright.async_api import Error as PlaywrightError
 
-    with contextlib.suppress(PlaywrightError, TimeoutError):
-        await asyncio.wait_for(context.close(), timeout=WIPE_TIMEOUT)
+    try:
+        with contextlib.suppress(PlaywrightError, TimeoutError):
+            await asyncio.wait_for(context.close(), timeout=WIPE_TIMEOUT)
+    finally:
+        if traffic is not None:
+            await asyncio.to_thread(traffic.stop)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from playwright.async_api import ProxySettings
 
     from cybercase.collect.browser_annotate import Caption
+    from cybercase.collect.browser_traffic import TrafficSettings
 
 PROXY_SCHEMES = {"http": "http", "https": "https", "socks5": "socks5", "socks5h": "socks5"}
 
@@ -79,6 +80,16 @@ class RenderOptions:
     scroll: bool = True
     max_scroll_steps: int = 40
     caption: Caption | None = None
+    record_traffic: bool = False
+    """Route the page through the recording proxy: every request and response as raw HTTP
+    (``RenderResult.traffic``), the site's certificate checked with certifi plus
+    ``ca_bundle``. Captures turn it on; a plain render leaves it off."""
+    ca_bundle: Path | None = None
+    """Extra trusted roots (PEM) for the sites' certificates; needs ``record_traffic``."""
+    keep_secrets: bool = False
+    """Keep Cookie/Authorization values in the recorded requests (else their hash only)."""
+    max_body_bytes: int = 256 * 1024 * 1024
+    """Bytes of one recorded response body (the browser still gets all of it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +110,8 @@ class ContextSpec:
     context_kwargs: dict[str, Any]
     cookies: list[SetCookieParam]
     identity: Identity
+    traffic: TrafficSettings | None = None
+    """How the recording proxy reaches sites, when the traffic is recorded."""
 
 
 def prepare(options: RenderOptions) -> ContextSpec:
@@ -130,6 +143,7 @@ def prepare(options: RenderOptions) -> ContextSpec:
         proxy = parse_proxy(options.proxy)
         kwargs["proxy"] = proxy
         scheme = urlsplit(proxy["server"]).scheme
+    traffic = _traffic_settings(options, kwargs)
     cookies = [*map(_to_playwright, options.cookies)]
     if options.cookies_file is not None:
         cookies.extend(map(_to_playwright, load_cookies_file(options.cookies_file)))
@@ -139,7 +153,43 @@ def prepare(options: RenderOptions) -> ContextSpec:
         header_names=tuple(sorted(headers)),
         cookie_count=len(cookies),
     )
-    return ContextSpec(options=options, context_kwargs=kwargs, cookies=cookies, identity=identity)
+    return ContextSpec(
+        options=options, context_kwargs=kwargs, cookies=cookies, identity=identity, traffic=traffic
+    )
+
+
+def _traffic_settings(options: RenderOptions, kwargs: dict[str, Any]) -> TrafficSettings | None:
+    """The recording proxy's settings; the browser then talks to that proxy only.
+
+    The investigator's own proxy moves behind the recording proxy, and the browser accepts
+    the recording proxy's certificates (it never talks to anything else); the sites'
+    certificates are verified by the proxy, with the capture's trust.
+    """
+    if not options.record_traffic:
+        if options.ca_bundle is not None:
+            raise InvalidInputError(
+                "a CA bundle reaches the browser only through the recording proxy",
+                hint="render with record_traffic=True (as captures do)",
+            )
+        return None
+    from cybercase.collect.browser_traffic import TrafficSettings
+
+    if options.ca_bundle is not None and not options.ca_bundle.is_file():
+        raise InvalidInputError(f"the CA bundle {options.ca_bundle} is not a file")
+    if options.max_body_bytes <= 0:
+        raise InvalidInputError("max_body_bytes must be positive")
+    kwargs.pop("proxy", None)
+    kwargs["ignore_https_errors"] = True
+    return TrafficSettings(
+        proxy=options.proxy,
+        ca_bundle=options.ca_bundle,
+        insecure=options.insecure,
+        keep_secrets=options.keep_secrets,
+        max_body_bytes=options.max_body_bytes,
+        connect_timeout=min(10.0, options.navigation_timeout),
+        read_timeout=options.navigation_timeout,
+        total_timeout=options.page_timeout,
+    )
 
 
 def parse_proxy(url: str) -> ProxySettings:

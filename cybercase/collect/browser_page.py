@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from cybercase.clock import Clock
     from cybercase.collect.browser_options import ContextSpec
+    from cybercase.collect.browser_traffic import TrafficLog
 
 CLOSE_TIMEOUT = 15.0
 SCROLL_DELAY_MS = 100
@@ -124,6 +125,8 @@ class PageJob:
     page: Page | None = None
     troubled: bool = False
     """The browser failed or was cut off on this page: its context is not lent again."""
+    traffic: TrafficLog | None = None
+    navigation_error: str | None = None
 
     async def run(self, browser: Browser) -> RenderResult:
         """Render the page under its hard deadline and return what was produced."""
@@ -160,10 +163,27 @@ class PageJob:
             identity=self.spec.identity,
             page_size=self.page_size,
             complete=self.complete,
+            traffic=self.traffic,
+            tls_failure=self._tls_failure(),
         )
+
+    def _tls_failure(self) -> str | None:
+        """Why the page itself failed TLS: the recording proxy's reason, or the browser's."""
+        if self.traffic is not None and self.traffic.exchanges:
+            first = self.traffic.exchanges[0].hop
+            if first.status is None and first.error is not None:
+                if first.error.outcome == "tls-failure":
+                    return first.error.message
+                return None
+        error = self.navigation_error or ""
+        if "ERR_CERT" in error or "ERR_SSL" in error:
+            return f"the browser refused the site's certificate: {error}"
+        return None
 
     async def _steps(self, browser: Browser) -> None:
         self.lease = await self.contexts.lease(browser, self.spec, self.default_user_agent)
+        if self.lease.traffic is not None:
+            self.lease.traffic.begin(self.out_dir / "traffic")
         self.context = self.lease.context
         self.context.on("request", self._on_request)
         self.context.on("response", self._on_response)
@@ -191,7 +211,8 @@ class PageJob:
             )
             return False
         except PlaywrightError as exc:
-            self._cut_short(f"the browser could not open the page: {first_line(exc)}")
+            self.navigation_error = first_line(exc)
+            self._cut_short(f"the browser could not open the page: {self.navigation_error}")
             return False
         self.status = response.status if response is not None else None
         self.final_url = page.url
@@ -305,6 +326,15 @@ class PageJob:
             except (TimeoutError, PlaywrightError) as exc:
                 self.troubled = True
                 self.warnings.append(f"the browser tab could not be closed cleanly: {exc}")
+        if self.lease.traffic is not None:
+            self.traffic = await asyncio.to_thread(self.lease.traffic.collect)
+            self.warnings.extend(self.traffic.warnings)
+            if self.traffic.exchanges:
+                first = self.traffic.exchanges[0].hop
+                if first.status is None and first.error is not None:
+                    self.warnings.append(
+                        f"the recording proxy got no answer for {first.url}: {first.error.message}"
+                    )
         origins = {origin_of(seen.url) for seen in self.seen.values()}
         origins.add(origin_of(self.url))
         await self.contexts.give_back(

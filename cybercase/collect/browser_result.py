@@ -12,12 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from cybercase.clock import format_utc
 from cybercase.collect.browser_options import Identity
+from cybercase.collect.record import Hop
 from cybercase.evidence.models import Record
+
+if TYPE_CHECKING:
+    from cybercase.collect.browser_traffic import TrafficLog
 
 ROLE_SCREENSHOT = "screenshot"
 ROLE_SCREENSHOT_ANNOTATED = "screenshot-annotated"
@@ -97,6 +102,11 @@ class RenderResult:
     identity: Identity
     page_size: tuple[int, int] | None
     complete: bool
+    traffic: TrafficLog | None = None
+    """Every exchange of the page as raw HTTP, when the traffic was recorded (bodies are
+    files under the result's folder until the capture writes them into its WARC)."""
+    tls_failure: str | None = None
+    """Why the page itself could not be shown because its TLS certificate failed."""
 
     def file(self, role: str) -> RenderedFile | None:
         """The file with ``role``, if it was produced."""
@@ -139,6 +149,9 @@ class RenderResult:
                 for r in self.requests
             ],
             warnings=list(self.warnings),
+            traffic_recorded=self.traffic is not None,
+            traffic=[w.hop for w in self.traffic.exchanges] if self.traffic else [],
+            tls_failure=self.tls_failure,
         )
 
 
@@ -215,3 +228,10 @@ class BrowserRecord(Record):
     """Every request the browser made, in order."""
     warnings: list[str]
     """What was cut short or failed, in plain words."""
+    traffic_recorded: bool = False
+    """Whether every request and response went through the recording proxy into the WARC."""
+    traffic: list[Hop] = Field(default_factory=list)
+    """Each exchange as recorded (same fields as the raw fetch's hops; the WARC-Record-IDs
+    name its request and response records)."""
+    tls_failure: str | None = None
+    """Why the page itself failed TLS in the browser, if it did."""

@@ -4,7 +4,10 @@ A :class:`BrowserStage` submits each URL to one shared :class:`Renderer` when th
 capture of that URL begins; its screenshot, PDF, rendered DOM and MHTML join the item
 before the single ``item.acquired`` commit, and the browser's own facts (request list,
 browser version, identity used) go into the capture record. The browser sees the page
-with the same user agent, proxy, headers and cookies as the raw fetch.
+with the same user agent, proxy, headers and cookies as the raw fetch, and everything it
+loads goes through the recording proxy (:mod:`cybercase.collect.browser_traffic`) into
+the item's WARC, with the raw fetch's trust (``--ca-bundle``). A page the browser could
+not show because of TLS, while the raw fetch worked, fails the capture.
 """
 
 from __future__ import annotations
@@ -16,14 +19,20 @@ from cybercase.collect.browser import Renderer
 from cybercase.collect.browser_options import RenderOptions
 from cybercase.collect.browser_result import RenderResult
 from cybercase.collect.config import CaptureSettings
+from cybercase.collect.record import Outcome
 from cybercase.collect.stages import StageFile, StageOutput
 from cybercase.errors import CybercaseError
 
 BROWSER_STAGE = "browser"
 
 
-def render_options_for(settings: CaptureSettings) -> RenderOptions:
-    """The browser identity matching the raw fetch's settings."""
+def render_options_for(settings: CaptureSettings, *, record_traffic: bool = True) -> RenderOptions:
+    """The browser identity, trust and limits matching the raw fetch's settings.
+
+    ``record_traffic`` sends every request through the recording proxy, so that all the
+    browser loaded is raw HTTP in the WARC and ``--ca-bundle`` reaches the browser;
+    without it (benchmarks only) a CA bundle cannot be honoured by the browser.
+    """
     return RenderOptions(
         user_agent=settings.user_agent,
         proxy=settings.proxy,
@@ -32,15 +41,30 @@ def render_options_for(settings: CaptureSettings) -> RenderOptions:
         insecure=settings.insecure,
         page_timeout=min(90.0, settings.total_timeout),
         navigation_timeout=min(30.0, settings.total_timeout),
+        record_traffic=record_traffic,
+        ca_bundle=settings.ca_bundle if record_traffic else None,
+        keep_secrets=settings.keep_secrets,
+        max_body_bytes=settings.max_body_bytes,
     )
 
 
 def stage_output(result: RenderResult) -> StageOutput:
     """A render result as the capture pipeline takes it."""
+    traffic = result.traffic
+    failed: tuple[Outcome, str] | None = None
+    if result.tls_failure is not None:
+        failed = (
+            "tls-failure",
+            f"the browser could not show the page: {result.tls_failure}",
+        )
     return StageOutput(
         files=[StageFile(f.role, f.name, f.path, f.media_type) for f in result.files],
         warnings=list(result.warnings),
         detail=result.record().model_dump(mode="json"),
+        exchanges=list(traffic.exchanges) if traffic else [],
+        redactions=list(traffic.redactions) if traffic else [],
+        dns=list(traffic.dns) if traffic else [],
+        failed=failed,
     )
 
 

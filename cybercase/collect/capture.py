@@ -38,6 +38,7 @@ from cybercase.collect.record import (
     CaptureRecord,
     DnsLookup,
     Image,
+    Outcome,
     Page,
     Redaction,
     SettingsUsed,
@@ -159,6 +160,10 @@ class _Collected:
     image_fetches: list[FetchResult] = field(default_factory=list)
     stages: list[StageRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    stage_exchanges: list[WireHop] = field(default_factory=list)
+    stage_redactions: list[Redaction] = field(default_factory=list)
+    stage_dns: list[DnsLookup] = field(default_factory=list)
+    stage_failures: list[tuple[Outcome, str]] = field(default_factory=list)
 
 
 def settings_used(settings: CaptureSettings) -> SettingsUsed:
@@ -302,6 +307,10 @@ class Capturer:
             for lookup in attempt.dns:
                 if not any(d.host == lookup.host and d.addresses == lookup.addresses for d in dns):
                     dns.append(lookup)
+        redactions.extend(got.stage_redactions)
+        for lookup in got.stage_dns:
+            if not any(d.host == lookup.host and d.addresses == lookup.addresses for d in dns):
+                dns.append(lookup)
         if len(fetched.attempts) > 1:
             got.warnings.append(
                 f"{len(fetched.attempts)} attempts were made; every one is in the WARC "
@@ -312,14 +321,20 @@ class Capturer:
             if final is not None and last.outcome in ("captured", "http-error")
             else None
         )
+        outcome, message = last.outcome, last.message
+        if outcome == "captured" and got.stage_failures:
+            # The raw fetch worked but the page could not be seen (e.g. the browser
+            # failed on TLS): that is a failed capture, said as such.
+            outcome, message = got.stage_failures[0]
+            message = f"{message} (the raw fetch worked: {last.message})"
         warcinfo_id = new_record_id()
         record = CaptureRecord(
             capture_id=capture_id,
             case_id=self.case.meta.id,
             requested_url=url,
             final_url=final.hop.url if final is not None and final_status is not None else None,
-            outcome=last.outcome,
-            message=last.message,
+            outcome=outcome,
+            message=message,
             status=final_status,
             started=format_utc(started),
             ended=format_utc(ended),
@@ -368,6 +383,8 @@ class Capturer:
                 for attempt in image_fetch.attempts:
                     for wire in attempt.hops:
                         builder.exchange(wire, warcinfo_id)
+            for wire in got.stage_exchanges:
+                builder.exchange(wire, warcinfo_id)
             builder.metadata(
                 record_uri(capture_id),
                 new_record_id(),
@@ -519,6 +536,11 @@ class Capturer:
                 )
             )
         got.warnings.extend(f"{name}: {w}" for w in output.warnings)
+        got.stage_exchanges.extend(output.exchanges)
+        got.stage_redactions.extend(output.redactions)
+        got.stage_dns.extend(output.dns)
+        if output.failed is not None:
+            got.stage_failures.append(output.failed)
         got.stages.append(
             StageRecord(
                 name=name, artifacts=recorded, warnings=output.warnings, detail=output.detail

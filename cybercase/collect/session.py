@@ -10,6 +10,7 @@ fails a capture: no browser, a hanging page or an unreachable TSA each become a 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
@@ -45,6 +46,15 @@ class BrowserChoice:
     """``--browser PATH``; ``None`` looks for one (a named browser that fails is an error)."""
     pool_size: int = 4
     """Pages rendered at once (see :func:`browser_pages`)."""
+    record_traffic: bool = field(
+        default_factory=lambda: os.environ.get(ENV_BROWSER_TRAFFIC, "").lower() != "off"
+    )
+    """Every request the browser makes into the WARC (through the recording proxy).
+    ``CYBERCASE_BROWSER_TRAFFIC=off`` turns it off, for benchmarks only: the browser then
+    cannot honour ``--ca-bundle``, and each record says ``traffic_recorded: false``."""
+
+
+ENV_BROWSER_TRAFFIC = "CYBERCASE_BROWSER_TRAFFIC"
 
 
 MAX_BROWSER_PAGES = 8
@@ -101,7 +111,7 @@ def open_browser(
         renderer = Renderer(
             choice.executable,
             pool_size=max(1, choice.pool_size),
-            options=render_options_for(settings),
+            options=render_options_for(settings, record_traffic=choice.record_traffic),
         )
     except BrowserUnavailableError as exc:
         if choice.executable is not None:

@@ -13,7 +13,11 @@ from __future__ import annotations
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from cybercase.collect.fetch import WireHop
+    from cybercase.collect.record import DnsLookup, Outcome, Redaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,16 @@ class StageOutput:
     warnings: list[str] = field(default_factory=list)
     detail: dict[str, Any] = field(default_factory=dict)
     """JSON-ready facts kept in the capture record (e.g. the browser's request list)."""
+    exchanges: list[WireHop] = field(default_factory=list)
+    """HTTP exchanges the stage recorded, written into the item's WARC after the raw fetch's
+    (e.g. everything the browser loaded); their bodies stay readable until then."""
+    redactions: list[Redaction] = field(default_factory=list)
+    """Secret values replaced in those exchanges' request records."""
+    dns: list[DnsLookup] = field(default_factory=list)
+    """The DNS answers those exchanges used."""
+    failed: tuple[Outcome, str] | None = None
+    """The stage shows the page could not be had although the raw fetch worked (e.g. the
+    browser failed on TLS): the capture's outcome becomes this, and the command exits 1."""
 
 
 class Stage(Protocol):

@@ -3,7 +3,8 @@
 Records, in order: ``warcinfo`` (tool, case, investigator, capture id); for every hop of
 every attempt a ``response`` and a ``request`` record (linked by ``WARC-Concurrent-To``)
 with the bytes as they came off the wire (and, when a server's answer is not valid HTTP, a
-``resource`` record holding what it sent); the same for each image; and last a
+``resource`` record holding what it sent); the same for each image, then for every
+exchange the browser made (:mod:`cybercase.collect.browser_traffic`); and last a
 ``metadata`` record holding the capture record (``application/json``).
 
 The HTTP head in a record is the exact bytes received (or sent); warcio would re-serialise

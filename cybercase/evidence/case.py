@@ -43,6 +43,7 @@ from cybercase.evidence.keys import PublicIdentity, Signer
 from cybercase.evidence.lock import CaseLock
 from cybercase.evidence.models import Artifact, CaseMeta
 from cybercase.evidence.state import (
+    ARTIFACT_COPIED,
     CASE_CREATED,
     CUSTODIAN_ADDED,
     EVIDENCE_PREFIX,
@@ -495,11 +496,78 @@ class Case:
         return copied.size
 
     def save_artifact(self, artifact: Artifact, target: Path) -> int:
-        """Copy an artifact out to ``target``, which must not exist yet.
+        """Copy an artifact out to ``target``, which must not exist yet (no custody entry).
 
         The copy is written under a temporary name and only takes the real name once
         its bytes matched the recorded hash, so a bad copy never looks like a good one.
+        Copies handed out to people go through :meth:`hand_out`, which logs them.
         """
+        tmp = self._checked_copy(artifact, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise storage_error("write", target, exc) from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        return artifact.size
+
+    def hand_out(
+        self,
+        signer: Signer,
+        item_id: str,
+        copies: Sequence[tuple[Artifact, Path]],
+        *,
+        purpose: str | None = None,
+    ) -> CustodyEntry:
+        """Copy artifacts of one item out of the case, logged as ONE signed entry.
+
+        A copy handed out is evidence leaving the custodian's hands: the custody log
+        says what was copied (name, role, SHA-256, size), where to, by whom and when
+        (``artifact.copied``). Each copy is checked against its recorded hash and made
+        durable under a temporary name; the entry is committed next, and only then do
+        the copies take their real names. A failure at any step leaves no copy under a
+        real name that the log does not name.
+        """
+        view = self.item(item_id)
+        if not copies:
+            raise InvalidInputError("nothing to copy")
+        targets = [target for _, target in copies]
+        if len({str(t.absolute()) for t in targets}) != len(targets):
+            raise InvalidInputError("two copies would have the same name; nothing was written")
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for artifact, target in copies:
+                tmp = self._checked_copy(artifact, target)
+                staged.append((tmp, target))
+            detail: dict[str, Any] = {
+                "copies": [
+                    {
+                        "name": artifact.name,
+                        "role": artifact.role,
+                        "digest": artifact.digest,
+                        "size": artifact.size,
+                        "to": str(target.absolute()),
+                    }
+                    for artifact, target in copies
+                ],
+                "host": _hostname(),
+            }
+            if purpose:
+                detail["purpose"] = purpose
+            entry = self.append(signer, EntryDraft(ARTIFACT_COPIED, (view.id,), detail))[-1]
+            for tmp, target in staged:
+                try:
+                    os.replace(tmp, target)
+                except OSError as exc:
+                    raise storage_error("write", target, exc) from exc
+                fsync_dir(target.parent)
+        finally:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+        return entry
+
+    def _checked_copy(self, artifact: Artifact, target: Path) -> Path:
+        """A durable temporary copy beside ``target`` whose bytes matched the recorded hash."""
         if target.exists():
             raise InvalidInputError(
                 f"{target} already exists", hint="choose another --out path; nothing was written"
@@ -507,18 +575,27 @@ class Case:
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
         try:
             with tmp.open("xb") as fh:
-                size = self.copy_artifact(artifact, fh)
-            os.replace(tmp, target)
+                self.copy_artifact(artifact, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
         except OSError as exc:
-            raise storage_error("write", target, exc) from exc
-        finally:
             tmp.unlink(missing_ok=True)
-        return size
+            raise storage_error("write", target, exc) from exc
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp
 
     def read_object(self, digest_text: str) -> bytes:
         """A (small) object's bytes, e.g. a record; large ones are streamed via the store."""
         with self.store.open(Digest.parse(digest_text)) as fh:
             return fh.read()
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
 
 
 def _write_key_file(root: Path, identity: PublicIdentity) -> None:

@@ -33,6 +33,7 @@ LOG_RECOVERED = "log.recovered"
 CASE_VERIFIED = "case.verified"
 CASE_EXPORTED = "case.exported"
 TIMESTAMP_GRANTED = "timestamp.granted"
+ARTIFACT_COPIED = "artifact.copied"
 
 
 def format_id(prefix: str, number: int) -> str:

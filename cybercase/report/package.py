@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -180,6 +181,9 @@ def export_case(
             }
             if zip_digest:
                 detail["zip"] = zip_digest
+            # Where the copy went and from which machine: a package is evidence handed out.
+            detail["to"] = str(final.absolute())
+            detail["host"] = socket.gethostname()
             tx.add(EntryDraft(CASE_EXPORTED, (), detail))
     except BaseException:
         if staging is not None:

@@ -15,9 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from cybercase.clock import Clock, format_utc
-from cybercase.digest import Digest
 from cybercase.errors import CybercaseError, InvalidInputError, NotFoundError, StorageError
-from cybercase.evidence import Artifact, Case, CustodyEntry
+from cybercase.evidence import Artifact, Case, CustodyEntry, Signer
 from cybercase.evidence.state import REQUEST_PREFIX, id_number
 from cybercase.request.lifecycle import (
     Deadline,
@@ -193,10 +192,11 @@ def due_requests(
     return list_requests(case, due_within_days=within_days, clock=clock)
 
 
-def save_request_files(case: Case, request_id: str, folder: Path) -> list[Path]:
+def save_request_files(case: Case, signer: Signer, request_id: str, folder: Path) -> list[Path]:
     """Copy a request's files (record, letters, receipts) into ``folder`` to send or print.
 
-    Existing files are never overwritten; the copies are not evidence (the store is).
+    Existing files are never overwritten; the copies are not evidence (the store is), but
+    handing them out is logged as one signed ``artifact.copied`` entry.
     """
     status = load_status(case, request_id)
     artifacts = case.item(status.id).artifacts
@@ -208,11 +208,5 @@ def save_request_files(case: Case, request_id: str, folder: Path) -> list[Path]:
     clash = next((t for t in targets if t.exists()), None)
     if clash is not None:
         raise InvalidInputError(f"{clash} already exists", hint="choose another folder with --save")
-    written: list[Path] = []
-    for artifact, target in zip(artifacts, targets, strict=True):
-        try:
-            case.store.copy_to(Digest.parse(artifact.digest), target)
-        except OSError as exc:
-            raise StorageError(f"cannot write {target}: {exc.strerror}") from exc
-        written.append(target)
-    return written
+    case.hand_out(signer, status.id, list(zip(artifacts, targets, strict=True)))
+    return targets

@@ -209,3 +209,40 @@ def test_show_file_hands_out_a_checked_copy_and_refuses_an_altered_one(
     assert refused.code == 1
     assert "no longer matches its recorded hash" in refused.stderr
     assert not bad.exists() and list(bad.parent.iterdir()) == [copy]
+
+
+def test_show_file_out_logs_exactly_one_signed_copy_entry_and_verify_passes(
+    cli: Cli, case_dir: Path, tmp_path: Path
+) -> None:
+    from cybercase.evidence import Case
+    from cybercase.evidence.entry import hash_bytes
+    from cybercase.evidence.keys import verify_signature
+
+    exhibit = tmp_path / "ledger.csv"
+    exhibit.write_bytes(b"date,item,price\n2026-01-02,pangolin scales 2kg,900\n")
+    assert cli("add", exhibit, "--case", case_dir).code == 0
+    before = list(Case.open(case_dir).entries())
+    copy = tmp_path / "handed" / "ledger-for-prosecutor.csv"
+    copy.parent.mkdir()
+    saved = cli("show", "E0001", "-f", "ledger.csv", "-o", copy, "--case", case_dir, "--json")
+    assert saved.code == 0, saved.stderr
+    assert copy.read_bytes() == exhibit.read_bytes()
+    after = list(Case.open(case_dir).entries())
+    assert len(after) == len(before) + 1
+    entry = after[-1]
+    assert entry.action == "artifact.copied" and entry.items == ("E0001",)
+    assert saved.json()["entry"] == entry.seq  # type: ignore[index]
+    (copied,) = entry.detail["copies"]
+    assert copied["name"] == "ledger.csv"
+    assert copied["to"] == str(copy.absolute())
+    assert copied["digest"] == before[-1].detail["artifacts"][0]["digest"]
+    assert entry.actor_name == "Amina Okafor"
+    assert entry.computed_hash() == entry.hash
+    key = Case.open(case_dir).state.keys[entry.actor_key]
+    assert verify_signature(key.public_raw, bytes.fromhex(entry.sig), hash_bytes(entry.hash))
+    # Printing to stdout and a refused copy add nothing.
+    assert cli("show", "E0001", "-f", "ledger.csv", "--case", case_dir).code == 0
+    assert cli("show", "E0001", "-f", "ledger.csv", "-o", copy, "--case", case_dir).code == 2
+    assert len(list(Case.open(case_dir).entries())) == len(after)
+    verified = cli("verify", "--case", case_dir)
+    assert verified.code == 0, verified.stdout + verified.stderr

@@ -63,7 +63,7 @@ def test_lifecycle_through_the_cli(case: Case, cli: Cli, config_file: Path, tmp_
 
     shown = _json(cli("request", "show", "r0001", "--json", *c))
     assert [e["action"] for e in shown["entries"]] == [
-        "request.created", "request.sent", "response.received",
+        "request.created", "artifact.copied", "request.sent", "response.received",
         "request.extended", "request.closed",
     ]  # fmt: skip
     assert shown["status"]["responses"][0]["items"] == ["E0001"]

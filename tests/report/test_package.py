@@ -201,6 +201,7 @@ def test_export_is_a_custody_entry_and_the_case_still_verifies(
     assert entry.detail["tagmanifest"] == str(hash_file(result.path / "tagmanifest-sha256.txt"))
     assert entry.detail["log"] == {"seq": before, "hash": entries[-2].hash}
     assert entry.detail["package"] == result.path.name
+    assert entry.detail["to"] == str(result.path.absolute())  # where the copy went
     assert verify_case(rich_case.root).ok
     statement = json.loads((result.path / "data/4-custody/export.json").read_text())
     assert statement["log"]["seq"] == before

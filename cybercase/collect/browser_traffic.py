@@ -1,0 +1,894 @@
+"""Every request a browser page makes, recorded as raw HTTP for the capture's WARC.
+
+A browser context is pointed at a small recording proxy on 127.0.0.1 (one listening port
+per context, so that each request is known to belong to the page the context is showing).
+The proxy does not relay bytes blindly: it reads each request the browser sends (HTTP/1.1,
+parsed with h11; HTTPS through ``CONNECT``, where the proxy answers the browser's TLS with
+a certificate it made for that host) and sends it on to the site itself through httpcore
+and the same :class:`~cybercase.collect.wire.RecordingBackend` as the raw fetch. So every
+exchange the page makes is recorded exactly as the raw capture's hops are: the request as
+sent to the server, the response head as received, the body as served (content-encoding
+kept, chunking removed), the DNS answers, the address connected to, and the TLS session
+checked against certifi's roots plus the capture's CA bundle. The browser trusts the
+proxy's certificates and nothing else (``ignore_https_errors`` for that context only, the
+proxy being the only peer it ever talks to); the site's certificate is verified by the
+proxy, with the capture's trust, exactly as the raw fetch verifies it.
+
+The API is three steps, for one browser context::
+
+    recorder = TrafficRecorder(clock=clock)       # one per browser
+    traffic = recorder.start(TrafficSettings(ca_bundle=bundle))  # ONE browser context
+    context = await browser.new_context(proxy=traffic.proxy, ignore_https_errors=True)
+    traffic.begin(folder)                         # a page visit starts; bodies go to folder
+    ...                                           # the page loads, scrolls, is captured
+    log = traffic.collect()                       # TrafficLog: one WireHop per exchange
+    traffic.stop()                                # when the context is closed
+    recorder.close()                              # when the browser is
+
+:meth:`ContextTraffic.collect` ends the visit: an exchange still streaming is cut there and
+recorded with ``truncated: "time"``; one that had no answer yet is recorded with its
+request and an error saying so; a body over the size limit is recorded up to the limit
+(``truncated: "length"``) while the browser still gets all of it. Nothing the page asked
+for is left out without a trace. Between visits the proxy refuses every request (closes
+the connection): no traffic leaves the browser when no capture is running.
+
+Limits, said plainly in docs/capture.md: the proxy speaks HTTP/1.1 to sites (no HTTP/2,
+no QUIC), opens a fresh connection per exchange (so each record's address and TLS facts
+are those of its own connection), and does not relay WebSockets (refused, with a warning).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import os
+import shutil
+import socket
+import ssl
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import certifi
+import h11
+import httpcore
+import httpx
+
+from cybercase.clock import Clock, SystemClock, format_utc
+from cybercase.collect.config import CaptureSettings
+from cybercase.collect.fetch import (
+    _HTTPCORE_ERRORS,
+    Classified,
+    Spool,
+    WireHop,
+    classify,
+    drop_header,
+    new_record_id,
+    split_head,
+)
+from cybercase.collect.record import (
+    Body,
+    ConnectTry,
+    DnsLookup,
+    Failure,
+    Hop,
+    Redaction,
+    Timings,
+)
+from cybercase.collect.redact import redact_head, redact_pairs
+from cybercase.collect.wire import CaptureCancelled, HopTap, RecordingBackend, tapping
+from cybercase.errors import InvalidInputError
+
+__all__ = ["ContextTraffic", "TrafficLog", "TrafficRecorder", "TrafficSettings"]
+
+MAX_CONNECTIONS = 64
+"""Browser connections one context may hold open at once (Chromium uses at most 32)."""
+MAX_REQUEST_BODY = 32 * 1024 * 1024
+"""An upload larger than this is refused (413) rather than held in memory."""
+SPOOL_IN_MEMORY = 256 * 1024
+"""A page may load hundreds of answers: bodies above this wait for the WARC on disk."""
+IDLE_TIMEOUT = 60.0
+RECV = 64 * 1024
+_HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"proxy-authorization",
+        b"proxy-authenticate",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+_RESPONSE_DROP = frozenset(
+    {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"trailer"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficSettings:
+    """How the proxy reaches sites: the same identity, trust and limits as the raw fetch."""
+
+    proxy: str | None = None
+    """The investigator's own upstream proxy (``http://``, ``socks5://``, ``socks5h://``)."""
+    ca_bundle: Path | None = None
+    """Extra trusted roots (PEM), added to certifi's, as for the raw fetch."""
+    insecure: bool = False
+    """Record a site whose certificate does not verify anyway (the failure is recorded)."""
+    keep_secrets: bool = False
+    """Keep Cookie/Authorization values the browser sent (else replaced by their hash)."""
+    max_body_bytes: int = 256 * 1024 * 1024
+    """Bytes of one response body recorded; the browser still gets all of it."""
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 120.0
+    """Longest one exchange may take."""
+
+    def key(self) -> str:
+        """What distinguishes two settings (contexts are only shared between equal ones)."""
+        return repr(self)
+
+    def limits(self) -> CaptureSettings:
+        """The raw fetch's settings with these limits (for naming failures alike)."""
+        return CaptureSettings(
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            total_timeout=self.total_timeout,
+        )
+
+
+@dataclass(slots=True)
+class TrafficLog:
+    """What one page visit sent and received, ready for the WARC and the record."""
+
+    exchanges: list[WireHop] = field(default_factory=list)
+    """One per request, in the order the browser made them."""
+    redactions: list[Redaction] = field(default_factory=list)
+    dns: list[DnsLookup] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Authority:
+    """Certificates the proxy shows the browser: one throwaway key, one cert per host."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._folder = Path(tempfile.mkdtemp(prefix="cybercase-proxy-"))
+        os.chmod(self._folder, 0o700)
+        self._key_path = self._folder / "key.pem"
+        fd = os.open(self._key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(
+                self._key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            )
+        self._contexts: dict[str, ssl.SSLContext] = {}
+        self._lock = threading.Lock()
+
+    def context_for(self, host: str) -> ssl.SSLContext:
+        """A server-side TLS context presenting a certificate for ``host``."""
+        with self._lock:
+            context = self._contexts.get(host)
+            if context is None:
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.set_alpn_protocols(["http/1.1"])
+                cert_path = self._folder / f"cert-{len(self._contexts)}.pem"
+                cert_path.write_bytes(self._certificate(host))
+                context.load_cert_chain(str(cert_path), str(self._key_path))
+                self._contexts[host] = context
+            return context
+
+    def _certificate(self, host: str) -> bytes:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.x509.oid import NameOID
+
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host[:64] or "host")])
+        general: x509.GeneralName
+        try:
+            general = x509.IPAddress(ipaddress.ip_address(host.strip("[]")))
+        except ValueError:
+            general = x509.DNSName(host)
+        now = datetime.now(UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cybercase proxy")]))
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=7))
+            .add_extension(x509.SubjectAlternativeName([general]), critical=False)
+            .sign(self._key, hashes.SHA256())
+        )
+        return cert.public_bytes(serialization.Encoding.PEM)
+
+    def close(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+class _Upstream:
+    """httpcore pools through the recording backend, one verifying and one not."""
+
+    def __init__(self, settings: TrafficSettings, clock: Clock) -> None:
+        self.settings = settings
+        self._backend = RecordingBackend(clock)
+        self._lock = threading.Lock()
+        self._pools: dict[bool, httpcore.ConnectionPool] = {}
+        self._contexts = {
+            True: _client_context(settings, True),
+            False: _client_context(settings, False),
+        }
+
+    def pool(self, verify: bool) -> httpcore.ConnectionPool:
+        with self._lock:
+            pool = self._pools.get(verify)
+            if pool is not None:
+                return pool
+            common: dict[str, Any] = {
+                "ssl_context": self._contexts[verify],
+                "max_connections": None,
+                "max_keepalive_connections": 0,
+                "network_backend": self._backend,
+            }
+            proxy = self.settings.proxy
+            if proxy is None:
+                pool = httpcore.ConnectionPool(**common)
+            else:
+                url = httpx.URL(proxy)
+                auth = (url.username, url.password) if url.username else None
+                core = httpcore.URL(
+                    scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=b"/"
+                )
+                if url.scheme == "http":
+                    pool = httpcore.HTTPProxy(proxy_url=core, proxy_auth=auth, **common)
+                else:
+                    pool = httpcore.SOCKSProxy(proxy_url=core, proxy_auth=auth, **common)
+            self._pools[verify] = pool
+            return pool
+
+    def close(self) -> None:
+        with self._lock:
+            for pool in self._pools.values():
+                pool.close()
+            self._pools.clear()
+
+
+def _client_context(settings: TrafficSettings, verify: bool) -> ssl.SSLContext:
+    if not verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    context = ssl.create_default_context(cafile=certifi.where())
+    if settings.ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=str(settings.ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise InvalidInputError(
+                f"cannot read the CA bundle {settings.ca_bundle}: {exc}"
+            ) from exc
+    return context
+
+
+class TrafficRecorder:
+    """Shared by every context of one browser: the certificates the proxy shows it."""
+
+    def __init__(self, *, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self._authority = _Authority()
+        self._live: set[ContextTraffic] = set()
+        self._lock = threading.Lock()
+
+    def start(self, settings: TrafficSettings) -> ContextTraffic:
+        """A new listener for one browser context (give it its :attr:`~ContextTraffic.proxy`)."""
+        traffic = ContextTraffic(self, settings)
+        with self._lock:
+            self._live.add(traffic)
+        return traffic
+
+    def _forget(self, traffic: ContextTraffic) -> None:
+        with self._lock:
+            self._live.discard(traffic)
+
+    def close(self) -> None:
+        """Stop every listener and drop the proxy's key."""
+        with self._lock:
+            live = list(self._live)
+        for traffic in live:
+            traffic.stop()
+        self._authority.close()
+
+
+@dataclass(eq=False)
+class _Exchange:
+    """One request the browser made, as it progresses (guarded by ``lock``)."""
+
+    number: int
+    url: str
+    method: str
+    started: str
+    started_mono: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    tap: HopTap | None = None
+    spool: Spool | None = None
+    request_pairs: list[tuple[str, str]] = field(default_factory=list)
+    status: int | None = None
+    reason: str | None = None
+    http_version: str | None = None
+    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    response_head: bytes | None = None
+    transfer_encoding: bytes | None = None
+    payload: Any = field(default_factory=hashlib.sha256)
+    block: Any = None
+    size: int = 0
+    truncated: Literal["length", "time", "disconnect"] | None = None
+    failure: Classified | None = None
+    unparsed: bytes | None = None
+    done: bool = False
+    frozen: bool = False
+    verification_error: str | None = None
+    earlier_tries: list[ConnectTry] = field(default_factory=list)
+    ended: str | None = None
+
+
+class _Visit:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.exchanges: list[_Exchange] = []
+        self.warnings: list[str] = []
+        self.lock = threading.Lock()
+        self.open = True
+
+    def folder_source(self) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self.folder
+
+
+class ContextTraffic:
+    """The recording proxy of one browser context."""
+
+    def __init__(self, recorder: TrafficRecorder, settings: TrafficSettings) -> None:
+        self._recorder = recorder
+        self._settings = settings
+        self._clock = recorder.clock
+        self._upstream = _Upstream(settings, recorder.clock)
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(128)
+        self._listener.settimeout(0.25)
+        self.port: int = self._listener.getsockname()[1]
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._clients: set[socket.socket] = set()
+        self._visit: _Visit | None = None
+        self._counter = 0
+        self._thread = threading.Thread(
+            target=self._accept_loop, name=f"cybercase-proxy-{self.port}", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def proxy(self) -> dict[str, str]:
+        """The browser context's proxy setting (Playwright's form)."""
+        return {"server": f"http://127.0.0.1:{self.port}"}
+
+    # -- visits ---------------------------------------------------------------------
+
+    def begin(self, folder: Path) -> None:
+        """A page visit starts: requests from now on belong to it; bodies go under ``folder``."""
+        with self._lock:
+            self._visit = _Visit(folder)
+            self._counter = 0
+
+    def collect(self) -> TrafficLog:
+        """End the visit and give what it sent and received (in-flight exchanges cut here)."""
+        with self._lock:
+            visit, self._visit = self._visit, None
+        log = TrafficLog()
+        if visit is None:
+            return log
+        with visit.lock:
+            visit.open = False
+            exchanges = list(visit.exchanges)
+            log.warnings.extend(visit.warnings)
+        cut = 0
+        for exchange in exchanges:
+            with exchange.lock:
+                if not exchange.done:
+                    cut += 1
+                    exchange.frozen = True
+                    exchange.cancel.set()
+                    if exchange.status is not None and exchange.truncated is None:
+                        exchange.truncated = "time"
+                    if exchange.spool is not None:
+                        exchange.spool.close()
+                wire, redactions = self._snapshot(exchange)
+            log.exchanges.append(wire)
+            log.redactions.extend(redactions)
+            if exchange.tap is not None:
+                for lookup in exchange.tap.dns:
+                    if not any(d.host == lookup.host for d in log.dns):
+                        log.dns.append(lookup)
+        if cut:
+            log.warnings.append(
+                f"{cut} browser request(s) were still open when the page was captured; "
+                "they are recorded as far as they got (truncated: time, or no response)"
+            )
+        failed = sum(1 for w in log.exchanges if w.hop.error is not None and w.hop.status is None)
+        if failed:
+            log.warnings.append(
+                f"{failed} browser request(s) got no answer from the site; the record says why"
+            )
+        return log
+
+    def stop(self) -> None:
+        """Close the listener and every browser connection."""
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        with self._lock:
+            clients = list(self._clients)
+            visit, self._visit = self._visit, None
+        if visit is not None:
+            with visit.lock:
+                visit.open = False
+                for exchange in visit.exchanges:
+                    exchange.cancel.set()
+        for client in clients:
+            # shutdown wakes a thread blocked reading; close alone may not.
+            with contextlib.suppress(OSError, ValueError):
+                client.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                client.close()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5)
+        self._upstream.close()
+        self._recorder._forget(self)
+
+    # -- serving the browser ------------------------------------------------------------
+
+    def _accept_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                if len(self._clients) >= MAX_CONNECTIONS or self._stopping.is_set():
+                    client.close()
+                    continue
+                self._clients.add(client)
+            threading.Thread(
+                target=self._serve, args=(client,), name="cybercase-proxy-conn", daemon=True
+            ).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        sock: socket.socket = client
+        try:
+            sock.settimeout(IDLE_TIMEOUT)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = h11.Connection(h11.SERVER)
+            origin: tuple[str, str] | None = None
+            while not self._stopping.is_set():
+                event = _next_event(conn, sock)
+                if not isinstance(event, h11.Request):
+                    return
+                if event.method == b"CONNECT" and origin is None:
+                    host = event.target.decode("latin-1")
+                    sock.sendall(conn.send(h11.Response(status_code=200, headers=[])) or b"")
+                    trailing, _ = conn.trailing_data
+                    hostname = _host_of(host)
+                    sock = self._tls(sock, hostname, trailing)
+                    with self._lock:
+                        self._clients.add(sock)
+                    conn = h11.Connection(h11.SERVER)
+                    origin = ("https", host)
+                    continue
+                if not self._handle(conn, sock, event, origin):
+                    return
+                if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
+                    return
+                try:
+                    conn.start_next_cycle()
+                except h11.LocalProtocolError:
+                    return
+        except (OSError, h11.ProtocolError, ssl.SSLError, CaptureCancelled):
+            return
+        finally:
+            with self._lock:
+                self._clients.discard(client)
+                self._clients.discard(sock)
+            with contextlib.suppress(OSError):
+                sock.close()
+            with contextlib.suppress(OSError):
+                client.close()
+
+    def _tls(self, sock: socket.socket, host: str, trailing: bytes) -> socket.socket:
+        if trailing:
+            raise h11.RemoteProtocolError("data sent before the TLS handshake")
+        context = self._recorder._authority.context_for(host)
+        return context.wrap_socket(sock, server_side=True)
+
+    def _handle(
+        self,
+        conn: h11.Connection,
+        sock: socket.socket,
+        request: h11.Request,
+        origin: tuple[str, str] | None,
+    ) -> bool:
+        """One request: forward, record, answer. False when the connection must end."""
+        target = request.target.decode("latin-1")
+        if origin is not None:
+            url = f"{origin[0]}://{origin[1]}{target}"
+            url = url.replace(":443/", "/", 1) if url.startswith("https://") else url
+        else:
+            url = target
+        with self._lock:
+            visit = self._visit
+        if visit is None:
+            return False
+        body = bytearray()
+        while True:
+            event = _next_event(conn, sock)
+            if isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > MAX_REQUEST_BODY:
+                    with visit.lock:
+                        visit.warnings.append(
+                            f"an upload of more than {MAX_REQUEST_BODY} bytes to {url} was "
+                            "refused by the recording proxy"
+                        )
+                    sock.sendall(conn.send(h11.Response(status_code=413, headers=[])) or b"")
+                    return False
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            else:
+                return False
+        headers = list(request.headers.raw_items())
+        if any(k.lower() == b"upgrade" for k, _ in headers):
+            with visit.lock:
+                visit.warnings.append(
+                    f"a WebSocket connection to {url} was refused: the recording proxy does not "
+                    "relay WebSockets"
+                )
+            return False
+        with visit.lock:
+            if not visit.open:
+                return False
+            self._counter += 1
+            exchange = _Exchange(
+                number=self._counter,
+                url=url,
+                method=request.method.decode("ascii", "replace"),
+                started=format_utc(self._clock.now()),
+                started_mono=time.monotonic(),
+            )
+            exchange.spool = Spool(
+                visit.folder_source, f"traffic-{self._counter}.body", threshold=SPOOL_IN_MEMORY
+            )
+            visit.exchanges.append(exchange)
+        return self._forward(conn, sock, exchange, headers, bytes(body))
+
+    def _forward(
+        self,
+        conn: h11.Connection,
+        sock: socket.socket,
+        exchange: _Exchange,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> bool:
+        settings = self._settings
+        sent_headers = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
+        if body and not any(k.lower() == b"content-length" for k, _ in sent_headers):
+            sent_headers.append((b"Content-Length", str(len(body)).encode("ascii")))
+        exchange.request_pairs = [(_text(k), _text(v)) for k, v in sent_headers]
+        response = self._open(exchange, sent_headers, body, verify=True)
+        if (
+            response is None
+            and exchange.failure is not None
+            and exchange.failure.outcome == "tls-failure"
+            and settings.insecure
+            and not exchange.frozen
+        ):
+            reason = exchange.failure.message
+            exchange.verification_error = reason
+            first = exchange.tap
+            exchange.earlier_tries = [
+                *(first.tries if first else []),
+                ConnectTry(
+                    address=first.remote[0] if first and first.remote else "",
+                    port=first.remote[1] if first and first.remote else 0,
+                    error=f"{reason} (connected again without verification: --insecure)",
+                ),
+            ]
+            exchange.failure = None
+            exchange.unparsed = None
+            response = self._open(exchange, sent_headers, body, verify=False)
+        if response is None:
+            with exchange.lock:
+                exchange.done = True
+                exchange.ended = format_utc(self._clock.now())
+            return False
+        return self._relay(conn, sock, exchange, response)
+
+    def _open(
+        self,
+        exchange: _Exchange,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        *,
+        verify: bool,
+    ) -> httpcore.Response | None:
+        settings = self._settings
+        tap = HopTap(
+            clock=self._clock,
+            deadline=time.monotonic() + settings.total_timeout,
+            cancel=exchange.cancel,
+        )
+        exchange.tap = tap
+        url = httpx.URL(exchange.url)
+        request = httpcore.Request(
+            method=exchange.method.encode("ascii"),
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=headers,
+            content=body,
+            extensions={
+                "timeout": {
+                    "connect": settings.connect_timeout,
+                    "read": settings.read_timeout,
+                    "write": settings.read_timeout,
+                    "pool": settings.connect_timeout,
+                },
+                "trace": tap.trace,
+            },
+        )
+        with tapping(tap):
+            try:
+                response = self._upstream.pool(verify).handle_request(request)
+            except _HTTPCORE_ERRORS as exc:
+                with exchange.lock:
+                    exchange.failure = classify(exc, settings.limits())
+                    if tap.head:
+                        exchange.unparsed = bytes(tap.head)
+                return None
+            except CaptureCancelled:
+                with exchange.lock:
+                    exchange.failure = Classified(
+                        "timeout", "the page was captured before this request had an answer", False
+                    )
+                return None
+        headers_in = list(response.headers)
+        head, _ = split_head(bytes(tap.head))
+        te = next((v for k, v in headers_in if k.lower() == b"transfer-encoding"), None)
+        if head is not None and te is not None:
+            head = drop_header(head, b"transfer-encoding")
+        with exchange.lock:
+            exchange.status = response.status
+            exchange.reason = _text(response.extensions.get("reason_phrase", b""))
+            exchange.http_version = _text(response.extensions.get("http_version", b"HTTP/1.1"))
+            exchange.response_headers = headers_in
+            exchange.response_head = head
+            exchange.transfer_encoding = te
+            exchange.block = hashlib.sha256(head or b"")
+        return response
+
+    def _relay(
+        self,
+        conn: h11.Connection,
+        sock: socket.socket,
+        exchange: _Exchange,
+        response: httpcore.Response,
+    ) -> bool:
+        """Stream the answer to the browser while recording it; read on if the browser left."""
+        limit = self._settings.max_body_bytes
+        out_headers = [
+            (k, v) for k, v in exchange.response_headers if k.lower() not in _RESPONSE_DROP
+        ]
+        browser_ok = True
+        try:
+            sock.sendall(
+                conn.send(
+                    h11.Response(
+                        status_code=response.status,
+                        headers=out_headers,
+                        reason=response.extensions.get("reason_phrase", b""),
+                    )
+                )
+                or b""
+            )
+        except (OSError, h11.LocalProtocolError):
+            browser_ok = False
+        try:
+            for chunk in response.iter_stream():
+                with exchange.lock:
+                    if exchange.frozen:
+                        break
+                    room = limit - exchange.size
+                    kept = chunk if len(chunk) <= room else chunk[:room]
+                    if len(kept) < len(chunk):
+                        exchange.truncated = "length"
+                    if kept and exchange.spool is not None:
+                        exchange.spool.write(kept)
+                        exchange.payload.update(kept)
+                        exchange.block.update(kept)
+                        exchange.size += len(kept)
+                if browser_ok:
+                    try:
+                        sock.sendall(conn.send(h11.Data(data=chunk)) or b"")
+                    except (OSError, h11.LocalProtocolError):
+                        browser_ok = False
+                if not browser_ok and exchange.truncated == "length":
+                    break
+        except _HTTPCORE_ERRORS as exc:
+            with exchange.lock:
+                if not exchange.frozen:
+                    failure = classify(exc, self._settings.limits())
+                    exchange.truncated = "time" if failure.outcome == "timeout" else "disconnect"
+                    exchange.failure = Classified(
+                        failure.outcome,
+                        f"{failure.message} (after {exchange.size} bytes of the body; the part "
+                        "received is kept)",
+                        failure.transient,
+                        failure.error_type,
+                    )
+            browser_ok = False
+        except CaptureCancelled:
+            browser_ok = False
+        finally:
+            response.close()
+            with exchange.lock:
+                if not exchange.frozen:
+                    exchange.done = True
+                    exchange.ended = format_utc(self._clock.now())
+                    if exchange.spool is not None:
+                        exchange.spool.close()
+        if browser_ok and exchange.failure is None:
+            try:
+                sock.sendall(conn.send(h11.EndOfMessage()) or b"")
+            except (OSError, h11.LocalProtocolError):
+                return False
+            return True
+        return False
+
+    # -- records --------------------------------------------------------------------
+
+    def _snapshot(self, exchange: _Exchange) -> tuple[WireHop, list[Redaction]]:
+        """The exchange as a WireHop (called under its lock, once it is done or frozen)."""
+        settings = self._settings
+        tap = exchange.tap
+        wire = WireHop(
+            hop=Hop(
+                index=0,
+                url=exchange.url,
+                method=exchange.method,
+                started=exchange.started,
+                ended=exchange.started,
+            )
+        )
+        redactions: list[Redaction] = []
+        where = f"browser request {exchange.number}"
+        if tap is not None and tap.request_started and tap.sent:
+            sent = bytes(tap.sent)
+            if not settings.keep_secrets:
+                sent, redactions = redact_head(sent, where)
+            wire.request_bytes = sent
+        pairs = exchange.request_pairs
+        if not settings.keep_secrets:
+            pairs = redact_pairs(pairs)
+        body: Body | None = None
+        if exchange.status is not None:
+            wire.response_head = exchange.response_head
+            wire.body = exchange.spool
+            wire.payload_digest = "sha256:" + exchange.payload.hexdigest()
+            wire.block_digest = "sha256:" + exchange.block.hexdigest()
+
+            def header(name: bytes) -> str | None:
+                return next(
+                    (_text(v) for k, v in exchange.response_headers if k.lower() == name), None
+                )
+
+            declared = header(b"content-length")
+            body = Body(
+                size=exchange.size,
+                sha256=wire.payload_digest,
+                truncated=exchange.truncated,
+                declared_length=int(declared) if declared and declared.isdigit() else None,
+                content_type=header(b"content-type"),
+                content_encoding=header(b"content-encoding"),
+                transfer_encoding_removed=_text(exchange.transfer_encoding)
+                if exchange.transfer_encoding
+                else None,
+            )
+        failure = exchange.failure
+        if failure is None and exchange.status is None:
+            failure = Classified(
+                "timeout", "the page was captured before this request had an answer", False
+            )
+        if exchange.unparsed:
+            wire.unparsed = exchange.unparsed
+        tls = tap.tls if tap is not None else None
+        if tls is not None and exchange.verification_error:
+            tls = tls.model_copy(update={"verification_error": exchange.verification_error})
+        now = time.monotonic()
+        wire.hop = wire.hop.model_copy(
+            update={
+                "ended": exchange.ended or format_utc(self._clock.now()),
+                "status": exchange.status,
+                "reason": exchange.reason,
+                "http_version": exchange.http_version,
+                "request_headers": pairs,
+                "response_headers": [(_text(k), _text(v)) for k, v in exchange.response_headers],
+                "remote_ip": tap.remote[0] if tap and tap.remote else None,
+                "remote_port": tap.remote[1] if tap and tap.remote else None,
+                "local_ip": tap.local[0] if tap and tap.local else None,
+                "local_port": tap.local[1] if tap and tap.local else None,
+                "via_proxy": settings.proxy is not None,
+                "connect_tries": [*exchange.earlier_tries, *(tap.tries if tap else [])],
+                "tls": tls,
+                "timings": Timings(
+                    connected_ms=tap.ms("connected") if tap else None,
+                    tls_ms=tap.ms("tls") if tap else None,
+                    request_sent_ms=tap.ms("request_sent") if tap else None,
+                    first_byte_ms=tap.ms("first_byte") if tap else None,
+                    total_ms=round((now - exchange.started_mono) * 1000, 3),
+                ),
+                "body": body,
+                "error": Failure(
+                    outcome=failure.outcome,
+                    error_type=failure.error_type or failure.outcome,
+                    message=failure.message,
+                )
+                if failure
+                else None,
+                "warc_request_id": new_record_id() if wire.request_bytes is not None else None,
+                "warc_response_id": new_record_id()
+                if wire.response_head is not None and wire.body is not None
+                else None,
+                "unparsed_bytes": len(wire.unparsed) if wire.unparsed else None,
+                "warc_unparsed_id": new_record_id() if wire.unparsed else None,
+            }
+        )
+        return wire, redactions
+
+
+def _next_event(conn: h11.Connection, sock: socket.socket) -> Any:
+    """The next h11 event, reading from ``sock`` as needed (bounded by the socket timeout)."""
+    for _ in range(1_000_000):
+        event = conn.next_event()
+        if event is not h11.NEED_DATA:
+            return event
+        data = sock.recv(RECV)
+        conn.receive_data(data)
+        if not data:
+            return conn.next_event()
+    return h11.ConnectionClosed()
+
+
+def _host_of(authority: str) -> str:
+    """``host`` of ``host:port`` (``[v6]:port`` too)."""
+    if authority.startswith("["):
+        return authority[1 : authority.index("]")]
+    return authority.rsplit(":", 1)[0]
+
+
+def _text(value: bytes) -> str:
+    return value.decode("latin-1")
