@@ -297,10 +297,15 @@ class _HashingZipWriter:
         info.external_attr = 0o644 << 16
         return info
 
-    def add_stream(self, path: str, source: IO[bytes], *, stored: bool) -> Digest:
+    def add_stream(self, path: str, source: IO[bytes], *, stored: bool, size_hint: int) -> Digest:
+        # The size is given up front so that zip64 extras are written only when needed:
+        # ReplayWeb.page finds a member's data with the central directory's extra length,
+        # and a local-only zip64 extra shifts every record it reads by 20 bytes.
+        info = self._info(path, stored)
+        info.file_size = size_hint
         hasher = hashlib.sha256()
         size = 0
-        with self.archive.open(self._info(path, stored), "w", force_zip64=True) as dst:
+        with self.archive.open(info, "w") as dst:
             while chunk := source.read(_CHUNK):
                 hasher.update(chunk)
                 size += len(chunk)
@@ -360,7 +365,9 @@ def write_wacz(
                 name = safe_file_name(f"{capture.item}.warc.gz")
                 names.add(name.lower())
                 with case.store.open(Digest.parse(capture.warc.digest)) as fh:
-                    got = writer.add_stream(f"archive/{name}", fh, stored=True)
+                    got = writer.add_stream(
+                        f"archive/{name}", fh, stored=True, size_hint=capture.warc.size
+                    )
                 if str(got) != capture.warc.digest:
                     raise StorageError(
                         f"the WARC of {capture.item} in the case store does not match its "
@@ -400,10 +407,14 @@ def write_wacz(
                             "screenshot",
                         )
                     )
-            writer.add_bytes(INDEX_PATH, "".join(f"{x}\n" for x in sorted(lines)).encode())
+            writer.add_bytes(
+                INDEX_PATH, "".join(f"{x}\n" for x in sorted(lines)).encode(), stored=True
+            )
             header = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
             page_lines = [json.dumps(header)] + [json.dumps(p.to_json()) for p in pages]
-            writer.add_bytes(PAGES_PATH, ("\n".join(page_lines) + "\n").encode("utf-8"))
+            writer.add_bytes(
+                PAGES_PATH, ("\n".join(page_lines) + "\n").encode("utf-8"), stored=True
+            )
             binding = key_binding(signer)
             package: dict[str, Any] = {
                 "profile": "data-package",

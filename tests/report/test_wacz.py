@@ -120,7 +120,9 @@ def test_wacz_holds_the_logged_warcs_pages_and_screenshots(
         package_json = json.loads(wacz.read("datapackage.json"))
         pages = [json.loads(line) for line in wacz.read("pages/pages.jsonl").splitlines()]
         views = wacz.read("archive/cybercase-views.warc.gz")
-        assert all(wacz.getinfo(n).compress_type == zipfile.ZIP_STORED for n in names if ".warc" in n)
+        assert all(
+            wacz.getinfo(n).compress_type == zipfile.ZIP_STORED for n in names if ".warc" in n
+        )
         warc = wacz.read(f"archive/{rich_ids.capture}.warc.gz")
     assert package_json["wacz_version"] == "1.1.1"
     listed = {r["path"] for r in package_json["resources"]}
@@ -134,9 +136,7 @@ def test_wacz_holds_the_logged_warcs_pages_and_screenshots(
     assert capture["ts"].endswith("Z")
     import io
 
-    records = [
-        r for r in ArchiveIterator(io.BytesIO(views)) if r.rec_type == "resource"
-    ]
+    records = [r for r in ArchiveIterator(io.BytesIO(views)) if r.rec_type == "resource"]
     shot = next(
         r for r in records if r.rec_headers.get_header("Cybercase-Item") == rich_ids.capture
     )
@@ -267,7 +267,7 @@ class _RangeHandler(http.server.SimpleHTTPRequestHandler):
         if not match:
             self.send_error(416)
             return None
-        start = int(match.group(1)) if match.group(1) else size - int(match.group(2))
+        start = int(match.group(1)) if match.group(1) else max(0, size - int(match.group(2)))
         end = int(match.group(2)) if match.group(1) and match.group(2) else size - 1
         end = min(end, size - 1)
         fh = path.open("rb")
@@ -359,9 +359,35 @@ def test_the_capture_replays_in_replaywebpage(
                             found["image"] = state["images"]
                 page.wait_for_timeout(500)
             page.screenshot(path=str(shot_path), full_page=True)
+            verification = page.evaluate(VERIFICATION_JS)
         finally:
             browser.close()
     print(f"screenshot of the replay: {shot_path}")
     assert found.get("text"), f"the listing's text never appeared in the replay ({shot_path})"
     assert found.get("image"), f"the listing's image never loaded in the replay ({shot_path})"
     assert shot_path.stat().st_size > 10_000
+    # ReplayWeb.page checked the signature itself (WebCrypto, ECDSA P-384) and accepted it.
+    rows = {row["id"]: row for _, table in verification for row in table}
+    assert rows["signature"]["matched"] is True, rows
+    with zipfile.ZipFile(package_wacz(package)) as wacz:
+        signed = json.loads(wacz.read("datapackage-digest.json"))["signedData"]
+    assert rows["publicKey"]["expected"] == signed["publicKey"]
+
+
+VERIFICATION_JS = """async () => {
+    const found = [];
+    for (const info of await indexedDB.databases()) {
+        const db = await new Promise((ok, fail) => {
+            const open = indexedDB.open(info.name);
+            open.onsuccess = () => ok(open.result);
+            open.onerror = fail;
+        });
+        if (!db.objectStoreNames.contains("verification")) continue;
+        const rows = await new Promise((ok) => {
+            const all = db.transaction("verification").objectStore("verification").getAll();
+            all.onsuccess = () => ok(all.result);
+        });
+        found.push([info.name, rows]);
+    }
+    return found;
+}"""
