@@ -8,7 +8,10 @@ command fetches them) served on 127.0.0.1, in real headless Chromium.
 from __future__ import annotations
 
 import base64
+import hashlib
+import html
 import http.server
+import io
 import json
 import re
 import shutil
@@ -21,12 +24,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.report import export_case
-from cybercase.report.wacz import export_wacz
+from cybercase.report.wacz import export_wacz, surt
 from cybercase.report.wacz_sign import (
     public_key_b64,
     sign_hash,
@@ -80,6 +85,40 @@ def test_key_is_p384_derived_from_the_investigator_key(signer: Signer) -> None:
     assert not signature_ok(public_key_b64(signing_key(other)), signature, text)
 
 
+_KEY = signing_key(Signer.ephemeral("Property"))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(max_size=300), st.integers(min_value=0, max_value=95), st.integers(1, 255))
+def test_signatures_verify_and_any_changed_byte_breaks_them(
+    data: bytes, spot: int, mask: int
+) -> None:
+    text = "sha256:" + hashlib.sha256(data).hexdigest()
+    signature = sign_hash(_KEY, text)
+    public = public_key_b64(_KEY)
+    assert signature_ok(public, signature, text)
+    raw = bytearray(base64.b64decode(signature))
+    raw[spot] ^= mask
+    assert not signature_ok(public, base64.b64encode(bytes(raw)).decode(), text)
+
+
+@given(
+    st.sampled_from(["http", "https"]),
+    st.lists(st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True), min_size=2, max_size=4),
+    st.from_regex(r"(/[a-zA-Z0-9._-]{0,8}){0,3}", fullmatch=True),
+)
+def test_surt_reverses_the_host_and_keeps_the_path(
+    scheme: str, labels: list[str], path: str
+) -> None:
+    url = f"{scheme}://{'.'.join(labels).upper()}{path}"
+    key = surt(url)
+    host, _, rest = key.partition(")")
+    kept = labels[1:] if labels[0] == "www" else labels
+    assert host == ",".join(reversed(kept))
+    assert rest == (path or "/").lower()
+    assert surt(f"{scheme}://127.0.0.1:8080/a") == "127.0.0.1:8080)/a"
+
+
 def test_every_wacz_passes_wacz_validate_and_verify(
     package: Path, rich_case: Case, signer: Signer, rich_ids: RichIds, tmp_path: Path, cli: Cli
 ) -> None:
@@ -129,13 +168,11 @@ def test_wacz_holds_the_logged_warcs_pages_and_screenshots(
     assert listed == set(names) - {"datapackage.json", "datapackage-digest.json"}
     view = rich_case.state.items[rich_ids.capture]
     logged = {a.role: a.digest for a in view.artifacts}
-    assert "sha256:" + __import__("hashlib").sha256(warc).hexdigest() == logged["warc"]
+    assert "sha256:" + hashlib.sha256(warc).hexdigest() == logged["warc"]
     assert pages[0]["format"] == "json-pages-1.0"
     capture = next(p for p in pages[1:] if p["id"] == f"{rich_ids.capture}-capture")
     assert capture["title"].startswith(f"{rich_ids.capture}: ")
     assert capture["ts"].endswith("Z")
-    import io
-
     records = [r for r in ArchiveIterator(io.BytesIO(views)) if r.rec_type == "resource"]
     shot = next(
         r for r in records if r.rec_headers.get_header("Cybercase-Item") == rich_ids.capture
@@ -270,18 +307,15 @@ class _RangeHandler(http.server.SimpleHTTPRequestHandler):
         start = int(match.group(1)) if match.group(1) else max(0, size - int(match.group(2)))
         end = int(match.group(2)) if match.group(1) and match.group(2) else size - 1
         end = min(end, size - 1)
-        fh = path.open("rb")
-        fh.seek(start)
+        with path.open("rb") as fh:
+            fh.seek(start)
+            data = fh.read(end - start + 1)
         self.send_response(206)
         self.send_header("Content-Type", self.guess_type(str(path)))
         self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         self.send_header("Content-Length", str(end - start + 1))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
-        import io
-
-        data = fh.read(end - start + 1)
-        fh.close()
         return io.BytesIO(data)
 
 
@@ -316,8 +350,6 @@ def test_the_capture_replays_in_replaywebpage(
     served: str, package: Path, rich_ids: RichIds, browser_path: Path, tmp_path: Path
 ) -> None:
     from playwright.sync_api import sync_playwright
-
-    import html
 
     index = (package / "index.html").read_text(encoding="utf-8")
     row = re.search(
@@ -355,7 +387,10 @@ def test_the_capture_replays_in_replaywebpage(
                         continue
                     if LISTING_TEXT in state["text"]:
                         found["text"] = frame.url
-                        if any(ok and width > 0 for _, ok, width in state["images"]):
+                        if any(
+                            src.endswith("/report/tusk-a.jpg") and ok and width == 48
+                            for src, ok, width in state["images"]
+                        ):
                             found["image"] = state["images"]
                 page.wait_for_timeout(500)
             page.screenshot(path=str(shot_path), full_page=True)
