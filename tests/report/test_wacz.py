@@ -27,6 +27,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cybercase.digest import Digest
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.tsa_client import TsaSettings
@@ -181,6 +182,42 @@ def test_wacz_holds_the_logged_warcs_pages_and_screenshots(
     assert shot.rec_headers.get_header("WARC-Target-URI").startswith(
         "http://screenshots.cybercase.invalid/"
     )
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1024 * 1024])
+def test_the_fast_indexer_reads_records_as_warcio_does(
+    rich_case: Case, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    from cybercase.report import wacz as module
+
+    monkeypatch.setattr(module, "_CHUNK", chunk)
+    warcs = [
+        rich_case.store.path_for(Digest.parse(a.digest))
+        for view in rich_case.state.items.values()
+        for a in view.artifacts
+        if a.role == "warc"
+    ]
+    assert len(warcs) >= 3
+    for path in warcs:
+        expected = list(module._warcio_records(path))
+        assert len(expected) >= 3
+        assert list(module._gzip_records(path)) == expected
+
+
+def test_a_cut_gzip_member_is_an_error(rich_case: Case, tmp_path: Path) -> None:
+    from cybercase.errors import StorageError
+    from cybercase.report import wacz as module
+
+    view = next(
+        v for v in rich_case.state.items.values() if any(a.role == "warc" for a in v.artifacts)
+    )
+    source = rich_case.store.path_for(
+        Digest.parse(next(a.digest for a in view.artifacts if a.role == "warc"))
+    )
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(source.read_bytes()[:-5])
+    with pytest.raises(StorageError):
+        list(module._gzip_records(cut))
 
 
 def _flip(source: Path, member: str, target: Path) -> None:
