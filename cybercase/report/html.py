@@ -275,6 +275,13 @@ def render_custody(inputs: ReportInputs) -> str:
     )
 
 
+def render_replay_placeholder(inputs: ReportInputs) -> str:
+    """``replay/index.html``: what a replay link shows until ReplayWeb.page is put there."""
+    return str(
+        _environment().get_template("replay.html.j2").render(meta=inputs.meta, replay=inputs.replay)
+    )
+
+
 def render_verify_txt(inputs: ReportInputs, warcs: list[str], package_name: str) -> str:
     """``VERIFY.txt``: how to verify the package with standard tools only."""
     return str(

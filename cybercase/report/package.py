@@ -43,9 +43,11 @@ from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.evidence.verify import VerificationReport, verify_case
 from cybercase.progress import NullProgress, Progress
 from cybercase.report.html import (
+    REPLAY_APP,
     ReportInputs,
     render_custody,
     render_index,
+    render_replay_placeholder,
     render_verify_txt,
     replay_links,
 )
@@ -351,6 +353,8 @@ def _build(
             processes=_bag_processes(plan),
         )
         (staging / "index.html").write_text(render_index(inputs), encoding="utf-8")
+        if replay is not None:
+            _write(staging, REPLAY_APP, render_replay_placeholder(inputs).encode("utf-8"))
         verify_text = render_verify_txt(inputs, _warcs(plan), name)
         (staging / "VERIFY.txt").write_text(verify_text, encoding="utf-8")
         made_pdf = False

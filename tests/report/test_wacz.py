@@ -31,7 +31,7 @@ from cybercase.digest import Digest
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.tsa_client import TsaSettings
-from cybercase.report import export_case
+from cybercase.report import export_case, verify_package
 from cybercase.report.wacz import export_wacz, surt
 from cybercase.report.wacz_sign import (
     public_key_b64,
@@ -297,6 +297,26 @@ def test_the_token_verifies_with_openssl_as_the_docs_say(package: Path, tmp_path
     assert "Verification: OK" in done.stdout
 
 
+def test_export_wacz_on_the_command_line(
+    rich_case: Case, rich_ids: RichIds, tmp_path: Path, tsa_config: TsaSettings, cli: Cli
+) -> None:
+    done = cli(
+        "export", "--wacz", "-C", rich_case.root, "-o", tmp_path / "out",
+        "--items", rich_ids.capture, "--json",
+    )  # fmt: skip
+    assert done.code == 0, done.stderr
+    data = done.json()
+    assert isinstance(data, dict)
+    assert data["wacz_timestamped"] is True
+    assert data["wacz_items"] == [rich_ids.capture]
+    path = Path(data["path"])
+    assert path.suffix == ".wacz"
+    assert wacz_validate(path).returncode == 0
+    shown = cli("verify", path)
+    assert shown.code == 0
+    assert "PASSED" in shown.stdout + shown.stderr
+
+
 def test_no_tsa_means_no_token_and_a_warning(
     rich_case: Case, signer: Signer, tmp_path: Path
 ) -> None:
@@ -323,6 +343,7 @@ def test_verify_txt_and_index_point_to_the_wacz(package: Path) -> None:
     assert "ReplayWeb.page" in verify_txt
     index = (package / "index.html").read_text(encoding="utf-8")
     assert f"replay/index.html?source=../{name}#view=pages" in index
+    assert verify_package(package).ok  # the placeholder page is a tag file of the bag
 
 
 class _RangeHandler(http.server.SimpleHTTPRequestHandler):
@@ -357,20 +378,23 @@ class _RangeHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def served(package: Path) -> Iterator[str]:
-    """The package folder, with ReplayWeb.page's files in ``replay/``, on 127.0.0.1."""
+def served(package: Path, tmp_path: Path) -> Iterator[str]:
+    """A viewing copy of the package, ReplayWeb.page's files in its ``replay/`` (as
+    VERIFY.txt says: replacing the placeholder page), served on 127.0.0.1."""
     missing = [n for n in ("index.html", "ui.js", "sw.js") if not (RWP / n).is_file()]
     assert not missing, (
         "ReplayWeb.page's files are missing from tests/.node/package: run the README's test "
         "command (npm pack replaywebpage@2.5.3)"
     )
-    replay = package / "replay"
-    replay.mkdir()
+    placeholder = (package / "replay" / "index.html").read_text(encoding="utf-8")
+    assert "ReplayWeb.page is not installed" in placeholder
+    view = tmp_path / "viewing-copy"
+    shutil.copytree(package, view)
     for name in ("index.html", "ui.js", "sw.js"):
-        shutil.copyfile(RWP / name, replay / name)
+        shutil.copyfile(RWP / name, view / "replay" / name)
 
     def handler(*args: object, **kwargs: object) -> _RangeHandler:
-        return _RangeHandler(*args, directory=str(package), **kwargs)  # type: ignore[arg-type]
+        return _RangeHandler(*args, directory=str(view), **kwargs)  # type: ignore[arg-type]
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
