@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 from cybercase import __version__
 from cybercase.clock import format_utc
 from cybercase.digest import Digest, hash_file
-from cybercase.errors import InvalidInputError, StorageError
+from cybercase.errors import InvalidInputError, StorageError, VerificationFailedError
 from cybercase.evidence import Case, EntryDraft, Signer
 from cybercase.evidence.fsio import fsync_dir, storage_error
 from cybercase.evidence.state import CASE_EXPORTED
@@ -629,8 +629,6 @@ def export_wacz(
             included = choose_items(case.state, items, response_items(entries))
             live = verify_case(case.root, progress=progress)
             if not live.ok:
-                from cybercase.errors import VerificationFailedError
-
                 raise VerificationFailedError(
                     f"case {case.meta.id} failed verification ({len(live.errors)} problem(s)); "
                     "nothing was exported",

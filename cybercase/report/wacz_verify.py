@@ -39,7 +39,7 @@ from cybercase.evidence.tokens import (
     verify_token,
 )
 from cybercase.evidence.tsa_client import TsaSettings
-from cybercase.evidence.verify import Family, Finding, VerificationReport
+from cybercase.evidence.verify import Family, Finding, Severity, VerificationReport
 from cybercase.report.wacz import DATAPACKAGE, DIGEST_FILE, WACZ_VERSION
 from cybercase.report.wacz_sign import (
     SIGNING_SPEC_VERSION,
@@ -52,7 +52,7 @@ TIME_WINDOW = timedelta(minutes=10)
 _CHUNK = 1024 * 1024
 _SIGNED_KEYS = frozenset(
     {"hash", "created", "software", "version", "signature", "publicKey"}
-    | {"timeSignature", "timestampCert"}
+    | {"timeSignature", "timestampCert", "domain", "domainCert", "crossSignedCert"}
 )
 
 
@@ -74,8 +74,8 @@ class _State:
     timestamp_checked: bool = False
     timestamp_summary: str = "no trusted timestamp"
 
-    def add(self, family: str, severity: str, code: str, where: str, message: str) -> None:
-        self.findings[family].append(Finding(severity, code, where, message))  # type: ignore[arg-type]
+    def add(self, family: str, severity: Severity, code: str, where: str, message: str) -> None:
+        self.findings[family].append(Finding(severity, code, where, message))
 
 
 def verify_wacz(path: Path, *, tsa_settings: TsaSettings | None = None) -> VerificationReport:
@@ -287,6 +287,17 @@ def _check_signature(
             DATAPACKAGE,
             f"changed since it was signed: it is {actual}, the signed hash is {signed.get('hash')}",
         )
+    if "publicKey" not in signed and "domainCert" in signed:
+        state.add(
+            "signature",
+            "warning",
+            "wacz.domain-signed",
+            DIGEST_FILE,
+            f"signed with the domain certificate of {signed.get('domain')!r} (the spec's "
+            "signed form, made by a signing server): cybercase does not check that form; "
+            "use 'wacz validate --verify-auth'",
+        )
+        return None
     unknown = sorted(set(signed) - _SIGNED_KEYS)
     missing = sorted({"hash", "created", "signature", "publicKey"} - set(signed))
     if unknown or missing:

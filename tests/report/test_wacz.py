@@ -249,6 +249,29 @@ def test_a_flipped_byte_in_any_file_fails_verify_and_names_it(
         assert member in named, (member, report["findings"])  # type: ignore[index]
 
 
+def test_a_domain_signed_wacz_is_reported_as_not_checked(package: Path, tmp_path: Path) -> None:
+    source = package_wacz(package)
+    target = tmp_path / "domain.wacz"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == "datapackage-digest.json":
+                digest = json.loads(data)
+                signed = digest["signedData"]
+                digest["signedData"] = {
+                    "hash": signed["hash"],
+                    "created": signed["created"],
+                    "signature": signed["signature"],
+                    "domain": "signer.example",
+                    "domainCert": "-----BEGIN CERTIFICATE-----\n...",
+                }
+                data = (json.dumps(digest, indent=2) + "\n").encode()
+            new.writestr(info, data)
+    report = verify_wacz(target)
+    assert report.ok
+    assert [f.code for f in report.warnings][:1] == ["wacz.domain-signed"]
+
+
 def docs_script() -> str:
     text = DOCS.read_text(encoding="utf-8")
     match = re.search(r"<!-- check_wacz_signature.py -->\n```python\n(.*?)```", text, re.S)
