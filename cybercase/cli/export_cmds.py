@@ -63,6 +63,13 @@ def export(
     from cybercase.evidence.tsa_client import TsaSettings
     from cybercase.report import export_case
 
+    if wacz and make_zip:
+        from cybercase.errors import InvalidInputError
+
+        raise InvalidInputError(
+            "--wacz and --zip do not go together: a WACZ is already one zip file",
+            hint="use --wacz for the WACZ alone, or --zip for the whole package",
+        )
     case = open_case(case_dir)
     signer = load_signer(key)
     tsa = TsaSettings.load()

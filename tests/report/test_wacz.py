@@ -338,6 +338,9 @@ def test_export_wacz_on_the_command_line(
     shown = cli("verify", path)
     assert shown.code == 0
     assert "PASSED" in shown.stdout + shown.stderr
+    both = cli("export", "--wacz", "--zip", "-C", rich_case.root, "-o", tmp_path / "out")
+    assert both.code == 2
+    assert "--wacz and --zip" in both.stderr
 
 
 def test_no_tsa_means_no_token_and_a_warning(
