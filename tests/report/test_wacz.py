@@ -103,6 +103,7 @@ def test_signatures_verify_and_any_changed_byte_breaks_them(
     assert not signature_ok(public, base64.b64encode(bytes(raw)).decode(), text)
 
 
+@settings(deadline=None)
 @given(
     st.sampled_from(["http", "https"]),
     st.lists(st.from_regex(r"[a-z][a-z0-9]{0,7}", fullmatch=True), min_size=2, max_size=4),
