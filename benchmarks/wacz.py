@@ -15,7 +15,7 @@ on 127.0.0.1; not timed), then, in the same run, times:
 
 Both WACZs are then checked with ``wacz validate`` (not timed). Prints the times and the
 ratio cybercase / wacz create.
-Usage: ``python benchmarks/wacz.py [--captures 1000] [--repeat 3]``.
+Usage (from the repository root): ``python -m benchmarks.wacz [--captures 1000] [--repeat 3]``.
 """
 
 from __future__ import annotations
