@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,6 +18,10 @@ from cybercase.cli.common import (
     say,
 )
 
+if TYPE_CHECKING:
+    from cybercase.evidence import Case, Signer
+    from cybercase.evidence.tsa_client import TsaSettings
+
 
 def register(app: typer.Typer) -> None:
     """Attach ``export``."""
@@ -28,6 +33,12 @@ def export(
         Path("."), "--out", "-o", help="Folder in which to create the package."
     ),
     make_zip: bool = typer.Option(False, "--zip", help="Write one .zip file instead of a folder."),
+    wacz: bool = typer.Option(
+        False,
+        "--wacz",
+        help="Write only a WACZ file of the captures, for replay in ReplayWeb.page "
+        "(signed with your key, timestamped by the configured TSA).",
+    ),
     items: list[str] = typer.Option(
         [],
         "--items",
@@ -46,12 +57,25 @@ def export(
 
     The package can be verified without cybercase (see VERIFY.txt inside it); the
     export is recorded in the custody log (case.exported) with the package's hash.
+    It holds the captures as a signed WACZ too (data/replay/); --wacz writes only that.
     """
     from cybercase.cli.common import progress_for
+    from cybercase.evidence.tsa_client import TsaSettings
     from cybercase.report import export_case
 
+    if wacz and make_zip:
+        from cybercase.errors import InvalidInputError
+
+        raise InvalidInputError(
+            "--wacz and --zip do not go together: a WACZ is already one zip file",
+            hint="use --wacz for the WACZ alone, or --zip for the whole package",
+        )
     case = open_case(case_dir)
     signer = load_signer(key)
+    tsa = TsaSettings.load()
+    if wacz:
+        _export_wacz(case, signer, out_dir, items, tsa, json_out)
+        return
     result = export_case(
         case,
         signer,
@@ -61,6 +85,7 @@ def export(
         pdf=not no_pdf,
         browser=browser,
         progress=progress_for(json_out),
+        tsa=tsa,
     )
     for note in result.notes:
         say(f"[yellow]{note}[/yellow]", quiet=json_out)
@@ -75,3 +100,31 @@ def export(
     if result.excluded:
         say(f"Left out: {', '.join(result.excluded)}.")
     say("To check it: cybercase verify " + str(result.path) + "  (or read VERIFY.txt inside).")
+
+
+def _export_wacz(
+    case: Case,
+    signer: Signer,
+    out_dir: Path,
+    items: list[str],
+    tsa: TsaSettings,
+    json_out: bool,
+) -> None:
+    """``--wacz``: the captures as one signed WACZ file."""
+    from cybercase.cli.common import progress_for
+    from cybercase.report.wacz import export_wacz
+
+    result = export_wacz(
+        case, signer, out_dir, items=items, tsa=tsa, progress=progress_for(json_out)
+    )
+    for note in result.notes:
+        say(f"[yellow]{note}[/yellow]", quiet=json_out)
+    if json_out:
+        emit_json({"path": str(result.path), **result.detail(), "notes": result.notes})
+        return
+    out().print(str(result.path), markup=False)
+    say(
+        f"Wrote a WACZ of {len(result.items)} capture(s) ({result.digest}); recorded in the "
+        "custody log. Open it in ReplayWeb.page; check it with: cybercase verify "
+        + str(result.path)
+    )

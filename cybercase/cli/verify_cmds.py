@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
 def verify(
     target: Path = typer.Argument(
         None,
-        help="A case folder or an exported package (folder or .zip). Default: the current case.",
+        help="A case folder, an exported package (folder or .zip) or a .wacz file. "
+        "Default: the current case.",
         show_default=False,
     ),
     case_dir: Path = CASE_OPTION,
@@ -36,6 +37,9 @@ def verify(
     from cybercase.evidence import locate_case
     from cybercase.evidence.verify import verify_case
 
+    if target is not None and target.suffix.lower() == ".wacz":
+        _verify_wacz(target, json_out)
+        return
     if target is not None and not (target / "case.json").is_file():
         from cybercase.report import is_package
 
@@ -63,6 +67,21 @@ def _verify_package(target: Path, json_out: bool) -> None:
     from cybercase.report import verify_package
 
     report = verify_package(target, progress=progress_for(json_out))
+    if json_out:
+        emit_json(report.to_json())
+    else:
+        from cybercase.cli.render import render_verification
+
+        render_verification(out(), report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _verify_wacz(target: Path, json_out: bool) -> None:
+    """A WACZ file: its files, signature and timestamp; nothing recorded."""
+    from cybercase.report.wacz_verify import verify_wacz
+
+    report = verify_wacz(target)
     if json_out:
         emit_json(report.to_json())
     else:

@@ -137,6 +137,26 @@ class Signer:
         """An Ed25519 signature of ``data``."""
         return self._private_key.sign(data)
 
+    def derive_secret(self, purpose: bytes, length: int = 64) -> bytes:
+        """Secret bytes for a key of another type, bound to this key and to ``purpose``.
+
+        Some formats accept no Ed25519 key (WACZ signatures verify only ECDSA P-384 in
+        ReplayWeb.page). Deriving that key (HKDF-SHA-512 over the private key) means there
+        is still one secret to protect and back up, the passphrase still guards it, and an
+        investigator always gets the same derived key.
+        """
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        seed = self._private_key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return HKDF(hashes.SHA512(), length, salt=b"cybercase derived key", info=purpose).derive(
+            seed
+        )
+
     @classmethod
     def ephemeral(cls, name: str, email: str | None = None) -> Signer:
         """A throwaway identity, never written anywhere (tests, benchmarks)."""

@@ -35,6 +35,7 @@ from cybercase.report.sections import ItemContext, Section, section_for
 from cybercase.report.sections.generic import describe
 from cybercase.report.statement import ExportStatement
 from cybercase.report.timestamps import PackagedToken, distinct_roots
+from cybercase.report.wacz import REPLAY_FOLDER, WaczResult
 
 MAX_EMBEDDED_IMAGE = 2 * 1024 * 1024
 
@@ -55,6 +56,49 @@ STAGES_STATEMENT = (
 )
 
 
+REPLAY_APP = "replay/index.html"
+"""Where the report expects ReplayWeb.page's files (see VERIFY.txt: not shipped)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayLinks:
+    """The package's WACZ and, per capture, the address of its replay."""
+
+    wacz: str
+    """Relative to the package root (``data/replay/<name>.wacz``)."""
+    pages: dict[str, tuple[str, str]]
+    """Item id → (URL, 14-digit capture time)."""
+    screenshots: dict[str, tuple[str, str]]
+    public_key: str
+    timestamped: bool
+
+    def link(self, item: str, screenshot: bool = False) -> str | None:
+        """``replay/index.html?source=…#view=pages&url=…&ts=…`` for one capture."""
+        from urllib.parse import quote, urlencode
+
+        found = (self.screenshots if screenshot else self.pages).get(item)
+        if found is None:
+            return None
+        source = quote(f"../{self.wacz}", safe="/")
+        query = urlencode({"view": "pages", "url": found[0], "ts": found[1]})
+        return f"{REPLAY_APP}?source={source}#{query}"
+
+
+def replay_links(result: WaczResult | None) -> ReplayLinks | None:
+    """What the report shows of the package's WACZ."""
+    if result is None:
+        return None
+    captures = {p.item: (p.url, p.timestamp14) for p in result.pages if p.kind == "capture"}
+    shots = {p.item: (p.url, p.timestamp14) for p in result.pages if p.kind == "screenshot"}
+    return ReplayLinks(
+        f"data/{REPLAY_FOLDER}/{result.path.name}",
+        captures,
+        shots,
+        result.public_key,
+        result.timestamped,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ReportInputs:
     """Everything the documents show, gathered once by the exporter."""
@@ -69,6 +113,8 @@ class ReportInputs:
     """The package folder being built (``data/`` inside it)."""
     tokens: list[PackagedToken]
     """The trusted timestamps whose files are in the package."""
+    replay: ReplayLinks | None = None
+    """The package's WACZ, when it has one."""
 
     def read_file(self, planned: PlannedFile) -> bytes:
         """A packaged file's bytes."""
@@ -153,7 +199,15 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
         main = next((f for f in plan.files if f.role not in TIMESTAMP_ROLES), None)
         capture = section.data.get("capture")
         flag = capture.outcome.short if capture is not None else None
-        rows.append({"section": section, "thumb": thumb, "main": main, "flag": flag})
+        rows.append(
+            {
+                "section": section,
+                "thumb": thumb,
+                "main": main,
+                "flag": flag,
+                "replay": inputs.replay.link(section.data["id"]) if inputs.replay else None,
+            }
+        )
     leads = find_leads([s.data["capture"] for s in sections if "capture" in s.data])
     return str(
         _environment()
@@ -167,6 +221,7 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
             rows=rows,
             leads=leads,
             tokens=inputs.tokens,
+            replay=inputs.replay,
             token_digests={f.data_path: f.digest for f in inputs.plan.by_role(*TOKEN_ROLES)},
             certificates=inputs.plan.by_role(RECEIVED_ROLE, *CERTIFICATE_ROLES),
             entries=[
@@ -220,6 +275,13 @@ def render_custody(inputs: ReportInputs) -> str:
     )
 
 
+def render_replay_placeholder(inputs: ReportInputs) -> str:
+    """``replay/index.html``: what a replay link shows until ReplayWeb.page is put there."""
+    return str(
+        _environment().get_template("replay.html.j2").render(meta=inputs.meta, replay=inputs.replay)
+    )
+
+
 def render_verify_txt(inputs: ReportInputs, warcs: list[str], package_name: str) -> str:
     """``VERIFY.txt``: how to verify the package with standard tools only."""
     return str(
@@ -233,6 +295,7 @@ def render_verify_txt(inputs: ReportInputs, warcs: list[str], package_name: str)
             roots=distinct_roots(inputs.tokens),
             warcs=warcs,
             package_name=package_name,
+            replay=inputs.replay,
             honest_claims=HONEST_CLAIMS,
             stages_statement=STAGES_STATEMENT,
             version=__version__,

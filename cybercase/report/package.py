@@ -40,13 +40,17 @@ from cybercase.evidence.case import CASE_JSON, KEYS_DIR
 from cybercase.evidence.fsio import fsync_dir, storage_error
 from cybercase.evidence.state import CASE_EXPORTED
 from cybercase.evidence.timestamps import token_exports
+from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.evidence.verify import VerificationReport, verify_case
 from cybercase.progress import NullProgress, Progress
 from cybercase.report.html import (
+    REPLAY_APP,
     ReportInputs,
     render_custody,
     render_index,
+    render_replay_placeholder,
     render_verify_txt,
+    replay_links,
 )
 from cybercase.report.jsonld import render_jsonld
 from cybercase.report.layout import (
@@ -68,6 +72,7 @@ from cybercase.report.statement import (
     sign_statement,
 )
 from cybercase.report.timestamps import package_tokens
+from cybercase.report.wacz import REPLAY_FOLDER, WaczResult, captures_of, tsa_client, write_wacz
 
 PACKAGE_LOG = f"{CUSTODY}/{logfile.LOG_NAME}"
 PACKAGE_KEYS = f"{CUSTODY}/keys"
@@ -127,8 +132,14 @@ def export_case(
     pdf: bool = True,
     browser: Path | None = None,
     progress: Progress | None = None,
+    tsa: TsaSettings | None = None,
+    wacz: bool = True,
 ) -> ExportResult:
-    """Export ``case`` into a new package under ``out`` and record the export in the log."""
+    """Export ``case`` into a new package under ``out`` and record the export in the log.
+
+    With ``wacz`` the package holds a signed WACZ of the captures for replay
+    (``data/replay/``), timestamped by the authorities of ``tsa`` when there are some.
+    """
     progress = progress or NullProgress()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -155,7 +166,9 @@ def export_case(
                 staging.mkdir()
             except OSError as exc:
                 raise storage_error("create the package in", out, exc) from exc
-            built = _build(case, signer, staging, name, included, live, pdf, browser, progress)
+            built = _build(
+                case, signer, staging, name, included, live, pdf, browser, progress, (wacz, tsa)
+            )
             tagmanifest = str(hash_file(staging / TAGMANIFEST))
             zip_digest: str | None = None
             if make_zip:
@@ -184,6 +197,8 @@ def export_case(
             # Where the copy went and from which machine: a package is evidence handed out.
             detail["to"] = str(final.absolute())
             detail["host"] = socket.gethostname()
+            if built.replay is not None:
+                detail.update(built.replay.detail())
             tx.add(EntryDraft(CASE_EXPORTED, (), detail))
     except BaseException:
         if staging is not None:
@@ -218,6 +233,7 @@ class _Built:
     bytes: int
     pdf: bool
     notes: list[str]
+    replay: WaczResult | None = None
 
 
 def _sync_tree(root: Path) -> None:
@@ -265,6 +281,7 @@ def _build(
     pdf: bool,
     browser: Path | None,
     progress: Progress,
+    replay_options: tuple[bool, TsaSettings | None] = (False, None),
 ) -> _Built:
     """Fill ``staging`` with the complete, bagged package."""
     import bagit
@@ -284,6 +301,8 @@ def _build(
             _copy_object(case, planned, inside(staging, planned.path))
             progress.advance(planned.size)
         progress.finish()
+        notes: list[str] = []
+        replay = _replay(case, signer, plan, staging, name, replay_options, progress, notes)
         _write(staging, CASE_JSON, (case.root / CASE_JSON).read_bytes())
         keys = sorted(state.keys.values(), key=lambda k: k.registered_seq)
         for key in keys:
@@ -318,7 +337,9 @@ def _build(
 
         _write(staging, "case.jsonld", render_jsonld(case.meta, plan, entries, keys, staged))
         tokens = package_tokens(token_exports(case), plan, staged)
-        inputs = ReportInputs(case.meta, plan, entries, keys, live, statement, staging, tokens)
+        inputs = ReportInputs(
+            case.meta, plan, entries, keys, live, statement, staging, tokens, replay_links(replay)
+        )
         _write(staging, f"{CUSTODY}/custody.html", render_custody(inputs).encode("utf-8"))
         bag_info = {
             "Source-Organization": case.meta.agency,
@@ -335,8 +356,9 @@ def _build(
             checksums=["sha256"],
             processes=_bag_processes(plan),
         )
-        notes: list[str] = []
         (staging / "index.html").write_text(render_index(inputs), encoding="utf-8")
+        if replay is not None:
+            _write(staging, REPLAY_APP, render_replay_placeholder(inputs).encode("utf-8"))
         verify_text = render_verify_txt(inputs, _warcs(plan), name)
         (staging / "VERIFY.txt").write_text(verify_text, encoding="utf-8")
         made_pdf = False
@@ -363,7 +385,38 @@ def _build(
         )
     files = sum(1 for p in staging.rglob("*") if p.is_file())
     size = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
-    return _Built(statement, files, size, made_pdf, notes)
+    return _Built(statement, files, size, made_pdf, notes, replay)
+
+
+def _replay(
+    case: Case,
+    signer: Signer,
+    plan: Plan,
+    staging: Path,
+    name: str,
+    options: tuple[bool, TsaSettings | None],
+    progress: Progress,
+    notes: list[str],
+) -> WaczResult | None:
+    """The package's WACZ (before bagging, so at ``replay/``; ``data/replay/`` after)."""
+    wanted, settings = options
+    if not wanted or not captures_of(plan):
+        return None
+    client = tsa_client(settings, case)
+    try:
+        result = write_wacz(
+            case,
+            signer,
+            plan,
+            staging / REPLAY_FOLDER / f"{name}.wacz",
+            tsa=client,
+            progress=progress,
+        )
+    finally:
+        if client is not None:
+            client.close()
+    notes.extend(result.notes)
+    return result
 
 
 def _bag_processes(plan: Plan) -> int:

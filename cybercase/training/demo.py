@@ -266,7 +266,7 @@ def _run_steps(
     from cybercase.report.verify import verify_package
 
     exported = export_case(
-        case, signer, folder / "export", pdf=bool(first.browser), browser=browser
+        case, signer, folder / "export", pdf=bool(first.browser), browser=browser, tsa=tsa_settings
     )
     result.package = exported.path
     result.index_html = exported.path / "index.html"

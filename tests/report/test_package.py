@@ -154,6 +154,7 @@ def test_every_command_in_verify_txt_passes(package: Path, rich_case: Case) -> N
         "openssl",
         "warcio",
         "case_validate",
+        "wacz",
     }, tools
     stamps = [shlex.split(c) for c in commands if c.startswith("openssl ts -verify ")]
     exports = token_exports(rich_case)
