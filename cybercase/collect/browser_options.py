@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from playwright.async_api import ProxySettings
 
     from cybercase.collect.browser_annotate import Caption
+    from cybercase.collect.redact import Credentials
 
 PROXY_SCHEMES = {"http": "http", "https": "https", "socks5": "socks5", "socks5h": "socks5"}
 
@@ -79,6 +80,9 @@ class RenderOptions:
     scroll: bool = True
     max_scroll_steps: int = 40
     caption: Caption | None = None
+    credentials: Credentials | None = None
+    """A user name and password split off the page's URL: sent (HTTP Basic) to their
+    origin only; the URL the browser opens, and so every URL it records, has none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,7 @@ class Identity:
     proxy_scheme: str | None
     header_names: tuple[str, ...]
     cookie_count: int
+    url_credentials: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,13 @@ def prepare(options: RenderOptions) -> ContextSpec:
         proxy = parse_proxy(options.proxy)
         kwargs["proxy"] = proxy
         scheme = urlsplit(proxy["server"]).scheme
+    if options.credentials is not None:
+        kwargs["http_credentials"] = {
+            "username": options.credentials.username,
+            "password": options.credentials.password,
+            "origin": _web_origin(options.credentials.origin),
+            "send": "always",
+        }
     cookies = [*map(_to_playwright, options.cookies)]
     if options.cookies_file is not None:
         cookies.extend(map(_to_playwright, load_cookies_file(options.cookies_file)))
@@ -138,6 +150,7 @@ def prepare(options: RenderOptions) -> ContextSpec:
         proxy_scheme=scheme,
         header_names=tuple(sorted(headers)),
         cookie_count=len(cookies),
+        url_credentials=options.credentials is not None,
     )
     return ContextSpec(options=options, context_kwargs=kwargs, cookies=cookies, identity=identity)
 
@@ -261,6 +274,14 @@ def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
             )
         checked[name] = value
     return checked
+
+
+def _web_origin(origin: str) -> str:
+    """``scheme://host[:port]`` as browsers write an origin (no default port)."""
+    for scheme, port in (("http", ":80"), ("https", ":443")):
+        if origin.startswith(f"{scheme}://") and origin.endswith(port):
+            return origin.removesuffix(port)
+    return origin
 
 
 def _has_line_break(text: str) -> bool:

@@ -9,8 +9,10 @@ with the same user agent, proxy, headers and cookies as the raw fetch.
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cybercase.collect.browser import Renderer
 from cybercase.collect.browser_options import RenderOptions
@@ -18,6 +20,9 @@ from cybercase.collect.browser_result import RenderResult
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.stages import StageFile, StageOutput
 from cybercase.errors import CybercaseError
+
+if TYPE_CHECKING:
+    from cybercase.collect.redact import Credentials
 
 BROWSER_STAGE = "browser"
 
@@ -53,11 +58,16 @@ class BrowserStage:
         self.renderer = renderer
         self.options = options
 
-    def start(self, url: str, workdir: Path) -> Future[StageOutput]:
+    def start(
+        self, url: str, workdir: Path, *, credentials: Credentials | None = None
+    ) -> Future[StageOutput]:
         """Submit the page; the returned future gives the stage's files."""
         out: Future[StageOutput] = Future()
+        options = self.options
+        if credentials is not None:
+            options = dataclasses.replace(options, credentials=credentials)
         try:
-            inner = self.renderer.submit(url, workdir / "browser", options=self.options)
+            inner = self.renderer.submit(url, workdir / "browser", options=options)
         except CybercaseError as exc:
             out.set_exception(exc)
             return out

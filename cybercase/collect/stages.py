@@ -13,7 +13,10 @@ from __future__ import annotations
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from cybercase.collect.redact import Credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,12 @@ class Stage(Protocol):
     name: str
     """A short name (``browser``)."""
 
-    def start(self, url: str, workdir: Path) -> Future[StageOutput]:
-        """Begin work on ``url``; files go under ``workdir`` (a folder of its own)."""
+    def start(
+        self, url: str, workdir: Path, *, credentials: Credentials | None = None
+    ) -> Future[StageOutput]:
+        """Begin work on ``url``; files go under ``workdir`` (a folder of its own).
+
+        ``credentials`` (split off a ``user:password@`` URL; ``url`` never carries them)
+        are given only when there are some, so a stage that takes none need not accept them.
+        """
         ...
