@@ -64,7 +64,20 @@ def capture(
     proxy: str = typer.Option(
         None, "--proxy", help="http://host:port, socks5://… or socks5h://… (e.g. Tor)."
     ),
-    header: list[str] = typer.Option([], "--header", "-H", help="Extra header 'Name: value'."),
+    header: list[str] = typer.Option(
+        [],
+        "--header",
+        "-H",
+        metavar="'NAME: VALUE'",
+        help="Extra header; its value is withheld from the evidence (keyed hash kept) "
+        "unless --keep-header NAME.",
+    ),
+    keep_header: list[str] = typer.Option(
+        [],
+        "--keep-header",
+        metavar="NAME",
+        help="An extra header safe to keep verbatim in the evidence (repeat for several).",
+    ),
     cookies: Path = typer.Option(
         None, "--cookies", help="A Netscape cookies.txt (a logged-in session)."
     ),
@@ -78,7 +91,9 @@ def capture(
         None, "--insecure", help="Capture despite TLS errors (the failure is recorded)."
     ),
     keep_secrets: bool = typer.Option(
-        None, "--keep-secrets", help="Keep Cookie/Authorization values sent, verbatim."
+        None,
+        "--keep-secrets",
+        help="Keep every secret sent (cookies, Authorization, extra headers), verbatim.",
     ),
     no_images: bool = typer.Option(False, "--no-images", help="Do not fetch the page's images."),
     jobs: int = typer.Option(
@@ -160,6 +175,7 @@ def capture(
             "max_redirects": max_redirects,
             "insecure": insecure,
             "keep_secrets": keep_secrets,
+            "keep_headers": keep_header or None,
             "images": False if no_images else None,
             "jobs": jobs,
             "per_host": per_host,

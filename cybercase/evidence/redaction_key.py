@@ -233,12 +233,22 @@ def check_secret(
     return SecretCheck(result, algorithm, made_with, key.key_id)
 
 
+def confirm_secret(value: bytes, recorded: str, home: Path) -> SecretCheck:
+    """:func:`check_secret` with the redaction key of the investigator folder ``home``."""
+    algorithm, _, _ = parse_recorded(recorded)
+    if algorithm == LEGACY_ALGORITHM and not key_path(home).exists():
+        # Old records need no key; a throwaway one only fills in ``local_key_id``.
+        return check_secret(value, recorded, RedactionKey.generate())
+    return check_secret(value, recorded, load_redaction_key(home, create=False))
+
+
 __all__ = [
     "ALGORITHM",
     "Confirmation",
     "RedactionKey",
     "SecretCheck",
     "check_secret",
+    "confirm_secret",
     "key_path",
     "load_redaction_key",
     "parse_recorded",
