@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cybercase.cli.common import JSON_OPTION, emit_json, out, read_passphrase, say
+from cybercase.cli.common import JSON_OPTION, clean, emit_json, out, read_passphrase, say
 
 key_app = typer.Typer(
     help=(
@@ -79,9 +79,9 @@ def key_show(
         return
     for row in rows:
         marker = " (default)" if row["default"] else ""
-        out().print(f"{row['name']}{marker}", markup=False)
+        out().print(f"{clean(row['name'])}{marker}", markup=False)
         if row["email"]:
-            out().print(f"  email:       {row['email']}", markup=False)
+            out().print(f"  email:       {clean(row['email'])}", markup=False)
         out().print(f"  fingerprint: {row['fingerprint']}", markup=False)
         out().print(f"  created:     {row['created']}", markup=False)
 
