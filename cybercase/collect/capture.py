@@ -208,15 +208,16 @@ def image_name(number: int, url: str, content_type: str | None) -> str:
 class WorkFolder:
     """The capture's private folder under ``objects/tmp``, made only if something needs it."""
 
-    def __init__(self, parent: Path) -> None:
+    def __init__(self, parent: Path, prefix: str = ".capture-") -> None:
         self._parent = parent
+        self._prefix = prefix
         self._path: Path | None = None
 
     def __call__(self) -> Path:
         """The folder (created on first use)."""
         if self._path is None:
             self._parent.mkdir(parents=True, exist_ok=True)
-            self._path = Path(tempfile.mkdtemp(prefix=".capture-", dir=self._parent))
+            self._path = Path(tempfile.mkdtemp(prefix=self._prefix, dir=self._parent))
         return self._path
 
     def remove(self) -> None:
@@ -255,7 +256,7 @@ class Capturer:
     def prepare(self, request: CaptureRequest) -> PreparedCapture:
         """Capture one URL into stored (not yet committed) artifacts."""
         url, credentials = split_credentials(check_url(request.url))
-        workdir = WorkFolder(self.case.store.tmp)
+        workdir = WorkFolder(self.case.store.tmp, self.case.store.temp_prefix("capture"))
         try:
             return self._prepare(request, url, credentials, workdir)
         finally:
@@ -572,7 +573,7 @@ def open_capturer(
     fetcher = Fetcher(settings, clock=clock, cancel=cancel)
 
     def fetch_small(url: str) -> tuple[bytes | None, str | None]:
-        folder = WorkFolder(case.store.tmp)
+        folder = WorkFolder(case.store.tmp, case.store.temp_prefix("capture"))
         try:
             return fetcher.fetch_small(url, folder)
         finally:
