@@ -88,21 +88,20 @@ class _Owner:
 
 _owners: dict[str, _Owner] = {}
 _owners_lock = threading.Lock()
+_owners_pid = [os.getpid()]
+"""The process the claims belong to: a forked child makes claims of its own."""
 
 
 def _owner_for(tmp: Path) -> _Owner:
     key = str(tmp.resolve())
     with _owners_lock:
+        if os.getpid() != _owners_pid[0]:
+            _owners.clear()
+            _owners_pid[0] = os.getpid()
         owner = _owners.get(key)
-        if owner is None or os.getpid() != _owners_pid[0]:
-            if os.getpid() != _owners_pid[0]:
-                _owners.clear()
-                _owners_pid[0] = os.getpid()
+        if owner is None:
             owner = _owners[key] = _Owner(tmp)
         return owner
-
-
-_owners_pid = [os.getpid()]
 
 
 @atexit.register
@@ -274,7 +273,7 @@ class ObjectStore:
         """
         if not self.tmp.is_dir():
             return []
-        mine = _owners.get(str(self.tmp.resolve()))
+        mine = _owners.get(str(self.tmp.resolve())) if os.getpid() == _owners_pid[0] else None
         alive: dict[str, bool] = {}
         removed: list[Leftover] = []
         held: list[tuple[Path, int]] = []

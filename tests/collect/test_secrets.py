@@ -34,7 +34,9 @@ USER = "agent-okafor-x7"
 PASSWORD = "S3cretPw-9f1q"
 API_KEY = "key-77aa-6b0d-secret"
 LANGUAGE = "fr-CA-safe-to-keep"
+COOKIE = "sess-5d1e-cookie-secret"
 NEEDLES = {
+    "cookie": COOKIE.encode(),
     "password": PASSWORD.encode(),
     "user": USER.encode(),
     "api key": API_KEY.encode(),
@@ -109,6 +111,11 @@ def test_url_password_and_header_values_reach_no_byte_of_case_or_export(
     )
     common = ["-C", folder, "--retries", "0", "-H", f"X-Api-Key: {API_KEY}"]
     common += ["-H", f"Accept-Language: {LANGUAGE}", "--keep-header", "Accept-Language"]
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text(
+        f"# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\t{COOKIE}\n"
+    )
+    common += ["--cookies", str(cookies)]
     outputs: list[str] = []
     for browser in (["--no-browser"], ["--browser", str(browser_path)]):
         result = cli("capture", *browser, *common, secret_url, "--json")
@@ -119,6 +126,7 @@ def test_url_password_and_header_values_reach_no_byte_of_case_or_export(
     # The credentials and the key were really used, by the raw fetch and by the browser.
     served = [r for r in http_server.requests if r.path.startswith("/private/")]
     assert served and all(r.headers.get("X-Api-Key") == API_KEY for r in served)
+    assert all(r.headers.get("Cookie") == f"session={COOKIE}" for r in served)
     assert any("Chrome" in r.headers.get("User-Agent", "") for r in served)
 
     records = [
@@ -135,7 +143,7 @@ def test_url_password_and_header_values_reach_no_byte_of_case_or_export(
         assert creds["digest"] == key.digest(f"{USER}:{PASSWORD}".encode())
         assert creds["key_id"] == key.key_id
         assert "Accept-Language" not in record["withheld_headers"]
-        assert {"Authorization", "X-Api-Key"} <= set(record["withheld_headers"])
+        assert {"Authorization", "Cookie", "X-Api-Key"} <= set(record["withheld_headers"])
         assert record["settings"]["kept_header_names"] == ["Accept-Language"]
         x_api = next(r for r in record["redactions"] if r["header"] == "X-Api-Key")
         assert x_api["digest"] == key.digest(API_KEY.encode())
