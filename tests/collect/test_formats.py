@@ -234,3 +234,20 @@ def test_warc_round_trip(
     assert seen[1][2] == body
     assert seen[2][2] == request_body
     assert seen[3][2] == record
+
+
+def test_records_made_before_keyed_hashing_still_read_and_check() -> None:
+    from cybercase.collect.record import Redaction
+    from cybercase.evidence.redaction_key import check_secret
+
+    old = {
+        "where": "attempt 1 hop 0 request",
+        "header": "Cookie",
+        "sha256": "sha256:" + hashlib.sha256(b"sid=abc").hexdigest(),
+        "placeholder": "[redacted by cybercase: sha256:…]",
+    }
+    redaction = Redaction.model_validate(old)
+    assert redaction.algorithm == "sha256" and redaction.key_id is None
+    assert redaction.digest == old["sha256"]
+    assert check_secret(b"sid=abc", redaction.digest, _KEY).matches
+    assert not check_secret(b"sid=abd", redaction.digest, _KEY).matches
