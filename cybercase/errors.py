@@ -20,6 +20,7 @@ single catch point and never shows a traceback for a user's mistake.
     ├── IdentityError (3)
     │   ├── NoIdentityError
     │   ├── WrongPassphraseError
+    │   ├── DamagedKeyError           (a key file that cannot be read as written)
     │   ├── PassphraseRequiredError
     │   └── NotCustodianError        (the key is not a custodian of this case)
     ├── StorageError (3)              (disk full, permission denied, lock)
@@ -103,6 +104,10 @@ class NoIdentityError(IdentityError):
 
 class WrongPassphraseError(IdentityError):
     """The passphrase does not unlock the private key."""
+
+
+class DamagedKeyError(IdentityError):
+    """A key file is truncated, edited or corrupted (never reported as a wrong passphrase)."""
 
 
 class PassphraseRequiredError(IdentityError):

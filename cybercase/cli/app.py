@@ -97,10 +97,10 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 }
             )
-        from rich.markup import escape
+        from cybercase.cli.common import shown
 
         err().print(
-            f"[bold red]error:[/bold red] {escape(exc.one_line())}", markup=True, highlight=False
+            f"[bold red]error:[/bold red] {shown(exc.one_line())}", markup=True, highlight=False
         )
         return exc.exit_code
     except KeyboardInterrupt:

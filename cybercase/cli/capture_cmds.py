@@ -64,7 +64,20 @@ def capture(
     proxy: str = typer.Option(
         None, "--proxy", help="http://host:port, socks5://… or socks5h://… (e.g. Tor)."
     ),
-    header: list[str] = typer.Option([], "--header", "-H", help="Extra header 'Name: value'."),
+    header: list[str] = typer.Option(
+        [],
+        "--header",
+        "-H",
+        metavar="'NAME: VALUE'",
+        help="Extra header; its value is withheld from the evidence (keyed hash kept) "
+        "unless --keep-header NAME.",
+    ),
+    keep_header: list[str] = typer.Option(
+        [],
+        "--keep-header",
+        metavar="NAME",
+        help="An extra header safe to keep verbatim in the evidence (repeat for several).",
+    ),
     cookies: Path = typer.Option(
         None, "--cookies", help="A Netscape cookies.txt (a logged-in session)."
     ),
@@ -78,7 +91,9 @@ def capture(
         None, "--insecure", help="Capture despite TLS errors (the failure is recorded)."
     ),
     keep_secrets: bool = typer.Option(
-        None, "--keep-secrets", help="Keep Cookie/Authorization values sent, verbatim."
+        None,
+        "--keep-secrets",
+        help="Keep every secret sent (cookies, Authorization, extra headers), verbatim.",
     ),
     no_images: bool = typer.Option(False, "--no-images", help="Do not fetch the page's images."),
     jobs: int = typer.Option(
@@ -160,6 +175,7 @@ def capture(
             "max_redirects": max_redirects,
             "insecure": insecure,
             "keep_secrets": keep_secrets,
+            "keep_headers": keep_header or None,
             "images": False if no_images else None,
             "jobs": jobs,
             "per_host": per_host,
@@ -177,7 +193,7 @@ def capture(
         else:
             _say_item(item)
 
-    from rich.markup import escape
+    from cybercase.cli.common import shown
 
     def browser_line(name: str | None, why_not: str | None) -> None:
         if json_out:
@@ -185,7 +201,7 @@ def capture(
         if name:
             say(f"Rendering pages with {name}.")
         elif why_not:
-            say(f"[yellow]No browser view:[/yellow] {escape(why_not)}")
+            say(f"[yellow]No browser view:[/yellow] {shown(why_not)}")
 
     session = capture_urls(
         case,
@@ -211,7 +227,7 @@ def capture(
     else:
         _render_summary(result)
         for warning in session.annotation_warnings:
-            say(f"[yellow]warning:[/yellow] {escape(warning)}")
+            say(f"[yellow]warning:[/yellow] {shown(warning)}")
         if session.timestamps is not None:
             _say_timestamps(session.timestamps)
     if result.interrupted:
@@ -222,10 +238,11 @@ def capture(
 
 def emit_json_line(data: object) -> None:
     """One compact JSON object per line on stdout (``--json`` lines)."""
-    import json
     import sys
 
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+    from cybercase.cli.common import json_text
+
+    sys.stdout.write(json_text(data, separators=(",", ":")) + "\n")
     sys.stdout.flush()
 
 
@@ -242,22 +259,23 @@ def _progress(json_mode: bool) -> Progress:
 
 
 def _say_item(item: CaptureResult) -> None:
-    from rich.markup import escape
+    from cybercase.cli.common import shown
 
     status = f" HTTP {item.status}" if item.status is not None else ""
     if item.ok:
-        title = f" — {escape(item.title)}" if item.title else ""
-        err().print(f"[green]{item.item_id} captured[/green]{status} {escape(item.url)}{title}")
+        title = f" — {shown(item.title)}" if item.title else ""
+        err().print(f"[green]{item.item_id} captured[/green]{status} {shown(item.url)}{title}")
     else:
         err().print(
-            f"[red]{item.item_id} {item.outcome}[/red]{status} {escape(item.url)}: "
-            f"{escape(item.message)}"
+            f"[red]{item.item_id} {item.outcome}[/red]{status} {shown(item.url)}: "
+            f"{shown(item.message)}"
         )
 
 
 def _render_summary(result: BatchResult) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from cybercase.cli.common import shown
 
     rows = result.results if len(result.results) <= SUMMARY_ROWS else result.failed
     if rows:
@@ -270,8 +288,8 @@ def _render_summary(result: BatchResult) -> None:
                 r.item_id,
                 f"[{colour}]{r.outcome}[/{colour}]",
                 str(r.status or ""),
-                escape(r.url),
-                escape((r.title or "") if r.ok else r.message),
+                shown(r.url),
+                shown((r.title or "") if r.ok else r.message),
             )
         out().print(table)
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(result.outcomes().items()))
@@ -290,7 +308,7 @@ def _render_summary(result: BatchResult) -> None:
 
 
 def _say_timestamps(outcome: TimestampOutcome) -> None:
-    from rich.markup import escape
+    from cybercase.cli.common import shown
 
     if outcome.granted:
         kinds = ", ".join(sorted({g.kind for g in outcome.granted}))
@@ -301,5 +319,5 @@ def _say_timestamps(outcome: TimestampOutcome) -> None:
         reason = outcome.note or "no time-stamping authority answered"
         err().print(
             f"[yellow]{len(outcome.pending)} item(s) await a trusted timestamp[/yellow] "
-            f"({escape(reason)}); run 'cybercase timestamp --pending' later."
+            f"({shown(reason)}); run 'cybercase timestamp --pending' later."
         )

@@ -13,6 +13,7 @@ from cybercase.cli.common import (
     CONFIG_OPTION,
     JSON_OPTION,
     KEY_OPTION,
+    clean,
     emit_json,
     load_signer,
     open_case,
@@ -113,7 +114,8 @@ def add(
         return
     for row in rows:
         out().print(
-            f"{row['id']}  {row['digest']}  {row['size']:>12,} B  {row['name']}", markup=False
+            f"{row['id']}  {row['digest']}  {row['size']:>12,} B  {clean(row['name'])}",
+            markup=False,
         )
     say(f"{len(rows)} item(s) added to case {case.meta.id}.")
     from cybercase.cli.timestamp_cmds import report

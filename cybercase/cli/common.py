@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,14 +48,55 @@ CONFIG_OPTION = typer.Option(
 _stderr: Console | None = None
 _stdout: Console | None = None
 
+# C0 controls but tab and newline, DEL, C1 controls (0x9b is CSI on some terminals), and
+# the bidirectional overrides that make a terminal show text in another order than it is.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean(text: object, *, multiline: bool = False) -> str:
+    """Text from a server or a file, safe to print: control characters shown as ``\\x1b``.
+
+    Page titles, URLs, headers, error texts and file names come from the sites under
+    investigation; printed raw, ``ESC]0;…BEL`` retitles the investigator's terminal and
+    ``ESC[2J`` clears it (or forges lines). Newlines are escaped too unless ``multiline``:
+    a title must not be able to print a line of its own.
+    """
+    pattern = _CONTROL if multiline else _CONTROL_LINE
+    return pattern.sub(_escaped, str(text))
+
+
+def shown(text: object) -> str:
+    """:func:`clean` text, escaped for rich markup: for any value placed in a message."""
+    from rich.markup import escape
+
+    return escape(clean(text))
+
+
+def _console(**options: Any) -> Console:
+    """A rich console that cleans every string it renders (the net under :func:`shown`)."""
+    from rich.console import Console
+
+    class SafeConsole(Console):
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            return super().render_str(clean(text, multiline=True), **kwargs)
+
+    return SafeConsole(highlight=False, soft_wrap=True, **options)
+
 
 def err() -> Console:
     """The console for messages (stderr)."""
     global _stderr
     if _stderr is None:
-        from rich.console import Console
-
-        _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+        _stderr = _console(stderr=True)
     return _stderr
 
 
@@ -62,15 +104,23 @@ def out() -> Console:
     """The console for human-readable data (stdout)."""
     global _stdout
     if _stdout is None:
-        from rich.console import Console
-
-        _stdout = Console(highlight=False, soft_wrap=True)
+        _stdout = _console()
     return _stdout
+
+
+def json_text(data: Any, **options: Any) -> str:
+    """JSON as printed: the characters a terminal would act on written as ``\\uXXXX``.
+
+    ``json`` already escapes C0 controls; C1 controls and bidirectional overrides are
+    valid raw in JSON strings, so they are escaped here (same data, safe on a terminal).
+    """
+    text = json.dumps(data, ensure_ascii=False, default=str, **options)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def emit_json(data: Any) -> None:
     """Write one JSON document to stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json_text(data, indent=2) + "\n")
     sys.stdout.flush()
 
 

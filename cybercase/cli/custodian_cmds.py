@@ -10,6 +10,7 @@ from cybercase.cli.common import (
     CASE_OPTION,
     JSON_OPTION,
     KEY_OPTION,
+    clean,
     emit_json,
     load_signer,
     open_case,
@@ -74,6 +75,6 @@ def custodian_list(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -
         return
     for row in rows:
         out().print(
-            f"{row['name']}  {row['fingerprint']}  (since entry {row['registered_seq']})",
+            f"{clean(row['name'])}  {row['fingerprint']}  (since entry {row['registered_seq']})",
             markup=False,
         )

@@ -38,9 +38,9 @@ def demo(
         nonlocal step
         step += 1
         if not json_out:
-            from rich.markup import escape
+            from cybercase.cli.common import shown
 
-            say(f"[bold cyan]{step:2d}. {escape(title)}[/bold cyan]  {escape(detail)}")
+            say(f"[bold cyan]{step:2d}. {shown(title)}[/bold cyan]  {shown(detail)}")
 
     result = run_demo(out_dir, narrate=narrate, use_browser=not no_browser, browser=browser)
     if json_out:

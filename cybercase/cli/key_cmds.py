@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cybercase.cli.common import JSON_OPTION, emit_json, out, read_passphrase, say
+from cybercase.cli.common import JSON_OPTION, clean, emit_json, out, read_passphrase, say
 
 key_app = typer.Typer(
     help=(
@@ -79,9 +79,9 @@ def key_show(
         return
     for row in rows:
         marker = " (default)" if row["default"] else ""
-        out().print(f"{row['name']}{marker}", markup=False)
+        out().print(f"{clean(row['name'])}{marker}", markup=False)
         if row["email"]:
-            out().print(f"  email:       {row['email']}", markup=False)
+            out().print(f"  email:       {clean(row['email'])}", markup=False)
         out().print(f"  fingerprint: {row['fingerprint']}", markup=False)
         out().print(f"  created:     {row['created']}", markup=False)
 
@@ -120,3 +120,57 @@ def key_default(key: str = typer.Argument(..., help="Fingerprint prefix or name.
     stored = ring.find(key)
     ring.set_default(stored.fingerprint)
     say(f"Default key: {stored.name} (sha256:{stored.fingerprint})")
+
+
+@key_app.command("check-secret")
+def key_check_secret(
+    recorded: str = typer.Argument(
+        ...,
+        metavar="HASH",
+        help="The hash from the record ('hmac-sha256:…'), or the whole '[redacted by "
+        "cybercase: …]' placeholder copied from the WARC.",
+        show_default=False,
+    ),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """Confirm that a value you sent is the one withheld from the evidence under HASH.
+
+    Cookie, Authorization, extra header values and passwords in URLs are replaced in the
+    evidence by a keyed hash (HMAC-SHA256) that only your redaction key, kept in your
+    cybercase folder, can reproduce. The value is read from the terminal without echo, or
+    from stdin (one line) in scripts, never from the command line. For a URL's
+    credentials, give 'user:password'. Exit 0 when it matches, 1 when it does not.
+    """
+    import sys
+
+    from cybercase.evidence.redaction_key import confirm_secret
+    from cybercase.settings import user_home
+
+    if sys.stdin.isatty():
+        import getpass
+
+        value = getpass.getpass("Value to check (not shown): ")
+    else:
+        value = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    check = confirm_secret(value.encode("utf-8"), recorded, user_home())
+    if json_out:
+        emit_json(
+            {
+                "result": check.result.value,
+                "matches": check.matches,
+                "algorithm": check.algorithm,
+                "key_id": check.key_id,
+                "local_key_id": check.local_key_id,
+            }
+        )
+    elif check.matches:
+        say("[green]match[/green]: this is the value that was withheld.")
+    elif check.key_id is not None and check.key_id != check.local_key_id:
+        say(
+            f"[yellow]cannot tell[/yellow]: the hash was made with redaction key {check.key_id}, "
+            f"yours is {check.local_key_id}; check it on the machine (or backup) holding that key."
+        )
+    else:
+        say("[red]no match[/red]: this is not the value that was withheld.")
+    if not check.matches:
+        raise typer.Exit(1)

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+
+from cybercase.cli.common import shown
 
 if TYPE_CHECKING:
     from cybercase.evidence import CustodyEntry, ItemView
@@ -48,19 +49,19 @@ def describe_entry(entry: CustodyEntry) -> str:
             f"{c.get('name')} copied to {c.get('to')}" for c in copies if isinstance(c, dict)
         )
     text = "; ".join(parts)
-    return escape(text if len(text) <= 120 else text[:117] + "…")
+    return shown(text if len(text) <= 120 else text[:117] + "…")
 
 
 def render_item(console: Console, view: ItemView, entries: list[CustodyEntry]) -> None:
     """``cybercase show``."""
     lines = [
-        f"[bold]{view.id}[/bold] ({view.kind}), {escape(view.created_action)} "
-        f"at {view.created_at} by {escape(view.actor_name)}"
+        f"[bold]{view.id}[/bold] ({view.kind}), {shown(view.created_action)} "
+        f"at {view.created_at} by {shown(view.actor_name)}"
     ]
     for key, value in view.detail.items():
         if key == "artifacts" or isinstance(value, dict | list):
             continue
-        lines.append(f"{escape(key)}: {escape(str(value))}")
+        lines.append(f"{shown(key)}: {shown(str(value))}")
     console.print(Panel("\n".join(lines), expand=False))
     if view.artifacts:
         table = Table(title="Artifacts")
@@ -69,7 +70,7 @@ def render_item(console: Console, view: ItemView, entries: list[CustodyEntry]) -
         for a in view.artifacts:
             table.add_row(
                 a.role,
-                escape(a.name),
+                shown(a.name),
                 f"{a.size:,}",
                 a.media_type,
                 a.digest.removeprefix("sha256:"),
@@ -79,7 +80,7 @@ def render_item(console: Console, view: ItemView, entries: list[CustodyEntry]) -
     for column in ("seq", "time (UTC)", "actor", "action", "detail"):
         table.add_column(column, overflow="fold")
     for e in entries:
-        table.add_row(str(e.seq), e.at, escape(e.actor_name), e.action, describe_entry(e))
+        table.add_row(str(e.seq), e.at, shown(e.actor_name), e.action, describe_entry(e))
     console.print(table)
 
 
@@ -98,7 +99,7 @@ def render_status(
                 what = f"ask for an extension by {when} UTC ({row['days_left']:.0f} days)"
             else:
                 what = f"preservation ends {when} UTC ({row['days_left']:.0f} days)"
-            lines.append(f"• {row['id']} {row['type']} to {escape(row['platform'])}: {what}")
+            lines.append(f"• {row['id']} {row['type']} to {shown(row['platform'])}: {what}")
         console.print(
             Panel("\n".join(lines), title="Requests due", border_style="yellow", expand=False)
         )
@@ -106,28 +107,28 @@ def render_status(
     if report.problems:
         console.print(
             Panel(
-                "\n".join(f"• {escape(p)}" for p in report.problems),
+                "\n".join(f"• {shown(p)}" for p in report.problems),
                 title="Problems",
                 border_style="red",
                 expand=False,
             )
         )
     lines = [
-        f"[bold]{escape(case['id'])}[/bold] — {escape(case['title'])}",
-        f"agency: {escape(case['agency'])}",
+        f"[bold]{shown(case['id'])}[/bold] — {shown(case['title'])}",
+        f"agency: {shown(case['agency'])}",
     ]
     for key in ("jurisdiction", "offence"):
         if case.get(key):
-            lines.append(f"{key}: {escape(str(case[key]))}")
+            lines.append(f"{key}: {shown(str(case[key]))}")
     if case.get("species"):
-        lines.append("species: " + escape(", ".join(case["species"])))
-    lines.append(f"folder: {escape(report.root)}")
+        lines.append("species: " + shown(", ".join(case["species"])))
+    lines.append(f"folder: {shown(report.root)}")
     console.print(Panel("\n".join(lines), title="Case", expand=False))
     counts = "   ".join(f"{name}: [bold]{value}[/bold]" for name, value in report.counts.items())
     console.print(counts)
     if report.last_entry:
         e = report.last_entry
-        console.print(f"last entry: #{e['seq']} {e['action']} at {e['at']} by {escape(e['actor'])}")
+        console.print(f"last entry: #{e['seq']} {e['action']} at {e['at']} by {shown(e['actor'])}")
     console.print(f"last verified: {report.last_verified or 'never'}")
     if not report.problems:
         console.print("[green]No problems seen[/green] (run 'cybercase verify' for a full check).")
@@ -137,15 +138,15 @@ def render_verification(console: Console, report: VerificationReport) -> None:
     """``cybercase verify``: one line per finding, then a summary table."""
     for finding in report.findings:
         style = {"error": "red", "warning": "yellow", "info": "dim"}[finding.severity]
-        console.print(f"[{style}]{escape(finding.line())}[/{style}]")
-    table = Table(title=f"Verification of {escape(report.case_id or report.target)}")
+        console.print(f"[{style}]{shown(finding.line())}[/{style}]")
+    table = Table(title=f"Verification of {shown(report.case_id or report.target)}")
     table.add_column("check")
     table.add_column("result")
     table.add_column("summary", overflow="fold")
     colours = {"passed": "green", "failed": "red", "warning": "yellow", "not checked": "dim"}
     for check in report.checks:
         colour = colours[check.status]
-        table.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", escape(check.summary))
+        table.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", shown(check.summary))
     console.print(table)
     if report.ok:
         extra = f" ({len(report.warnings)} warning(s))" if report.warnings else ""

@@ -12,6 +12,7 @@ from cybercase.cli.common import (
     CONFIG_OPTION,
     JSON_OPTION,
     KEY_OPTION,
+    clean,
     emit_json,
     interactive,
     load_signer,
@@ -53,10 +54,10 @@ def _config(path: Path | None) -> Any:
 
 
 def _prompt(spec: FieldSpec, problem: str | None) -> str:
-    from cybercase.cli.common import err
+    from cybercase.cli.common import err, shown
 
     if problem:
-        err().print(f"[red]{problem}[/red]")
+        err().print(f"[red]{shown(problem)}[/red]")
     value: str = typer.prompt(spec.label[0].upper() + spec.label[1:], err=True)
     return value
 
@@ -294,7 +295,8 @@ def request_respond(
         return
     for item, artifact in zip(result.items, result.artifacts, strict=False):
         out().print(
-            f"{item}  {artifact.digest}  {artifact.size:>12,} B  {artifact.name}", markup=False
+            f"{item}  {artifact.digest}  {artifact.size:>12,} B  {clean(artifact.name)}",
+            markup=False,
         )
     say(f"{len(result.items)} file(s) taken in as the response to {result.request_id}.")
 
@@ -475,8 +477,9 @@ def _when(text: str | None) -> str:
 
 
 def _render_list(console: Console, rows: list[RequestSummary], due: float | None) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from cybercase.cli.common import shown
 
     title = f"Requests due within {due:g} days" if due is not None else "Requests"
     table = Table(title=title)
@@ -492,10 +495,10 @@ def _render_list(console: Console, rows: list[RequestSummary], due: float | None
         table.add_row(
             data["id"],
             data["type"],
-            escape(data["platform"]),
+            shown(data["platform"]),
             state,
             deadline,
-            escape(targets),
+            shown(targets),
         )
     console.print(table)
 
@@ -514,21 +517,21 @@ def _deadline_text(data: dict[str, Any]) -> str:
 
 
 def _render_details(console: Console, details: RequestDetails) -> None:
-    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
+    from cybercase.cli.common import shown
     from cybercase.cli.render import describe_entry
 
     s = details.status.to_json()
     lines = [
-        f"[bold]{s['id']}[/bold] {s['type']} request to {escape(s['platform'])} — {s['state']}"
-        + (f" ({escape(s['outcome'])})" if s["outcome"] else ""),
+        f"[bold]{s['id']}[/bold] {s['type']} request to {shown(s['platform'])} — {s['state']}"
+        + (f" ({shown(s['outcome'])})" if s["outcome"] else ""),
         f"created: {_when(s['created'])}   sent: {_when(s['sent'])}"
         + (f" via {s['via']}" if s["via"] else ""),
     ]
     if s["reference"]:
-        lines.append(f"platform reference: {escape(s['reference'])}")
+        lines.append(f"platform reference: {shown(s['reference'])}")
     if s["follows"]:
         lines.append(f"follows: {s['follows']}")
     if s["expires"]:
@@ -543,19 +546,17 @@ def _render_details(console: Console, details: RequestDetails) -> None:
     record = details.record
     if record is not None:
         lines.append(
-            f"addressee: {escape(record.addressee.legal_entity)} via "
-            f"{escape(record.addressee.channel)}"
+            f"addressee: {shown(record.addressee.legal_entity)} via "
+            f"{shown(record.addressee.channel)}"
         )
-        lines.append(
-            f"officer: {escape(record.officer.name)}, badge {escape(record.officer.badge)}"
-        )
+        lines.append(f"officer: {shown(record.officer.name)}, badge {shown(record.officer.badge)}")
         if record.data.categories:
             lines.append("data: " + ", ".join(record.data.categories))
         for target in record.targets:
             seen = f" (seen {_when(target.seen_at)} in {target.source})" if target.source else ""
-            lines.append(f"target: {target.kind} {escape(target.value)}{escape(seen)}")
+            lines.append(f"target: {target.kind} {shown(target.value)}{shown(seen)}")
     elif details.record_problem:
-        lines.append(f"[red]{escape(details.record_problem)}[/red]")
+        lines.append(f"[red]{shown(details.record_problem)}[/red]")
     for response in s["responses"]:
         lines.append(f"response {_when(response['at'])}: items {', '.join(response['items'])}")
     console.print(Panel("\n".join(lines), title="Request", expand=False))
@@ -564,13 +565,13 @@ def _render_details(console: Console, details: RequestDetails) -> None:
         for column in ("role", "name", "size", "sha256"):
             table.add_column(column, overflow="fold")
         for a in details.artifacts:
-            table.add_row(a.role, escape(a.name), f"{a.size:,}", a.digest.removeprefix("sha256:"))
+            table.add_row(a.role, shown(a.name), f"{a.size:,}", a.digest.removeprefix("sha256:"))
         console.print(table)
     table = Table(title="Custody entries")
     for column in ("seq", "time (UTC)", "actor", "action", "detail"):
         table.add_column(column, overflow="fold")
     for e in details.entries:
-        table.add_row(str(e.seq), _when(e.at), escape(e.actor_name), e.action, describe_entry(e))
+        table.add_row(str(e.seq), _when(e.at), shown(e.actor_name), e.action, describe_entry(e))
     console.print(table)
 
 
@@ -582,11 +583,12 @@ def _render_platforms(
     *,
     full: bool,
 ) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
+    from cybercase.cli.common import shown
+
     origin = {"shipped": "shipped default", "user": "your copy", "configured": "configured"}
-    console.print(f"Platform directory: {escape(str(directory.path))} ({origin[directory.origin]})")
+    console.print(f"Platform directory: {shown(str(directory.path))} ({origin[directory.origin]})")
     if directory.origin == "shipped":
         console.print("To edit it: cybercase request platforms --init")
     d = directory.defaults
@@ -596,10 +598,10 @@ def _render_platforms(
     )
     if full:
         for key, platform in entries.items():
-            console.print(f"[bold]{escape(key)}[/bold]")
+            console.print(f"[bold]{shown(key)}[/bold]")
             for field_name, value in platform.model_dump().items():
                 if value not in ("", [], None):
-                    console.print(f"  {field_name}: {escape(str(value))}")
+                    console.print(f"  {field_name}: {shown(str(value))}")
         return
     table = Table()
     for column in ("key", "name", "legal entity", "channel", "preservation", "max ext."):
@@ -608,10 +610,10 @@ def _render_platforms(
         days = policies[key].preservation_days
         max_ext = policies[key].max_extensions
         table.add_row(
-            escape(key) + (" (placeholder)" if p.placeholder else ""),
-            escape(p.name),
-            escape(p.legal_entity or "—"),
-            escape(p.channel() or "—"),
+            shown(key) + (" (placeholder)" if p.placeholder else ""),
+            shown(p.name),
+            shown(p.legal_entity or "—"),
+            shown(p.channel() or "—"),
             f"{days} d",
             "no limit known" if max_ext is None else str(max_ext),
         )

@@ -91,7 +91,7 @@ def report(outcome: TimestampOutcome, json_out: bool) -> None:
     if json_out:
         emit_json(outcome.to_json())
         return
-    from rich.markup import escape
+    from cybercase.cli.common import shown
 
     for grant in outcome.granted:
         what = (
@@ -100,14 +100,14 @@ def report(outcome: TimestampOutcome, json_out: bool) -> None:
             else "Seal of the custody log: token"
         )
         out().print(
-            f"{what} from {escape(grant.tsa)}, TSA time {grant.gen_time}, "
+            f"{what} from {shown(grant.tsa)}, TSA time {grant.gen_time}, "
             f"over {grant.covers} (entry {grant.seq})",
             highlight=False,
         )
     for attempt in outcome.attempts:
-        say(f"[yellow]{escape(attempt.authority)}: {escape(attempt.error)}[/yellow]")
+        say(f"[yellow]{shown(attempt.authority)}: {shown(attempt.error)}[/yellow]")
     if outcome.note:
-        say(escape(outcome.note[0].upper() + outcome.note[1:]) + ".")
+        say(shown(outcome.note[0].upper() + outcome.note[1:]) + ".")
     if outcome.pending:
         say(
             f"{len(outcome.pending)} item(s) still awaiting a trusted timestamp; "

@@ -41,6 +41,7 @@ from cybercase.collect.capture import (
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.fetch import check_url
 from cybercase.collect.record import BatchRef
+from cybercase.collect.redact import strip_userinfo
 from cybercase.collect.stages import Stage
 from cybercase.collect.wire import CaptureCancelled
 from cybercase.errors import CybercaseError, InvalidInputError
@@ -187,13 +188,16 @@ def run_batch(
     checked = [check_url(u) for u in urls]
     if not checked:
         raise InvalidInputError("no URL to capture", hint="give URLs, or a list with --from")
-    ident = batch_id or batch_id_for(checked)
+    # The id and --resume use the URLs as stored: a password in a URL never reaches the
+    # log, not even through the (unkeyed) hash that names the batch.
+    stored = [strip_userinfo(u) for u in checked]
+    ident = batch_id or batch_id_for(stored)
     result = BatchResult(batch_id=ident, total=len(checked))
     done = already_captured(case, ident) if resume else Counter()
     todo: list[tuple[int, str]] = []
     for index, url in enumerate(checked, start=1):
-        if done[url] > 0:
-            done[url] -= 1
+        if done[stored[index - 1]] > 0:
+            done[stored[index - 1]] -= 1
             result.skipped += 1
             continue
         todo.append((index, url))
@@ -215,7 +219,7 @@ def run_batch(
             tags=tuple(tags),
             note=note,
         )
-        with gate.enter(url):
+        with gate.enter(strip_userinfo(url)):
             return capturer.prepare(request)
 
     progress.start(f"Capturing {len(todo)} URL(s)", len(todo))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import os
 import sys
 import threading
@@ -55,6 +56,7 @@ from cybercase.collect.browser_result import (
     RenderResult,
 )
 from cybercase.collect.browser_traffic import TrafficRecorder
+from cybercase.collect.redact import mask_credentials, split_credentials
 from cybercase.errors import BrowserUnavailableError, InvalidInputError, StorageError
 
 if TYPE_CHECKING:
@@ -170,10 +172,15 @@ class Renderer:
         """Queue ``url``; its files are written into ``out_dir`` (created if needed).
 
         Bad options or a URL that is not http(s) raise :class:`InvalidInputError` here;
-        everything that goes wrong with the page itself is in the result's warnings.
+        everything that goes wrong with the page itself is in the result's warnings. A
+        ``user:password@`` in ``url`` is split off: sent to that origin only, in no URL kept.
         """
-        spec = prepare(options if options is not None else self.options)
+        chosen = options if options is not None else self.options
         check_url(url)
+        url, credentials = split_credentials(url)
+        if credentials is not None and chosen.credentials is None:
+            chosen = dataclasses.replace(chosen, credentials=credentials)
+        spec = prepare(chosen)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -427,10 +434,10 @@ def check_url(url: str) -> None:
     try:
         parts = urlsplit(url)
     except ValueError as exc:
-        raise InvalidInputError(f"not a valid URL: {url!r}") from exc
+        raise InvalidInputError(f"not a valid URL: {mask_credentials(url)!r}") from exc
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise InvalidInputError(
-            f"only http and https addresses can be rendered, not {url!r}",
+            f"only http and https addresses can be rendered, not {mask_credentials(url)!r}",
             hint="give the full address, starting with http:// or https://",
         )
 

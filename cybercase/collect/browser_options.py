@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from cybercase.collect.browser_annotate import Caption
     from cybercase.collect.browser_traffic import TrafficSettings
+    from cybercase.collect.redact import Credentials
 
 PROXY_SCHEMES = {"http": "http", "https": "https", "socks5": "socks5", "socks5h": "socks5"}
 
@@ -88,8 +89,13 @@ class RenderOptions:
     """Extra trusted roots (PEM) for the sites' certificates; needs ``record_traffic``."""
     keep_secrets: bool = False
     """Keep Cookie/Authorization values in the recorded requests (else their hash only)."""
+    keep_headers: tuple[str, ...] = ()
+    """Extra headers (``headers``) whose values may be recorded; every other is withheld."""
     max_body_bytes: int = 256 * 1024 * 1024
     """Bytes of one recorded response body (the browser still gets all of it)."""
+    credentials: Credentials | None = None
+    """A user name and password split off the page's URL: sent (HTTP Basic) to their
+    origin only; the URL the browser opens, and so every URL it records, has none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,7 @@ class Identity:
     proxy_scheme: str | None
     header_names: tuple[str, ...]
     cookie_count: int
+    url_credentials: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,13 @@ def prepare(options: RenderOptions) -> ContextSpec:
         kwargs["proxy"] = proxy
         scheme = urlsplit(proxy["server"]).scheme
     traffic = _traffic_settings(options, kwargs)
+    if options.credentials is not None:
+        kwargs["http_credentials"] = {
+            "username": options.credentials.username,
+            "password": options.credentials.password,
+            "origin": _web_origin(options.credentials.origin),
+            "send": "always",
+        }
     cookies = [*map(_to_playwright, options.cookies)]
     if options.cookies_file is not None:
         cookies.extend(map(_to_playwright, load_cookies_file(options.cookies_file)))
@@ -152,6 +166,7 @@ def prepare(options: RenderOptions) -> ContextSpec:
         proxy_scheme=scheme,
         header_names=tuple(sorted(headers)),
         cookie_count=len(cookies),
+        url_credentials=options.credentials is not None,
     )
     return ContextSpec(
         options=options, context_kwargs=kwargs, cookies=cookies, identity=identity, traffic=traffic
@@ -185,11 +200,19 @@ def _traffic_settings(options: RenderOptions, kwargs: dict[str, Any]) -> Traffic
         ca_bundle=options.ca_bundle,
         insecure=options.insecure,
         keep_secrets=options.keep_secrets,
+        secret_headers=_withheld_names(options.headers, options.keep_headers),
         max_body_bytes=options.max_body_bytes,
         connect_timeout=min(10.0, options.navigation_timeout),
         read_timeout=options.navigation_timeout,
         total_timeout=options.page_timeout,
     )
+
+
+def _withheld_names(headers: Mapping[str, str], kept: Sequence[str]) -> tuple[str, ...]:
+    """The user's extra headers the recorded requests withhold (all but those kept)."""
+    from cybercase.collect.redact import Redactor
+
+    return tuple(sorted(Redactor.for_headers(headers, kept).secret_names))
 
 
 def parse_proxy(url: str) -> ProxySettings:
@@ -311,6 +334,14 @@ def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
             )
         checked[name] = value
     return checked
+
+
+def _web_origin(origin: str) -> str:
+    """``scheme://host[:port]`` as browsers write an origin (no default port)."""
+    for scheme, port in (("http", ":80"), ("https", ":443")):
+        if origin.startswith(f"{scheme}://") and origin.endswith(port):
+            return origin.removesuffix(port)
+    return origin
 
 
 def _has_line_break(text: str) -> bool:

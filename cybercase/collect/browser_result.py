@@ -131,7 +131,11 @@ class RenderResult:
             proxy=self.identity.proxy_scheme,
             extra_header_names=list(self.identity.header_names),
             cookies_sent=self.identity.cookie_count,
-            secrets_omitted=bool(self.identity.header_names or self.identity.cookie_count),
+            secrets_omitted=bool(
+                self.identity.header_names
+                or self.identity.cookie_count
+                or self.identity.url_credentials
+            ),
             page_width=self.page_size[0] if self.page_size else None,
             page_height=self.page_size[1] if self.page_size else None,
             files=[
@@ -217,7 +221,7 @@ class BrowserRecord(Record):
     cookies_sent: int = Field(ge=0)
     """How many cookies were given to the browser; their values are not recorded."""
     secrets_omitted: bool
-    """True when header or cookie values were left out of this record."""
+    """True when header or cookie values, or credentials from the URL, were left out."""
     page_width: int | None
     """Width of the rendered document in CSS pixels."""
     page_height: int | None

@@ -12,8 +12,10 @@ not show because of TLS, while the raw fetch worked, fails the capture.
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cybercase.collect.browser import Renderer
 from cybercase.collect.browser_options import RenderOptions
@@ -22,6 +24,9 @@ from cybercase.collect.config import CaptureSettings
 from cybercase.collect.record import Outcome
 from cybercase.collect.stages import StageFile, StageOutput
 from cybercase.errors import CybercaseError
+
+if TYPE_CHECKING:
+    from cybercase.collect.redact import Credentials
 
 BROWSER_STAGE = "browser"
 
@@ -44,6 +49,7 @@ def render_options_for(settings: CaptureSettings, *, record_traffic: bool = True
         record_traffic=record_traffic,
         ca_bundle=settings.ca_bundle if record_traffic else None,
         keep_secrets=settings.keep_secrets,
+        keep_headers=tuple(settings.keep_headers),
         max_body_bytes=settings.max_body_bytes,
     )
 
@@ -77,11 +83,16 @@ class BrowserStage:
         self.renderer = renderer
         self.options = options
 
-    def start(self, url: str, workdir: Path) -> Future[StageOutput]:
+    def start(
+        self, url: str, workdir: Path, *, credentials: Credentials | None = None
+    ) -> Future[StageOutput]:
         """Submit the page; the returned future gives the stage's files."""
         out: Future[StageOutput] = Future()
+        options = self.options
+        if credentials is not None:
+            options = dataclasses.replace(options, credentials=credentials)
         try:
-            inner = self.renderer.submit(url, workdir / "browser", options=self.options)
+            inner = self.renderer.submit(url, workdir / "browser", options=options)
         except CybercaseError as exc:
             out.set_exception(exc)
             return out

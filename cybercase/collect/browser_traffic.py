@@ -80,7 +80,7 @@ from cybercase.collect.record import (
     Redaction,
     Timings,
 )
-from cybercase.collect.redact import redact_head, redact_pairs
+from cybercase.collect.redact import SECRET_HEADERS, Redactor
 from cybercase.collect.wire import CaptureCancelled, HopTap, RecordingBackend, tapping
 from cybercase.errors import InvalidInputError
 
@@ -124,6 +124,9 @@ class TrafficSettings:
     """Record a site whose certificate does not verify anyway (the failure is recorded)."""
     keep_secrets: bool = False
     """Keep Cookie/Authorization values the browser sent (else replaced by their hash)."""
+    secret_headers: tuple[str, ...] = ()
+    """Lower-case names of every header whose value is withheld (Cookie, Authorization,
+    Proxy-Authorization and the user's extra headers not marked safe); empty: the first three."""
     max_body_bytes: int = 256 * 1024 * 1024
     """Bytes of one response body recorded; the browser still gets all of it."""
     connect_timeout: float = 10.0
@@ -367,6 +370,11 @@ class ContextTraffic:
         self._settings = settings
         self._clock = recorder.clock
         self._upstream = _Upstream(settings, recorder.clock)
+        self._redactor = (
+            Redactor(())
+            if settings.keep_secrets
+            else Redactor(settings.secret_headers or SECRET_HEADERS)
+        )
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(128)
@@ -786,14 +794,12 @@ class ContextTraffic:
         )
         redactions: list[Redaction] = []
         where = f"browser request {exchange.number}"
+        redactor = self._redactor
         if tap is not None and tap.request_started and tap.sent:
             sent = bytes(tap.sent)
-            if not settings.keep_secrets:
-                sent, redactions = redact_head(sent, where)
+            sent, redactions = redactor.head(sent, where)
             wire.request_bytes = sent
-        pairs = exchange.request_pairs
-        if not settings.keep_secrets:
-            pairs = redact_pairs(pairs)
+        pairs = redactor.pairs(exchange.request_pairs)
         body: Body | None = None
         if exchange.status is not None:
             wire.response_head = exchange.response_head

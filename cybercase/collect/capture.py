@@ -45,6 +45,7 @@ from cybercase.collect.record import (
     StageArtifact,
     StageRecord,
 )
+from cybercase.collect.redact import Credentials, Redactor, split_credentials
 from cybercase.collect.stages import Stage, StageOutput
 from cybercase.collect.warc import WARC_MEDIA_TYPE, WarcBuilder
 from cybercase.collect.wire import CaptureCancelled
@@ -100,6 +101,10 @@ class PreparedCapture:
             "started": record.started,
             "ended": record.ended,
         }
+        if record.url_credentials is not None:
+            detail["url_credentials"] = record.url_credentials.status
+        if record.withheld_headers:
+            detail["withheld_headers"] = list(record.withheld_headers)
         if record.page and record.page.title:
             detail["title"] = record.page.title[:300]
         if record.batch:
@@ -184,6 +189,7 @@ def settings_used(settings: CaptureSettings) -> SettingsUsed:
         max_redirects=settings.max_redirects,
         insecure=settings.insecure,
         keep_secrets=settings.keep_secrets,
+        kept_header_names=sorted(settings.keep_headers),
         images=settings.images,
         retries=settings.retries,
     )
@@ -207,15 +213,16 @@ def image_name(number: int, url: str, content_type: str | None) -> str:
 class WorkFolder:
     """The capture's private folder under ``objects/tmp``, made only if something needs it."""
 
-    def __init__(self, parent: Path) -> None:
+    def __init__(self, parent: Path, prefix: str = ".capture-") -> None:
         self._parent = parent
+        self._prefix = prefix
         self._path: Path | None = None
 
     def __call__(self) -> Path:
         """The folder (created on first use)."""
         if self._path is None:
             self._parent.mkdir(parents=True, exist_ok=True)
-            self._path = Path(tempfile.mkdtemp(prefix=".capture-", dir=self._parent))
+            self._path = Path(tempfile.mkdtemp(prefix=self._prefix, dir=self._parent))
         return self._path
 
     def remove(self) -> None:
@@ -245,6 +252,7 @@ class Capturer:
         self.stages = list(stages)
         self.clock: Clock = clock or SystemClock()
         self._settings_used = settings_used(settings)
+        self.redactor: Redactor = fetcher.redactor
 
     def close(self) -> None:
         """Close the network connections."""
@@ -252,14 +260,20 @@ class Capturer:
 
     def prepare(self, request: CaptureRequest) -> PreparedCapture:
         """Capture one URL into stored (not yet committed) artifacts."""
-        url = check_url(request.url)
-        workdir = WorkFolder(self.case.store.tmp)
+        url, credentials = split_credentials(check_url(request.url))
+        workdir = WorkFolder(self.case.store.tmp, self.case.store.temp_prefix("capture"))
         try:
-            return self._prepare(request, url, workdir)
+            return self._prepare(request, url, credentials, workdir)
         finally:
             workdir.remove()
 
-    def _prepare(self, request: CaptureRequest, url: str, workdir: WorkFolder) -> PreparedCapture:
+    def _prepare(
+        self,
+        request: CaptureRequest,
+        url: str,
+        credentials: Credentials | None,
+        workdir: WorkFolder,
+    ) -> PreparedCapture:
         settings = self.settings
         store = self.case.store
         capture_id = str(uuid.uuid4())
@@ -268,13 +282,17 @@ class Capturer:
         for stage in self.stages:
             folder = workdir() / f"stage-{stage.name}"
             folder.mkdir()
-            pending.append((stage, stage.start(url, folder)))
+            if credentials is None:
+                pending.append((stage, stage.start(url, folder)))
+            else:
+                pending.append((stage, stage.start(url, folder, credentials=credentials)))
         fetched = self.fetcher.fetch(
             url,
             workdir,
             max_body=settings.max_body_bytes,
             text_limit=settings.max_text_bytes,
             label="page-",
+            credentials=credentials,
         )
         got = _Collected()
         final = fetched.final_hop
@@ -294,7 +312,7 @@ class Capturer:
                 page, text = read.page, read.text
                 got.warnings.extend(read.warnings)
         if page is not None and settings.images and final is not None:
-            self._images(page, final, workdir, got)
+            self._images(page, final, workdir, got, credentials)
         for stage, future in pending:
             self._finish_stage(stage.name, future, got)
         ended = self.clock.now()
@@ -345,6 +363,12 @@ class Capturer:
             environment=self.surroundings.at(started),
             settings=self._settings_used,
             redactions=redactions,
+            withheld_headers=sorted({r.header for r in redactions}, key=str.lower),
+            url_credentials=(
+                self.redactor.credentials(credentials, kept=settings.keep_secrets)
+                if credentials
+                else None
+            ),
             secrets_kept=settings.keep_secrets,
             batch=request.batch,
             tags=list(request.tags),
@@ -428,7 +452,14 @@ class Capturer:
         artifacts.extend(got.artifacts)
         return PreparedCapture(request, record, artifacts)
 
-    def _images(self, page: Page, final: WireHop, workdir: WorkFolder, got: _Collected) -> None:
+    def _images(
+        self,
+        page: Page,
+        final: WireHop,
+        workdir: WorkFolder,
+        got: _Collected,
+        credentials: Credentials | None,
+    ) -> None:
         settings = self.settings
         urls = page.image_urls[: settings.max_images]
         if len(page.image_urls) > len(urls):
@@ -444,6 +475,7 @@ class Capturer:
                 retries=0,
                 referer=final.hop.url,
                 label=f"img{number}-",
+                credentials=credentials,
             )
             got.image_fetches.append(fetched)
             last = fetched.final_hop
@@ -563,7 +595,7 @@ def open_capturer(
     fetcher = Fetcher(settings, clock=clock, cancel=cancel)
 
     def fetch_small(url: str) -> tuple[bytes | None, str | None]:
-        folder = WorkFolder(case.store.tmp)
+        folder = WorkFolder(case.store.tmp, case.store.temp_prefix("capture"))
         try:
             return fetcher.fetch_small(url, folder)
         finally:

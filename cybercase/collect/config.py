@@ -34,7 +34,10 @@ class CaptureSettings(BaseModel):
     """``http://host:port``, ``socks5://host:port`` or ``socks5h://`` (names resolved by the
     proxy, e.g. Tor at ``socks5h://127.0.0.1:9050``)."""
     headers: dict[str, str] = Field(default_factory=dict)
-    """Extra request headers, sent with every request."""
+    """Extra request headers, sent with every request. Their values are secret (withheld
+    from the evidence, keyed hash kept) unless named in :attr:`keep_headers`."""
+    keep_headers: list[str] = Field(default_factory=list)
+    """Extra headers safe to keep verbatim in the evidence (e.g. ``Accept-Language``)."""
     cookies_file: Path | None = None
     """A Netscape ``cookies.txt`` (a logged-in session), sent to matching hosts."""
     ca_bundle: Path | None = None
@@ -52,7 +55,7 @@ class CaptureSettings(BaseModel):
     insecure: bool = False
     """Capture even when the TLS certificate does not verify (the failure is recorded)."""
     keep_secrets: bool = False
-    """Keep the Cookie/Authorization values sent verbatim in the evidence."""
+    """Keep every secret value sent (cookies, Authorization, extra headers) verbatim."""
     images: bool = True
     """Also fetch the page's images (and read their EXIF)."""
     max_images: int = Field(50, ge=0)
@@ -88,6 +91,18 @@ class CaptureSettings(BaseModel):
             )
         return value
 
+    @field_validator("keep_headers")
+    @classmethod
+    def _check_kept(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name or any(c in name for c in " :\r\n\t"):
+                raise ValueError(f"invalid header name {name!r}")
+            if name.lower() in ("cookie", "authorization", "proxy-authorization"):
+                raise ValueError(
+                    f"{name} is always withheld; --keep-secrets keeps it (and every other secret)"
+                )
+        return value
+
     @field_validator("headers")
     @classmethod
     def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
@@ -119,6 +134,8 @@ def load_capture_settings(
             merged = dict(table.get("headers", {}))
             merged.update(value)
             table[key] = merged
+        elif key == "keep_headers":
+            table[key] = [*table.get("keep_headers", []), *value]
         else:
             table[key] = value
     try:

@@ -46,7 +46,13 @@ from cybercase.collect.record import (
     Redaction,
     Timings,
 )
-from cybercase.collect.redact import redact_head, redact_pairs
+from cybercase.collect.redact import (
+    Credentials,
+    Redactor,
+    mask_credentials,
+    split_credentials,
+    strip_userinfo,
+)
 from cybercase.collect.wire import (
     CaptureCancelled,
     ConnectFailure,
@@ -79,10 +85,13 @@ def check_url(text: str) -> str:
     try:
         url = httpx.URL(value)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise InvalidInputError(f"not a valid URL: {value!r} ({exc})") from exc
+        shown = mask_credentials(value)
+        raise InvalidInputError(
+            f"not a valid URL: {shown!r} ({mask_credentials(str(exc))})"
+        ) from exc
     if url.scheme not in ("http", "https") or not url.host:
         raise InvalidInputError(
-            f"not an http(s) URL: {value!r}",
+            f"not an http(s) URL: {mask_credentials(value)!r}",
             hint="only http:// and https:// addresses can be captured",
         )
     return str(url)
@@ -344,8 +353,10 @@ class Fetcher:
         *,
         clock: Clock | None = None,
         cancel: threading.Event | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.settings = settings
+        self.redactor = redactor or Redactor.for_headers(settings.headers, settings.keep_headers)
         self.clock: Clock = clock or SystemClock()
         self.cancel = cancel
         self._cookies = load_cookie_file(settings.cookies_file) if settings.cookies_file else None
@@ -438,12 +449,21 @@ class Fetcher:
         referer: str | None = None,
         retries: int | None = None,
         label: str = "",
+        credentials: Credentials | None = None,
     ) -> FetchResult:
-        """Every attempt at ``url`` (retrying transient failures); large bodies go to ``folder``."""
+        """Every attempt at ``url`` (retrying transient failures); large bodies go to ``folder``.
+
+        ``credentials`` (or a ``user:password@`` in ``url``, split off here) are sent as
+        HTTP Basic authentication to their origin only; no stored URL carries them.
+        """
+        url, found = split_credentials(url)
+        credentials = credentials or found
         allowed = self.settings.retries if retries is None else retries
         attempts: list[AttemptResult] = []
         for number in range(1, allowed + 2):
-            attempt = self._attempt(url, number, folder, max_body, text_limit, referer, label)
+            attempt = self._attempt(
+                url, number, folder, max_body, text_limit, referer, label, credentials
+            )
             attempts.append(attempt)
             if not attempt.transient or number > allowed:
                 break
@@ -468,6 +488,7 @@ class Fetcher:
         text_limit: int,
         referer: str | None,
         label: str,
+        credentials: Credentials | None,
     ) -> AttemptResult:
         result = AttemptResult(number=number, started=format_utc(self.clock.now()))
         deadline = time.monotonic() + self.settings.total_timeout
@@ -485,6 +506,7 @@ class Fetcher:
                 max_body,
                 text_limit,
                 referer,
+                credentials,
             )
             result.hops.append(wire)
             if failure is not None:
@@ -501,7 +523,9 @@ class Fetcher:
             if status in REDIRECTS and location:
                 seen.append(current)
                 try:
-                    target = str(httpx.URL(current).join(location.strip()))
+                    # User-info in a Location stays in the response head (the server's
+                    # evidence) but is neither sent nor stored in a URL.
+                    target = strip_userinfo(str(httpx.URL(current).join(location.strip())))
                 except (httpx.InvalidURL, ValueError) as exc:
                     result.outcome, result.message = (
                         "bad-redirect",
@@ -561,15 +585,27 @@ class Fetcher:
         max_body: int,
         text_limit: int,
         referer: str | None,
+        credentials: Credentials | None = None,
     ) -> tuple[WireHop, Classified | None, int | None]:
+        auth = credentials if credentials is not None and credentials.applies_to(url) else None
         wire, failure, status = self._exchange(
-            url, index, attempt, cookies, deadline, spool, max_body, text_limit, referer, True
+            url, index, attempt, cookies, deadline, spool, max_body, text_limit, referer, True, auth
         )
         if failure is None or failure.outcome != "tls-failure" or not self.settings.insecure:
             return wire, failure, status
         reason = failure.message
         retry, failure2, status2 = self._exchange(
-            url, index, attempt, cookies, deadline, spool, max_body, text_limit, referer, False
+            url,
+            index,
+            attempt,
+            cookies,
+            deadline,
+            spool,
+            max_body,
+            text_limit,
+            referer,
+            False,
+            auth,
         )
         hop = retry.hop
         tls = hop.tls.model_copy(update={"verification_error": reason}) if hop.tls else None
@@ -600,11 +636,15 @@ class Fetcher:
         text_limit: int,
         referer: str | None,
         verify: bool,
+        auth: Credentials | None = None,
     ) -> tuple[WireHop, Classified | None, int | None]:
         settings = self.settings
         tap = HopTap(clock=self.clock, deadline=deadline, cancel=self.cancel)
         started = format_utc(self.clock.now())
-        request = httpx.Request("GET", url, headers=self._headers(referer))
+        headers = self._headers(referer)
+        if auth is not None and not any(k.lower() == "authorization" for k, _ in headers):
+            headers.append(("Authorization", auth.authorization()))
+        request = httpx.Request("GET", url, headers=headers)
         cookies.set_cookie_header(request)
         core_request = httpcore.Request(
             method=b"GET",
@@ -667,11 +707,11 @@ class Fetcher:
         if tap.request_started and tap.sent:
             sent = bytes(tap.sent)
             if not settings.keep_secrets:
-                sent, found = redact_head(sent, f"{where} request")
+                sent, found = self.redactor.head(sent, f"{where} request")
                 attempt.redactions.extend(found)
             wire.request_bytes = sent
         if not settings.keep_secrets:
-            request_pairs = redact_pairs(request_pairs)
+            request_pairs = self.redactor.pairs(request_pairs)
         now = time.monotonic()
         proxied = settings.proxy is not None
         wire.hop = wire.hop.model_copy(

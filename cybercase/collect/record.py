@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 RECORD_FORMAT = "cybercase-capture/1"
 
@@ -392,6 +392,8 @@ class SettingsUsed(Model):
     """Whether TLS failures were allowed."""
     keep_secrets: bool
     """Whether secret header values were kept."""
+    kept_header_names: list[str] = Field(default_factory=list)
+    """Extra headers the investigator marked safe to keep verbatim (``--keep-header``)."""
     images: bool
     """Whether images were fetched."""
     retries: int
@@ -405,10 +407,32 @@ class Redaction(Model):
     """Where it was replaced, e.g. ``attempt 1 hop 0 request``."""
     header: str
     """The header's name."""
-    sha256: str
-    """SHA-256 of the original value, so it can be matched without being disclosed."""
+    algorithm: Literal["hmac-sha256", "sha256"] = "sha256"
+    """``hmac-sha256`` (keyed with the investigator's redaction key); ``sha256`` in records
+    made before keyed hashing."""
+    key_id: str | None = None
+    """Which redaction key made the hash (``rk-…``); the key itself is never recorded."""
+    digest: str = Field(validation_alias=AliasChoices("digest", "sha256"))
+    """The keyed hash of the original value (``hmac-sha256:<hex>``), so that the
+    investigator, and only they, can confirm a value without disclosing it."""
     placeholder: str
     """The text that stands in its place."""
+
+
+class UrlCredentials(Model):
+    """Credentials written in the URL (``http://user:password@host/``), withheld."""
+
+    status: Literal["withheld", "kept"] = "withheld"
+    """``withheld``: neither the user name nor the password is in the evidence; ``kept``
+    (``--keep-secrets``): the Authorization header that carried them is kept verbatim."""
+    sent_to: str
+    """The origin they were sent to (HTTP Basic authentication), and only to it."""
+    algorithm: Literal["hmac-sha256"] = "hmac-sha256"
+    """How :attr:`digest` was made."""
+    key_id: str
+    """Which redaction key made the hash."""
+    digest: str
+    """Keyed hash of ``user:password`` as written in the URL (percent-decoded)."""
 
 
 class StageArtifact(Model):
@@ -487,6 +511,12 @@ class CaptureRecord(Model):
     """Limits and identity in force."""
     redactions: list[Redaction] = Field(default_factory=list)
     """Secret values replaced in this record and in the WARC's request records."""
+    withheld_headers: list[str] = Field(default_factory=list)
+    """Names of the headers whose values were withheld (the values are nowhere in the
+    evidence; their keyed hashes are in :attr:`redactions`)."""
+    url_credentials: UrlCredentials | None = None
+    """Set when the URL given carried a user name and password: they were used for the
+    request only and stripped from every URL stored."""
     secrets_kept: bool = False
     """True when ``--keep-secrets`` kept them verbatim."""
     batch: BatchRef | None = None

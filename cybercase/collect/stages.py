@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from cybercase.collect.fetch import WireHop
     from cybercase.collect.record import DnsLookup, Outcome, Redaction
+    from cybercase.collect.redact import Credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,12 @@ class Stage(Protocol):
     name: str
     """A short name (``browser``)."""
 
-    def start(self, url: str, workdir: Path) -> Future[StageOutput]:
-        """Begin work on ``url``; files go under ``workdir`` (a folder of its own)."""
+    def start(
+        self, url: str, workdir: Path, *, credentials: Credentials | None = None
+    ) -> Future[StageOutput]:
+        """Begin work on ``url``; files go under ``workdir`` (a folder of its own).
+
+        ``credentials`` (split off a ``user:password@`` URL; ``url`` never carries them)
+        are given only when there are some, so a stage that takes none need not accept them.
+        """
         ...

@@ -48,6 +48,7 @@ from cybercase.evidence.state import (
     CUSTODIAN_ADDED,
     EVIDENCE_PREFIX,
     ITEM_IMPORTED,
+    LEFTOVERS_REMOVED,
     LOG_RECOVERED,
     NOTE_ADDED,
     CaseState,
@@ -58,6 +59,8 @@ from cybercase.evidence.store import OBJECTS_DIR, ObjectStore
 CASE_JSON = "case.json"
 KEYS_DIR = "keys"
 ENV_CASE = "CYBERCASE_CASE"
+MAX_LISTED = 200
+"""A leftovers entry names at most this many files (and counts the rest)."""
 
 
 def case_json_bytes(meta: CaseMeta) -> bytes:
@@ -284,6 +287,7 @@ class Case:
         with self.lock:
             self.refresh()
             self._check_writable(signer)
+            self._remove_leftovers(signer)
             tx = Transaction(self, signer)
             yield tx
             if tx.drafts:
@@ -311,6 +315,13 @@ class Case:
             )
         if self.state.torn_bytes:
             self._recover_torn_tail(signer)
+
+    def _remove_leftovers(self, signer: Signer) -> None:
+        """Remove what killed processes left in ``objects/tmp``, and log what went."""
+        removed = self.store.remove_leftovers()
+        if removed:
+            draft = leftovers_draft("objects/tmp", [(r.name, r.size) for r in removed])
+            self._commit(signer, [draft])
 
     def _recover_torn_tail(self, signer: Signer) -> None:
         """Set aside an uncommitted torn tail (as an object), cut it, and log that."""
@@ -596,6 +607,27 @@ def _hostname() -> str:
     import socket
 
     return socket.gethostname()
+
+
+def leftovers_draft(where: str, removed: Sequence[tuple[str, int]], reason: str = "") -> EntryDraft:
+    """A ``leftovers.removed`` entry: what an interrupted process left, and was deleted.
+
+    None of it was evidence (nothing counts before its entry is written), but a folder
+    of the case (or its exports) changed, so the log says what went, from where, and
+    how many bytes.
+    """
+    listed = [{"name": name, "bytes": size} for name, size in removed[:MAX_LISTED]]
+    detail: dict[str, Any] = {
+        "reason": reason
+        or "temporary files of an interrupted process (killed or crashed); not evidence",
+        "where": where,
+        "count": len(removed),
+        "bytes": sum(size for _, size in removed),
+        "removed": listed,
+    }
+    if len(removed) > len(listed):
+        detail["not_listed"] = len(removed) - len(listed)
+    return EntryDraft(action=LEFTOVERS_REMOVED, detail=detail)
 
 
 def _write_key_file(root: Path, identity: PublicIdentity) -> None:

@@ -81,6 +81,15 @@ class CaseLock:
             os.close(fd)
 
 
+def try_lock_file(fd: int) -> bool:
+    """Take the OS lock on an open file without waiting; False if another holds it."""
+    try:
+        _try_lock(fd)
+    except (BlockingIOError, PermissionError):
+        return False
+    return True
+
+
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 

@@ -13,23 +13,118 @@ the set of objects awaiting ``fsync`` is guarded by a lock.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import re
+import secrets
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from cybercase.digest import CHUNK_SIZE, Digest, HashingWriter
 from cybercase.errors import InvalidInputError, StorageError
-from cybercase.evidence.fsio import fsync_dir, make_read_only, storage_error, syncfs, temp_name
+from cybercase.evidence.fsio import fsync_dir, make_read_only, storage_error, syncfs
+from cybercase.evidence.lock import try_lock_file
 
 OBJECTS_DIR = "objects"
 SYNCFS_THRESHOLD = 4
 """From this many pending objects, one ``syncfs`` beats an ``fsync`` per file and folder."""
 ALGO_DIR = "sha256"
 TMP_DIR = "tmp"
+OWNER_PREFIX = ".owner-"
+_OWNED = re.compile(r"^\.[a-z]+-([0-9a-f]{16})-")
+_OWNER = re.compile(r"^\.owner-([0-9a-f]{16})\.lock$")
+
+
+@dataclass(frozen=True, slots=True)
+class Leftover:
+    """A temporary file or folder a killed process left in ``objects/tmp``, removed."""
+
+    name: str
+    """Its name in ``objects/tmp``."""
+    size: int
+    """Bytes it held (every file under it, for a folder)."""
+
+
+class _Owner:
+    """This process's claim on the temporary names it makes in one ``objects/tmp``.
+
+    Every temporary name carries a token; the process holds an OS lock on
+    ``.owner-<token>.lock`` for as long as it lives (the OS drops it when the process
+    dies, even by SIGKILL). A cleaner that can take that lock knows the owner is gone and
+    that everything carrying its token is a leftover; names of a live owner are never
+    touched, whether or not it holds the case lock at that moment.
+    """
+
+    def __init__(self, tmp: Path) -> None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        for _ in range(100):
+            token = secrets.token_hex(8)
+            path = tmp / f"{OWNER_PREFIX}{token}.lock"
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise storage_error("write in", tmp, exc) from exc
+            if try_lock_file(fd) and _same_file(path, fd):
+                self.token, self.path, self._fd = token, path, fd
+                return
+            # A cleaner took the new file for a dead owner's: start again with another.
+            os.close(fd)
+        raise StorageError(f"cannot claim temporary names in {tmp}")
+
+    def release(self) -> None:
+        """Remove the claim at a normal exit (a killed process leaves it to the cleaner)."""
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+_owners: dict[str, _Owner] = {}
+_owners_lock = threading.Lock()
+_owners_pid = [os.getpid()]
+"""The process the claims belong to: a forked child makes claims of its own."""
+
+
+def _owner_for(tmp: Path) -> _Owner:
+    key = str(tmp.resolve())
+    with _owners_lock:
+        if os.getpid() != _owners_pid[0]:
+            _owners.clear()
+            _owners_pid[0] = os.getpid()
+        owner = _owners.get(key)
+        if owner is None:
+            owner = _owners[key] = _Owner(tmp)
+        return owner
+
+
+@atexit.register
+def _release_owners() -> None:
+    if os.getpid() != _owners_pid[0]:
+        return
+    with _owners_lock:
+        for owner in _owners.values():
+            owner.release()
+        _owners.clear()
+
+
+def _same_file(path: Path, fd: int) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except OSError:
+        return False
+
+
+def _size_of(path: Path) -> int:
+    if path.is_symlink() or not path.is_dir():
+        return path.lstat().st_size
+    return sum(p.lstat().st_size for p in path.rglob("*") if not p.is_dir())
 
 
 class ObjectStore:
@@ -161,11 +256,74 @@ class ObjectStore:
         """Temporary files left by an interrupted write (never evidence)."""
         if not self.tmp.is_dir():
             return []
-        return sorted(self.tmp.iterdir())
+        return sorted(p for p in self.tmp.iterdir() if not _OWNER.match(p.name))
+
+    def temp_prefix(self, kind: str) -> str:
+        """``.<kind>-<token>-``: the start of a temporary name this process owns."""
+        return f".{kind}-{_owner_for(self.tmp).token}-"
+
+    def remove_leftovers(self) -> list[Leftover]:
+        """Remove what killed processes left in ``objects/tmp``; return what was removed.
+
+        Only names whose owner is gone are touched (see :class:`_Owner`); names without
+        an owner token (written before owners existed) are removed too. The caller holds
+        the case lock, so no process of this version is between creating its claim and
+        using it unseen. Nothing here is evidence: an object counts once it is renamed
+        into ``objects/sha256`` and named by a custody entry.
+        """
+        if not self.tmp.is_dir():
+            return []
+        mine = _owners.get(str(self.tmp.resolve())) if os.getpid() == _owners_pid[0] else None
+        alive: dict[str, bool] = {}
+        removed: list[Leftover] = []
+        held: list[tuple[Path, int]] = []
+        try:
+            for path in sorted(self.tmp.iterdir()):
+                owner = _OWNER.match(path.name)
+                token = owner.group(1) if owner else None
+                owned = _OWNED.match(path.name)
+                token = token or (owned.group(1) if owned else None)
+                if token is not None and mine is not None and token == mine.token:
+                    continue
+                if token is not None and token not in alive:
+                    alive[token] = self._owner_alive(token, held)
+                if token is not None and alive[token]:
+                    continue
+                if owner is not None:
+                    continue  # removed last, once everything it owned is gone
+                removed.append(Leftover(path.name, _size_of(path)))
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+            for lock_path, _ in held:
+                with contextlib.suppress(OSError):
+                    lock_path.unlink()
+        except OSError as exc:
+            raise storage_error("clean up", self.tmp, exc) from exc
+        finally:
+            for _, fd in held:
+                os.close(fd)
+        if removed:
+            fsync_dir(self.tmp)
+        return removed
+
+    def _owner_alive(self, token: str, held: list[tuple[Path, int]]) -> bool:
+        """Whether the process that owns ``token`` still runs (its lock is held)."""
+        path = self.tmp / f"{OWNER_PREFIX}{token}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return False
+        if try_lock_file(fd):
+            held.append((path, fd))
+            return False
+        os.close(fd)
+        return True
 
     def _new_temp(self) -> Path:
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        return temp_name(self.tmp, "object")
+        return self.tmp / f"{self.temp_prefix('object')}{secrets.token_hex(6)}.part"
 
     def _discard(self, tmp: Path) -> None:
         with contextlib.suppress(OSError):

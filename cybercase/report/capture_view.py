@@ -333,21 +333,42 @@ def _egress(record: CaptureRecord) -> str:
 
 
 def _redaction(record: CaptureRecord) -> str:
+    creds = ""
+    if record.url_credentials is not None:
+        creds = (
+            " The URL given carried a user name and password: they were sent to "
+            f"{record.url_credentials.sent_to} only and are in no stored URL"
+            + (
+                "."
+                if record.url_credentials.status == "kept"
+                else f"; their keyed hash is {record.url_credentials.digest}."
+            )
+        )
     if record.secrets_kept:
         return (
-            "Kept verbatim at the investigator's request (--keep-secrets): the cookie and "
-            "Authorization values they sent are in the WARC and in this record."
+            "Kept verbatim at the investigator's request (--keep-secrets): the cookie, "
+            "Authorization and extra header values they sent are in the WARC and in this "
+            "record." + creds
         )
     if record.redactions:
+        keyed = all(r.algorithm == "hmac-sha256" for r in record.redactions)
+        how = (
+            "a keyed hash (HMAC-SHA256 under the investigator's own redaction key) of the "
+            "value: the alteration is declared here, and only the investigator can confirm a "
+            "value against it ('cybercase key check-secret')"
+            if keyed
+            else "the SHA-256 of the value: the alteration is declared here, and a value can "
+            "be matched against its hash without being disclosed"
+        )
+        names = ", ".join(record.withheld_headers or sorted({r.header for r in record.redactions}))
         return (
-            f"{len(record.redactions)} secret value(s) the investigator sent were replaced, in "
-            "the WARC's request records and in this record, by a placeholder naming the "
-            "SHA-256 of the value: the alteration is declared here, and a value can be matched "
-            "against its hash without being disclosed."
+            f"{len(record.redactions)} secret value(s) the investigator sent ({names}) were "
+            f"replaced, in the WARC's request records and in this record, by a placeholder "
+            f"naming {how}." + creds
         )
     return (
-        "No cookie or Authorization value was sent with the raw capture, so nothing in the "
-        "WARC or in this record was replaced."
+        "No cookie, Authorization or extra header value was sent with the raw capture, so "
+        "nothing in the WARC or in this record was replaced." + creds
     )
 
 

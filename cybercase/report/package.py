@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import importlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -36,7 +38,7 @@ from cybercase.errors import (
 )
 from cybercase.evidence import Case, EntryDraft, Signer
 from cybercase.evidence import log as logfile
-from cybercase.evidence.case import CASE_JSON, KEYS_DIR
+from cybercase.evidence.case import CASE_JSON, KEYS_DIR, leftovers_draft
 from cybercase.evidence.fsio import fsync_dir, storage_error
 from cybercase.evidence.state import CASE_EXPORTED
 from cybercase.evidence.timestamps import token_exports
@@ -149,6 +151,16 @@ def export_case(
         raise InvalidInputError(f"{out} is not a folder", hint="give --out a folder")
     staging: Path | None = None
     final: Path | None = None
+    with case.transaction(signer) as cleaning:
+        removed = remove_export_leftovers(case, out)
+        if removed:
+            cleaning.add(
+                leftovers_draft(
+                    str(out.absolute()),
+                    removed,
+                    "the unfinished package of an interrupted export; not evidence",
+                )
+            )
     try:
         with case.transaction(signer) as tx:
             included = select_items(case.state, items, response_items(case.entries()))
@@ -161,7 +173,7 @@ def export_case(
                     "files from a copy",
                 )
             name = _free_name(out, f"{safe_file_name(case.meta.id)}_{case.clock.now():%Y-%m-%d}")
-            staging = out / f".{name}.exporting-{secrets.token_hex(4)}"
+            staging = out / f".{name}.exporting-{_root_tag(case)}-{secrets.token_hex(4)}"
             try:
                 staging.mkdir()
             except OSError as exc:
@@ -224,6 +236,50 @@ def export_case(
         pdf=built.pdf,
         notes=built.notes,
     )
+
+
+_STAGING = re.compile(r"^\.(?P<name>.+)\.exporting-(?:(?P<tag>[0-9a-f]{8})-)?[0-9a-f]{8}$")
+_ZIP_PART = re.compile(r"^\.(?P<name>.+)\.zip\.[0-9a-f]{8}\.part$")
+
+
+def _root_tag(case: Case) -> str:
+    """Names this case folder in its staging folders' names (copies of a case share an id)."""
+    return hashlib.sha256(str(case.root.resolve()).encode("utf-8")).hexdigest()[:8]
+
+
+def remove_export_leftovers(case: Case, out: Path) -> list[tuple[str, int]]:
+    """Remove unfinished packages of this case that killed exports left in ``out``.
+
+    An export holds the case lock from its first byte to its rename, so under the lock
+    every staging folder (``.<package>.exporting-…``) and zip part of this case in ``out``
+    belongs to an export that died. Other cases' leftovers are not touched.
+    """
+    prefix = f"{safe_file_name(case.meta.id)}_"
+    tag = _root_tag(case)
+    removed: list[tuple[str, int]] = []
+    try:
+        entries = sorted(out.iterdir())
+    except OSError as exc:
+        raise storage_error("read the export folder", out, exc) from exc
+    for path in entries:
+        staging = _STAGING.match(path.name)
+        part = _ZIP_PART.match(path.name)
+        match = staging or part
+        if match is None or not match.group("name").startswith(prefix):
+            continue
+        if staging is not None and staging.group("tag") not in (None, tag):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            size = sum(p.lstat().st_size for p in path.rglob("*") if not p.is_dir())
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            size = path.lstat().st_size
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        removed.append((path.name, size))
+    if removed:
+        fsync_dir(out)
+    return removed
 
 
 @dataclass(slots=True)

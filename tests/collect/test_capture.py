@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import stat
 
 import pytest
 
 from cybercase.collect.capture import capture_url
 from cybercase.collect.config import MIB, CaptureSettings
 from cybercase.evidence import Case, Signer
+from cybercase.evidence.redaction_key import KEY_FILE, key_path, load_redaction_key
 from cybercase.evidence.verify import verify_case
+from cybercase.settings import user_home
 from tests.collect.helpers import artifact, check_warc, object_path, read_warc, record_of, sha256
 from tests.fixtures.servers import PAGE_HTML, PAGE_TITLE, PHOTO, LocalServer
 
@@ -278,11 +281,20 @@ def test_secrets_sent_are_replaced_by_their_hash(
     warc = object_path(case, artifact(result, "warc"))
     raw = b"".join(r.http_head + r.payload for r in read_warc(warc) if r.type == "request")
     assert b"s3cr3t-session" not in raw and b"tok-123" not in raw
-    assert sha256(b"Bearer tok-123").encode() in raw
+    # A keyed hash, under the investigator's redaction key (never in the case): the plain
+    # SHA-256 of a short value would give it away to a word list.
+    key = load_redaction_key(user_home(), create=False)
+    assert key.digest(b"Bearer tok-123").encode() in raw
+    assert sha256(b"Bearer tok-123").encode() not in raw
+    assert stat.S_IMODE(key_path(user_home()).stat().st_mode) == 0o600
+    assert not list(case.root.rglob(KEY_FILE))
     record_bytes = case.read_object(artifact(result, "record").digest)
     assert b"s3cr3t-session" not in record_bytes and b"tok-123" not in record_bytes
     record = record_of(case, result)
     assert {r["header"] for r in record["redactions"]} == {"Cookie", "Authorization"}
+    assert record["withheld_headers"] == ["Authorization", "Cookie"]
+    assert {r["algorithm"] for r in record["redactions"]} == {"hmac-sha256"}
+    assert {r["key_id"] for r in record["redactions"]} == {key.key_id}
     assert record["secrets_kept"] is False
     # The server's answer (an echo) is its evidence and is kept as served.
     response = next(r for r in read_warc(warc) if r.type == "response")
@@ -353,7 +365,9 @@ def test_cookie_check_redirect_to_itself_is_not_a_loop(
     hops = record_of(case, result)["attempts"][0]["hops"]
     assert [h["status"] for h in hops] == [302, 200]
     # Sent cookies are redacted even when the server set them (its Set-Cookie shows them).
-    assert ["Cookie", f"[redacted by cybercase: {sha256(b'seen=1')}]"] in hops[1]["request_headers"]
+    key = load_redaction_key(user_home(), create=False)
+    placeholder = f"[redacted by cybercase: {key.digest(b'seen=1')} key {key.key_id}]"
+    assert ["Cookie", placeholder] in hops[1]["request_headers"]
 
 
 def test_an_answer_that_is_not_http_is_kept(case: Case, signer: Signer) -> None:

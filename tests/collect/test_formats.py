@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
 from pathlib import Path
@@ -18,9 +19,10 @@ from cybercase.collect.config import CaptureSettings, load_capture_settings
 from cybercase.collect.fetch import Spool, WireHop, drop_header, split_head
 from cybercase.collect.html import read_page, sniff_charset
 from cybercase.collect.record import Body, CaptureRecord, Hop, record_schema, schema_text
-from cybercase.collect.redact import placeholder_for, redact_head
+from cybercase.collect.redact import Redactor, redact_head
 from cybercase.collect.warc import WarcBuilder
 from cybercase.errors import InvalidInputError
+from cybercase.evidence.redaction_key import RedactionKey
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "schema" / "capture-record.schema.json"
 TOKEN = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_=.", min_size=1, max_size=40)
@@ -54,20 +56,40 @@ def test_a_real_record_validates_against_the_schema(
     )
 
 
+_KEY = RedactionKey.generate()
+
+
 @given(secret=TOKEN, other=TOKEN)
 def test_redaction_hides_only_secret_values(secret: str, other: str) -> None:
     head = (
         "GET /x HTTP/1.1\r\nHost: a.example\r\n"
         f"Cookie: sid={secret}\r\nX-Other: {other}\r\nauthorization: Bearer {secret}\r\n\r\n"
     ).encode()
-    out, found = redact_head(head, "hop 0")
+    redactor = Redactor(key=_KEY)
+    out, found = redact_head(head, "hop 0", redactor)
     assert f"sid={secret}".encode() not in out
     assert f"Bearer {secret}".encode() not in out
     assert f"X-Other: {other}\r\n".encode() in out
     assert [r.header for r in found] == ["Cookie", "authorization"]
-    assert found[0].sha256 == "sha256:" + hashlib.sha256(f"sid={secret}".encode()).hexdigest()
-    assert found[0].placeholder == placeholder_for(f"sid={secret}".encode())[0]
+    expected = (
+        "hmac-sha256:" + hmac.new(_KEY.secret, f"sid={secret}".encode(), "sha256").hexdigest()
+    )
+    assert found[0].digest == expected and found[0].algorithm == "hmac-sha256"
+    assert found[0].key_id == _KEY.key_id
+    # The unkeyed hash of the value is nowhere: a word list cannot be tried against it.
+    assert hashlib.sha256(f"sid={secret}".encode()).hexdigest().encode() not in out
+    assert found[0].placeholder == redactor.placeholder(f"sid={secret}".encode())[0]
     assert out.endswith(b"\r\n\r\n") and out.startswith(b"GET /x HTTP/1.1\r\n")
+
+
+@given(secret=TOKEN, kept=TOKEN)
+def test_extra_headers_are_secret_unless_kept(secret: str, kept: str) -> None:
+    head = (f"GET / HTTP/1.1\r\nX-Api-Key: {secret}\r\nAccept-Language: {kept}\r\n\r\n").encode()
+    redactor = Redactor.for_headers(["X-Api-Key", "Accept-Language"], ["accept-language"], _KEY)
+    out, found = redactor.head(head, "hop 0")
+    assert f"X-Api-Key: {secret}\r\n".encode() not in out
+    assert f"Accept-Language: {kept}\r\n".encode() in out
+    assert [r.header for r in found] == ["X-Api-Key"]
 
 
 @given(
@@ -212,3 +234,20 @@ def test_warc_round_trip(
     assert seen[1][2] == body
     assert seen[2][2] == request_body
     assert seen[3][2] == record
+
+
+def test_records_made_before_keyed_hashing_still_read_and_check() -> None:
+    from cybercase.collect.record import Redaction
+    from cybercase.evidence.redaction_key import check_secret
+
+    old = {
+        "where": "attempt 1 hop 0 request",
+        "header": "Cookie",
+        "sha256": "sha256:" + hashlib.sha256(b"sid=abc").hexdigest(),
+        "placeholder": "[redacted by cybercase: sha256:…]",
+    }
+    redaction = Redaction.model_validate(old)
+    assert redaction.algorithm == "sha256" and redaction.key_id is None
+    assert redaction.digest == old["sha256"]
+    assert check_secret(b"sid=abc", redaction.digest, _KEY).matches
+    assert not check_secret(b"sid=abd", redaction.digest, _KEY).matches

@@ -107,7 +107,9 @@ def test_stage_files_join_the_same_item(
     assert any("stage broken failed" in w for w in record["warnings"])
     entries = case.item_entries(result.item_id)
     assert len(entries) == 1 and entries[0].action == "item.acquired"
-    assert not any(case.store.tmp.iterdir())  # work folders are removed
+    # Work folders are removed (only this process's claim on its temporary names stays).
+    assert case.store.leftover_temp_files() == []
+    assert [p.name[:7] for p in case.store.tmp.iterdir()] in ([], [".owner-"])
     assert verify_case(case.root).ok
 
 
