@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cybercase.clock import parse_utc
 from cybercase.digest import Digest, hash_file
@@ -565,6 +565,24 @@ def check_trust(check: LogCheck, trusted: Sequence[str]) -> tuple[list[Finding],
             "trusted keys: the whole log may have been re-signed by someone else",
         )
     ], summary
+
+
+class VerifySettings(BaseModel):
+    """The ``[verify]`` table of the configuration."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    trusted_keys: list[str] = Field(default_factory=list)
+    """Fingerprints of the keys a case may be rooted in (the agency's investigators)."""
+
+
+def trusted_keys_setting(config: dict[str, Any]) -> list[str]:
+    """``[verify] trusted_keys`` from a loaded configuration; a bad value is a usage error."""
+    from cybercase.settings import invalid_setting, section
+
+    try:
+        return VerifySettings.model_validate(section(config, "verify")).trusted_keys
+    except ValidationError as exc:
+        raise invalid_setting(exc, "verify setting", "see docs/configuration.md") from exc
 
 
 def root_keys(check: LogCheck) -> list[dict[str, str]]:
