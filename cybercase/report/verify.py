@@ -21,6 +21,7 @@ import csv
 import io
 import os
 import re
+import shutil
 import stat
 import tempfile
 import zipfile
@@ -116,8 +117,51 @@ def verify_package(
         return report
 
 
+_TAG_MEMBER_LIMIT = 256 * 1024 * 1024
+"""The most a file outside ``data/`` (report, manifests) may hold; payload sizes are bounded
+by the package's own Payload-Oxum, which the exporter signed."""
+_EOCD = b"PK\x05\x06"
+
+
+def _trailing_bytes(path: Path) -> int:
+    """Bytes after the zip's end-of-central-directory record (0 for a well-formed zip)."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        start = max(0, size - 65557)
+        fh.seek(start)
+        tail = fh.read()
+    at = tail.rfind(_EOCD)
+    if at < 0 or len(tail) < at + 22:
+        return -1
+    comment = int.from_bytes(tail[at + 20 : at + 22], "little")
+    return len(tail) - (at + 22 + comment)
+
+
+def _manifest_names(data: bytes) -> set[str]:
+    names: set[str] = set()
+    for line in data.decode("utf-8", "replace").split("\n"):
+        match = _MANIFEST_LINE.match(line)
+        if match:
+            names.add(match.group(3))
+    return names
+
+
+def _oxum(bag_info: bytes) -> int | None:
+    match = re.search(rb"^Payload-Oxum: (\d+)\.\d+\s*$", bag_info, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
 def _unzip(path: Path, into: Path) -> tuple[Path | None, list[Finding]]:
-    """Unpack a zip whose members all sit under one top folder; refuse anything else."""
+    """Unpack a zip whose members all sit under one top folder; refuse anything else.
+
+    Nothing is written before the whole central directory has been checked: member names
+    (no absolute paths, ``..``, links, duplicates), no bytes before the first member or
+    after the end record, every member listed in the package's manifests, and sizes
+    within what the package declares (payload: its Payload-Oxum; other files: a fixed
+    bound). The tag files and the custody folder are unpacked first and, when the
+    package carries a signature over its tag manifest, that signature must hold before
+    the rest is unpacked: an unsigned zip cannot make verify write more than it says.
+    """
     where = path.name
     try:
         archive = zipfile.ZipFile(path)
@@ -141,25 +185,150 @@ def _unzip(path: Path, into: Path) -> tuple[Path | None, list[Finding]]:
                 or name.lower() in seen
             ):
                 return None, [
-                    Finding("error", "zip.unsafe", where, f"refused member {name!r}: unsafe")
+                    Finding("error", "zip.unsafe", f"{where}: {name}", "refused member: unsafe")
                 ]
             seen.add(name.lower())
+        trailing = _trailing_bytes(path)
+        if trailing != 0 or min((i.header_offset for i in infos), default=0) != 0:
+            return None, [
+                Finding(
+                    "error",
+                    "zip.extra-bytes",
+                    where,
+                    "holds bytes outside the zip's members (before the first or after the "
+                    "end record): not a zip as exported",
+                )
+            ]
+        top = next(iter(tops))
+        members = {
+            PurePosixPath(i.filename).relative_to(top).as_posix(): i
+            for i in infos
+            if not i.is_dir() and len(PurePosixPath(i.filename).parts) > 1
+        }
+        findings: list[Finding] = []
+
+        def small(name: str) -> bytes:
+            info = members.get(name)
+            if info is None or info.file_size > _TAG_MEMBER_LIMIT:
+                return b""
+            with archive.open(info) as fh:
+                return fh.read(_TAG_MEMBER_LIMIT)
+
         try:
-            for info in infos:
-                target = into.joinpath(*PurePosixPath(info.filename).parts)
-                if info.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as src, target.open("xb") as dst:
-                    while chunk := src.read(1024 * 1024):
-                        dst.write(chunk)
+            listed = _manifest_names(small(MANIFEST)) | _manifest_names(small(TAGMANIFEST))
+            oxum = _oxum(small("bag-info.txt"))
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
-            return None, [Finding("error", "zip.corrupt", where, f"cannot be unpacked: {exc}")]
-    root = into / next(iter(tops))
+            return None, [Finding("error", "zip.corrupt", where, f"cannot be read: {exc}")]
+        listed |= {TAGMANIFEST, TAG_SIGNATURE_NAME}
+        wanted: dict[str, zipfile.ZipInfo] = {}
+        for name, info in sorted(members.items()):
+            if name not in listed:
+                findings.append(
+                    Finding(
+                        "error",
+                        "package.unlisted",
+                        f"{where}: {top}/{name}",
+                        "a member no manifest lists (added after export); not unpacked",
+                    )
+                )
+            elif not name.startswith("data/") and info.file_size > _TAG_MEMBER_LIMIT:
+                return None, [
+                    Finding(
+                        "error",
+                        "zip.size",
+                        f"{where}: {info.filename}",
+                        f"declares {info.file_size} bytes, more than a package file holds",
+                    )
+                ]
+            else:
+                wanted[name] = info
+        payload = sum(i.file_size for n, i in wanted.items() if n.startswith("data/"))
+        if oxum is not None and payload > oxum:
+            return None, [
+                Finding(
+                    "error",
+                    "zip.size",
+                    where,
+                    f"its members under data/ declare {payload} bytes, the package's "
+                    f"Payload-Oxum {oxum}: not unpacked",
+                )
+            ]
+        needed = sum(i.file_size for i in wanted.values())
+        free = shutil.disk_usage(into).free
+        if needed > free:
+            return None, [
+                Finding(
+                    "error",
+                    "zip.too-large",
+                    where,
+                    f"checking it needs {needed} bytes of temporary space; {free} are free",
+                )
+            ]
+        first = {n: i for n, i in wanted.items() if not n.startswith("data/")}
+        first |= {n: i for n, i in wanted.items() if n.startswith("data/4-custody/")}
+        rest = {n: i for n, i in wanted.items() if n not in first}
+        root = into / top
+        failure = _extract(archive, first, root, where)
+        if failure is None and not _signature_gate(root):
+            failure = Finding(
+                "error",
+                "export.tag-signature",
+                f"{where}: {top}/{TAG_SIGNATURE_NAME}",
+                "the exporter's signature over the tag manifest does not hold: the rest of "
+                "the zip was not unpacked",
+            )
+        if failure is None:
+            failure = _extract(archive, rest, root, where)
+        if failure is not None:
+            return None, [*findings, failure]
     if not (root / BAGIT_TXT).is_file():
-        return None, [Finding("error", "zip.not-package", where, "holds no bagit.txt")]
-    return root, []
+        return None, [*findings, Finding("error", "zip.not-package", where, "holds no bagit.txt")]
+    return root, findings
+
+
+def _extract(
+    archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], root: Path, where: str
+) -> Finding | None:
+    """Write members, never more bytes than each declares; a bad one is named."""
+    for name, info in members.items():
+        target = root.joinpath(*PurePosixPath(name).parts)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            left = info.file_size
+            with archive.open(info) as src, target.open("xb") as dst:
+                while left > 0 and (chunk := src.read(min(1024 * 1024, left))):
+                    dst.write(chunk)
+                    left -= len(chunk)
+                if src.read(1):
+                    raise ValueError("more bytes than declared")
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+            return Finding(
+                "error", "zip.corrupt", f"{where}: {info.filename}", f"cannot be unpacked: {exc}"
+            )
+    return None
+
+
+def _signature_gate(root: Path) -> bool:
+    """Whether the unpacked custody folder vouches for the tag manifest (or cannot: format 1).
+
+    Only a package that claims format 2 and whose signature fails is held back; anything
+    unreadable here is left for the full verification to report.
+    """
+    folder = root / "data" / "4-custody"
+    try:
+        statement = ExportStatement.from_bytes((folder / STATEMENT_NAME).read_bytes())
+    except (OSError, InvalidInputError):
+        return True
+    if not statement.pins_every_file:
+        return True
+    check = check_log(logfile.scan(folder / logfile.LOG_NAME), LOG_PATH)
+    key = check.keys.get(statement.exporter.key)
+    try:
+        signature = (root / TAG_SIGNATURE_NAME).read_bytes()
+        tags = (root / TAGMANIFEST).read_bytes()
+    except OSError:
+        return False
+    return key is not None and statement_signature_ok(tags, signature, key.public_raw)
 
 
 def _inventory(root: Path) -> list[Finding]:
