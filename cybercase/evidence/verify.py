@@ -760,6 +760,30 @@ def check_objects(
     return findings, {"objects": len(located), "bytes": total}
 
 
+def check_links(root: Path) -> list[Finding]:
+    """No file verification reads in a case is a symbolic link.
+
+    A link to an identical copy elsewhere would pass every hash while the case no longer
+    holds its own evidence (and the copy can change, or vanish, at any time).
+    """
+    names = ["case.json", logfile.LOG_NAME, logfile.HEAD_NAME, "keys", logfile.SEALS_DIR]
+    names += ["objects", f"objects/{Path(ObjectStore(root / 'objects').base).name}"]
+    paths = [root / n for n in names]
+    for folder in ("keys", logfile.SEALS_DIR):
+        if (root / folder).is_dir() and not (root / folder).is_symlink():
+            paths.extend(sorted((root / folder).iterdir()))
+    return [
+        Finding(
+            "error",
+            "case.symlink",
+            path.relative_to(root).as_posix(),
+            "a symbolic link: the case must hold its own files",
+        )
+        for path in paths
+        if path.is_symlink()
+    ]
+
+
 def check_key_files(keys_dir: Path, keys: dict[str, KeyRecord]) -> list[Finding]:
     """Each registered key has its ``.pub`` file, holding exactly that key."""
     findings: list[Finding] = []
@@ -956,6 +980,7 @@ def verify_case(
     head_findings += check_seal_copies(root, log_check)
     trust_findings, trust_summary = check_trust(log_check, trusted_keys)
     key_findings = check_key_files(root / "keys", log_check.keys) + trust_findings
+    case_findings += check_links(root)
     object_findings, object_stats = check_objects(
         referenced_objects(log_check.entries), StoreSource(ObjectStore(root / "objects")), progress
     )

@@ -263,6 +263,9 @@ def check(
             prev_hash = None
             continue
         entries.append(entry)
+        sig_text = str(entry.get("sig", ""))
+        if len(sig_text) != 128 or any(c not in "0123456789abcdef" for c in sig_text):
+            problems.append(f"{where}: sig is not 128 lowercase hex digits")
         if seq != number:
             problems.append(f"{where}: seq {seq} where {number} was expected")
         if computed != entry.get("hash"):
