@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -105,8 +106,8 @@ def sign_statement(data: bytes, signer: Signer) -> bytes:
 
 def statement_signature_ok(data: bytes, signature_file: bytes, public_raw: bytes) -> bool:
     """Whether ``export.sig`` is a valid signature of ``data`` by this key."""
-    try:
-        signature = bytes.fromhex(signature_file.decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError):
+    # Exactly as written (lowercase hex, one newline): any other spelling is a change.
+    if re.fullmatch(rb"[0-9a-f]{128}\n", signature_file) is None:
         return False
+    signature = bytes.fromhex(signature_file.decode("ascii"))
     return verify_signature(public_raw, signature, hashlib.sha256(data).digest())

@@ -150,6 +150,19 @@ def signature_ok(public_raw: bytes, signature_hex: str, message: bytes) -> bool:
     return True
 
 
+def exact_signature(data: bytes) -> str:
+    """A signature file's hex, only when written exactly as exported (lowercase, one newline)."""
+    text = data.decode("ascii", "replace")
+    body = text[:-1]
+    if (
+        not text.endswith("\n")
+        or len(body) != 128
+        or any(c not in "0123456789abcdef" for c in body)
+    ):
+        return ""
+    return body
+
+
 def registered_key(detail: Any) -> bytes | None:
     """The raw public key a case.created / custodian.added entry registers."""
     try:
@@ -303,7 +316,7 @@ def check(
     statement_bytes = (data / "4-custody" / "export.json").read_bytes()
     statement = json.loads(statement_bytes, object_pairs_hook=no_duplicates)
     signer_key = keys.get(str(statement["exporter"]["key"]))
-    signature = (data / "4-custody" / "export.sig").read_text(encoding="ascii").strip()
+    signature = exact_signature((data / "4-custody" / "export.sig").read_bytes())
     if signer_key is None:
         problems.append("export.json: signed by a key the log does not register")
     elif not signature_ok(signer_key, signature, hashlib.sha256(statement_bytes).digest()):
@@ -311,7 +324,7 @@ def check(
     elif statement.get("format") != "cybercase-export/1":
         tag_signature = ""
         if TAG_SIGNATURE in files:
-            tag_signature = (package / TAG_SIGNATURE).read_text("ascii", "replace").strip()
+            tag_signature = exact_signature((package / TAG_SIGNATURE).read_bytes())
         if not signature_ok(signer_key, tag_signature, hashlib.sha256(tag_manifest).digest()):
             problems.append(f"{TAG_SIGNATURE}: not a valid signature of the tag manifest")
         checker = "data/4-custody/check_custody.py"
