@@ -150,9 +150,7 @@ def test_trailing_bytes_after_a_zip_fail(small_zip: Path) -> None:
     assert codes(small_zip) == ["zip.extra-bytes"]
 
 
-def test_an_unlisted_zip_member_is_named_and_not_unpacked(
-    small_zip: Path, tmp_path: Path
-) -> None:
+def test_an_unlisted_zip_member_is_named_and_not_unpacked(small_zip: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(small_zip, "a", compression=zipfile.ZIP_DEFLATED) as archive:
         top = archive.namelist()[0].split("/")[0]
         archive.writestr(f"{top}/data/1-collection/bomb.bin", bytes(64 * 1024 * 1024))
