@@ -26,28 +26,40 @@ def verify(
         False, "--no-log", help="Do not record this verification in the custody log."
     ),
     key: str = KEY_OPTION,
+    trust: list[str] = typer.Option(
+        [],
+        "--trust",
+        metavar="FINGERPRINT",
+        help="A key the case must be rooted in (the key that created it); repeat for "
+        "several. Adds to [verify] trusted_keys in the configuration.",
+        show_default=False,
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Re-hash every object, re-check the chain and every signature; exit 1 on any problem.
 
-    When you are a custodian of the case, the run and its result are recorded in the
-    custody log (case.verified); --no-log skips that.
+    The report names the key the case is rooted in; with --trust (or the agency's
+    [verify] trusted_keys) a case rooted in any other key fails. When you are a custodian
+    of the case, the run and its result are recorded in the custody log (case.verified);
+    --no-log skips that.
     """
     from cybercase.cli.common import progress_for
     from cybercase.evidence import locate_case
-    from cybercase.evidence.verify import verify_case
+    from cybercase.evidence.verify import trusted_keys_setting, verify_case
+    from cybercase.settings import load_config
 
     if target is not None and target.suffix.lower() == ".wacz":
         _verify_wacz(target, json_out)
         return
+    trusted = [*trust, *trusted_keys_setting(load_config())]
     if target is not None and not (target / "case.json").is_file():
         from cybercase.report import is_package
 
         if is_package(target):
-            _verify_package(target, json_out)
+            _verify_package(target, json_out, trusted)
             return
     root = locate_case(target or case_dir)
-    report = verify_case(root, progress=progress_for(json_out))
+    report = verify_case(root, progress=progress_for(json_out), trusted_keys=trusted)
     recorded = None if no_log else _record(root, report, key, quiet=json_out)
     if json_out:
         data = report.to_json()
@@ -61,12 +73,12 @@ def verify(
         raise typer.Exit(1)
 
 
-def _verify_package(target: Path, json_out: bool) -> None:
+def _verify_package(target: Path, json_out: bool, trusted: list[str]) -> None:
     """An exported package: checked in full, nothing recorded (it is not a case)."""
     from cybercase.cli.common import progress_for
     from cybercase.report import verify_package
 
-    report = verify_package(target, progress=progress_for(json_out))
+    report = verify_package(target, progress=progress_for(json_out), trusted_keys=trusted)
     if json_out:
         emit_json(report.to_json())
     else:

@@ -226,6 +226,7 @@ class Case:
                             "case": meta.model_dump(),
                             "case_json": str(Digest.of_bytes(body)),
                             "custodian": custodian_detail(signer.identity),
+                            logfile.SIGNED_HEAD_KEY: logfile.SIGNED_HEAD_VALUE,
                         },
                     )
                 ],
@@ -383,7 +384,9 @@ class Case:
         for entry in entries:
             self.state.apply(entry)
         self._entries.extend(entries)
-        logfile.write_head(self.head_path, entries[-1].seq, entries[-1].hash)
+        logfile.write_head(
+            self.head_path, entries[-1].seq, entries[-1].hash, signer.fingerprint, signer.sign
+        )
         return entries
 
     # -- operations ---------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,10 @@ ENTRY_FIELDS = ("seq", "at", "actor", "action", "items", "detail", "prev", "hash
 
 
 _MAX_SAFE_INT = 2**53 - 1
+_HASH_TEXT = re.compile(r"sha256:[0-9a-f]{64}")
+_SIG_TEXT = re.compile(r"[0-9a-f]{128}")
+"""Lowercase only: ``sig`` is outside what the hash covers, so another spelling of the same
+signature would otherwise give a second, equally valid line for one entry."""
 _SURROGATE_OR_ABOVE = "\ud800"
 
 
@@ -140,6 +145,10 @@ class CustodyEntry:
         )
         if not all(checks):
             raise ValueError("a field has the wrong type")
+        if not _HASH_TEXT.fullmatch(raw["hash"]) or not _SIG_TEXT.fullmatch(raw["sig"]):
+            raise ValueError("hash or sig is not written as lowercase hex of the right length")
+        if raw["prev"] is not None and not _HASH_TEXT.fullmatch(raw["prev"]):
+            raise ValueError("prev is not written as sha256: and lowercase hex")
         return cls(
             seq=raw["seq"],
             at=raw["at"],

@@ -38,12 +38,14 @@ from cybercase.errors import InvalidInputError, TimestampError
 from cybercase.evidence.case import Case
 from cybercase.evidence.entry import CustodyEntry, EntryDraft
 from cybercase.evidence.keys import Signer
+from cybercase.evidence.log import write_seal_copy
 from cybercase.evidence.models import Artifact, DigestText, Record
 from cybercase.evidence.state import (
     EVIDENCE_PREFIX,
     TIMESTAMP_GRANTED,
     CaseState,
     ItemView,
+    artifacts_of,
     id_number,
 )
 from cybercase.evidence.tokens import (
@@ -303,6 +305,10 @@ def _commit(
     if not drafts:
         return []
     committed = case.append(signer, *(d for d, _ in drafts))
+    for entry in committed:
+        if entry.detail.get("kind") == SEAL:
+            token = next(a for a in artifacts_of(entry) if a.role == TOKEN_ROLE)
+            write_seal_copy(case.root, entry.seq, case.read_object(token.digest))
     return [
         Granted(e.seq, g.kind, g.items, g.covers, g.tsa, g.gen_time, g.serial)
         for e, (_, g) in zip(committed, drafts, strict=True)

@@ -128,9 +128,10 @@ def subject_text(cert: x509.Certificate) -> str:
 
 def is_self_signed(cert: x509.Certificate) -> bool:
     """Whether a certificate is its own issuer (a root, as far as trust stores go)."""
-    if cert.subject != cert.issuer:
-        return False
+    # A damaged certificate may parse lazily and fail only here: it is no root.
     try:
+        if cert.subject != cert.issuer:
+            return False
         cert.verify_directly_issued_by(cert)
     except (ValueError, TypeError, InvalidSignature):
         return False
@@ -138,9 +139,9 @@ def is_self_signed(cert: x509.Certificate) -> bool:
 
 
 def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    if child.issuer != parent.subject:
-        return False
     try:
+        if child.issuer != parent.subject:
+            return False
         child.verify_directly_issued_by(parent)
     except (ValueError, TypeError, InvalidSignature):
         return False
@@ -359,15 +360,22 @@ def verify_token(
     imprint = bytes.fromhex(facts.imprint_hex)
     reason = ""
     for root in roots:
-        verifier = VerifierBuilder(
-            roots=[root],
-            intermediates=list(untrusted),
-            tsa_certificate=None if facts.signer is not None else leaf,
-        ).build()
         try:
+            verifier = VerifierBuilder(
+                roots=[root],
+                intermediates=list(untrusted),
+                tsa_certificate=None if facts.signer is not None else leaf,
+            ).build()
             verifier.verify(token.response, imprint)
         except VerificationError as exc:
             reason = _openssl_reasons(str(exc))
+            continue
+        except BaseException as exc:
+            # rfc3161-client's Rust core panics (a BaseException) on some damaged
+            # certificates instead of raising; that is a failed check, not a crash.
+            if type(exc).__name__ != "PanicException":
+                raise
+            reason = "a certificate of the chain is damaged and cannot be read"
             continue
         return problems, root, order_chain(leaf, untrusted)
     problems.append(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cybercase.clock import parse_utc
 from cybercase.digest import Digest, hash_file
@@ -32,6 +32,7 @@ from cybercase.evidence.models import CaseMeta
 from cybercase.evidence.state import (
     CASE_CREATED,
     CUSTODIAN_ADDED,
+    TIMESTAMP_GRANTED,
     KeyRecord,
     artifacts_of,
     custodian_from_detail,
@@ -86,6 +87,10 @@ class VerificationReport:
     findings: list[Finding] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    keys: list[dict[str, str]] = field(default_factory=list)
+    """The case's root key and custodian keys (fingerprint, name, role)."""
+    unanchored: tuple[int, int] | None = None
+    """The entries after the last seal (first, last seq): not yet anchored in time."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -114,6 +119,12 @@ class VerificationReport:
                 {"name": c.name, "status": c.status, "summary": c.summary} for c in self.checks
             ],
             "stats": self.stats,
+            "keys": self.keys,
+            "unanchored": (
+                {"from_seq": self.unanchored[0], "to_seq": self.unanchored[1]}
+                if self.unanchored
+                else None
+            ),
             "findings": [f.to_json() for f in self.findings],
         }
 
@@ -295,23 +306,88 @@ def check_log(scan: logfile.LogScan, log_name: str = logfile.LOG_NAME) -> LogChe
     return result
 
 
+def _declares_signed_head(check: LogCheck) -> bool:
+    created = check.entries[0] if check.entries else None
+    return (
+        created is not None
+        and created.action == CASE_CREATED
+        and created.seq in check.valid_entries
+        and created.detail.get(logfile.SIGNED_HEAD_KEY) == logfile.SIGNED_HEAD_VALUE
+    )
+
+
 def check_head(head_path: Path, check: LogCheck) -> list[Finding]:
-    """Compare ``custody.head`` with the log: were committed entries cut off the end?"""
+    """Compare ``custody.head`` with the log: were committed entries cut off the end?
+
+    The head is signed by the key that made the last append, so it cannot be rewritten
+    to match a shortened log without a custodian's key; a missing head is a failure,
+    since deleting it is the easiest way to hide a cut. A case made before heads were
+    signed (cybercase 0.1) still verifies, with a warning, until its next change signs it.
+    """
+    where = logfile.HEAD_NAME
     head = logfile.read_head(head_path)
     if head is None:
         return [
             Finding(
-                "warning",
+                "error",
                 "head.missing",
-                logfile.HEAD_NAME,
-                "missing or unreadable: removal of the log's last entries cannot "
-                "be detected (trusted timestamps and seals still anchor it)",
+                where,
+                "missing or unreadable: entries removed from the end of the log could not "
+                "be noticed (restore custody.head from a copy of the case)",
             )
         ]
+    findings: list[Finding] = []
+    if not head.signed:
+        if _declares_signed_head(check):
+            findings.append(
+                Finding(
+                    "error",
+                    "head.unsigned",
+                    where,
+                    "not signed, but this case signs every head: it was replaced",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    "warning",
+                    "head.unsigned",
+                    where,
+                    "written by cybercase 0.1 without a signature: a cut at the end of the log "
+                    "together with a rewritten head would not show; the next change to the "
+                    "case signs it",
+                )
+            )
+    else:
+        key = check.keys.get(head.key or "")
+        try:
+            sig_ok = key is not None and verify_signature(
+                key.public_raw, bytes.fromhex(head.sig or ""), head.signed_bytes()
+            )
+        except ValueError:
+            sig_ok = False
+        if key is None:
+            findings.append(
+                Finding(
+                    "error",
+                    "head.unknown-key",
+                    where,
+                    f"signed by key {(head.key or '')[:16]}, which the log does not register",
+                )
+            )
+        elif not sig_ok:
+            findings.append(
+                Finding(
+                    "error",
+                    "head.signature",
+                    where,
+                    f"the signature is not valid for key {key.fingerprint[:16]}: it was altered",
+                )
+            )
     by_seq = {e.seq: e for e in check.entries}
     last = max(by_seq, default=0)
     if head.seq > last:
-        return [
+        findings.append(
             Finding(
                 "error",
                 "head.truncated",
@@ -320,18 +396,206 @@ def check_head(head_path: Path, check: LogCheck) -> list[Finding]:
                 f"{head.seq - last} entr{'y was' if head.seq - last == 1 else 'ies were'} "
                 "removed from the end",
             )
-        ]
+        )
+        return findings
     entry = by_seq.get(head.seq)
     if entry is None or entry.hash != head.hash:
-        return [
+        findings.append(
             Finding(
                 "error",
                 "head.mismatch",
-                logfile.HEAD_NAME,
+                where,
                 f"entry {head.seq} is not the one that was committed",
             )
-        ]
-    return []
+        )
+    elif head.seq < last:
+        findings.append(
+            Finding(
+                "info",
+                "head.behind",
+                where,
+                f"names entry {head.seq}, the log ends at {last}: a write was interrupted "
+                "before the head was updated; the next change updates it",
+            )
+        )
+    return findings
+
+
+def _is_seal(entry: CustodyEntry) -> bool:
+    return entry.action == TIMESTAMP_GRANTED and entry.detail.get("kind") == "seal"
+
+
+def _covered_seq(entry: CustodyEntry) -> int | None:
+    covers = entry.detail.get("covers")
+    seq = covers.get("seq") if isinstance(covers, dict) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+
+
+def check_seal_copies(root: Path, check: LogCheck) -> list[Finding]:
+    """The copies of seal tokens kept beside the log (``seals/``) match the log.
+
+    A seal's entry sits in the log, so cutting the log's tail past a seal would remove
+    the seal with it; its copy in ``seals/`` survives such a cut, and names the entry it
+    belongs to. A copy of a seal the log no longer holds means the log was cut.
+    """
+    findings: list[Finding] = []
+    folder = root / logfile.SEALS_DIR
+    by_seq = {e.seq: e for e in check.entries}
+    last = max(by_seq, default=0)
+    seen: set[int] = set()
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        return [Finding("error", "seal.unsafe", logfile.SEALS_DIR, "not a plain folder")]
+    paths = sorted(folder.iterdir()) if folder.is_dir() else []
+    for path in paths:
+        rel = f"{logfile.SEALS_DIR}/{path.name}"
+        seq = logfile.seal_copy_seq(path.name)
+        if path.is_symlink() or not path.is_file() or seq is None:
+            findings.append(
+                Finding("error", "seal.unexpected", rel, "a file cybercase did not write here")
+            )
+            continue
+        seen.add(seq)
+        entry = by_seq.get(seq)
+        if entry is None:
+            findings.append(
+                Finding(
+                    "error",
+                    "head.truncated",
+                    logfile.LOG_NAME,
+                    f"{rel} is the trusted timestamp sealing entry {seq}, but the log "
+                    + (
+                        f"ends at seq {last}: entries were removed from the end"
+                        if seq > last
+                        else "has no readable entry there"
+                    ),
+                )
+            )
+            continue
+        tokens = [a.digest for a in artifacts_of(entry) if a.role == "token"]
+        try:
+            digest = str(hash_file(path))
+        except OSError as exc:
+            findings.append(Finding("error", "seal.unreadable", rel, f"{exc.strerror}"))
+            continue
+        if not _is_seal(entry) or digest not in tokens:
+            findings.append(
+                Finding(
+                    "error",
+                    "seal.mismatch",
+                    rel,
+                    f"is not the token of the seal at seq {seq}: the log or the copy was altered",
+                )
+            )
+    for entry in check.entries:
+        if _is_seal(entry) and entry.seq not in seen:
+            findings.append(
+                Finding(
+                    "warning",
+                    "seal.uncopied",
+                    _where_line(entry.seq, entry.seq),
+                    f"the seal has no copy in {logfile.SEALS_DIR}/ (made by cybercase 0.1, or "
+                    "interrupted); a cut of the log past it would not show",
+                )
+            )
+    return findings
+
+
+def anchoring(check: LogCheck) -> tuple[int, int] | None:
+    """The span of entries no seal anchors in time yet (first, last), if any.
+
+    Reported in the log's summary and in ``--json`` (``unanchored``), not as a finding:
+    it is the normal state of a case between seals, not a problem.
+    """
+    last = max((e.seq for e in check.entries), default=0)
+    covered = max(
+        (
+            seq
+            for e in check.entries
+            if _is_seal(e) and e.seq in check.valid_entries
+            for seq in [_covered_seq(e)]
+            if seq is not None
+        ),
+        default=0,
+    )
+    return None if last <= covered else (covered + 1, last)
+
+
+def anchoring_text(span: tuple[int, int] | None) -> str:
+    """How a person reads :func:`anchoring`."""
+    if span is None:
+        return ""
+    first, last = span
+    which = f"entry {last}" if first == last else f"entries {first}-{last}"
+    return f"; {which} not yet anchored in time (no seal covers them)"
+
+
+def normalise_fingerprint(text: str) -> str:
+    """A fingerprint as given by a person: hex, any case, optionally ``sha256:`` and colons."""
+    return text.strip().lower().removeprefix("sha256:").replace(":", "")
+
+
+def check_trust(check: LogCheck, trusted: Sequence[str]) -> tuple[list[Finding], str]:
+    """Which key the case is rooted in, and whether it is one the reader trusts.
+
+    Every custodian key is registered by an entry signed by an earlier custodian, back to
+    the key that signed ``case.created``: that key is the case's root. Someone who
+    re-signs a whole log with a new key makes a new root; a reader who says which roots
+    they expect (``--trust``, or ``[verify] trusted_keys``) sees that.
+    """
+    root = check.entries[0] if check.entries else None
+    if root is None or root.action != CASE_CREATED or root.seq not in check.valid_entries:
+        return [], "no valid case.created entry: the root key is unknown"
+    record = check.keys.get(root.actor_key)
+    name = record.name if record else root.actor_name
+    summary = f"rooted in key {root.actor_key} ({name})"
+    wanted = {normalise_fingerprint(t) for t in trusted if t.strip()}
+    if not wanted:
+        return [], summary + "; no trusted keys given (--trust, [verify] trusted_keys)"
+    matches = any(
+        root.actor_key == w or (len(w) >= 16 and root.actor_key.startswith(w)) for w in wanted
+    )
+    if matches:
+        return [], summary + ", a trusted key"
+    return [
+        Finding(
+            "error",
+            "key.untrusted",
+            _where_line(1, 1),
+            f"the case is rooted in key {root.actor_key} ({name}), which is not among the "
+            "trusted keys: the whole log may have been re-signed by someone else",
+        )
+    ], summary
+
+
+class VerifySettings(BaseModel):
+    """The ``[verify]`` table of the configuration."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    trusted_keys: list[str] = Field(default_factory=list)
+    """Fingerprints of the keys a case may be rooted in (the agency's investigators)."""
+
+
+def trusted_keys_setting(config: dict[str, Any]) -> list[str]:
+    """``[verify] trusted_keys`` from a loaded configuration; a bad value is a usage error."""
+    from cybercase.settings import invalid_setting, section
+
+    try:
+        return VerifySettings.model_validate(section(config, "verify")).trusted_keys
+    except ValidationError as exc:
+        raise invalid_setting(exc, "verify setting", "see docs/configuration.md") from exc
+
+
+def root_keys(check: LogCheck) -> list[dict[str, str]]:
+    """The case's root key and every custodian key, for ``--json``."""
+    root = check.entries[0].actor_key if check.entries else None
+    return [
+        {
+            "fingerprint": k.fingerprint,
+            "name": k.name,
+            "role": "root" if k.fingerprint == root else "custodian",
+        }
+        for k in check.keys.values()
+    ]
 
 
 class ObjectSource:
@@ -345,6 +609,10 @@ class ObjectSource:
         """Findings for files present but not referenced by any entry."""
         return []
 
+    def problem(self, digest: Digest) -> str | None:
+        """Why an object is not located, when it is worse than missing."""
+        return None
+
 
 class StoreSource(ObjectSource):
     """Objects in a case's content-addressed store."""
@@ -353,16 +621,31 @@ class StoreSource(ObjectSource):
         self.store = store
 
     def locate(self, digest: Digest) -> Path | None:
-        """The object's file, if present."""
+        """The object's file, if present as a regular file (a symlink is not an object)."""
         path = self.store.path_for(digest)
+        if any(p.is_symlink() for p in (path, path.parent, self.store.base, self.store.root)):
+            return None
         return path if path.is_file() else None
+
+    def problem(self, digest: Digest) -> str | None:
+        """Why an object that is not located is absent, when it is not simply missing."""
+        path = self.store.path_for(digest)
+        for part in (self.store.root, self.store.base, path.parent, path):
+            if part.is_symlink():
+                rel = part.relative_to(self.store.root.parent).as_posix()
+                return f"{rel} is a symbolic link, not the object itself"
+        return None
 
     def unclaimed(self, referenced: set[str]) -> list[Finding]:
         """Unreferenced and misnamed objects, and leftover temporary files."""
         found: list[Finding] = []
         for path in self.store.iter_objects():
             rel = f"objects/sha256/{path.parent.name}/{path.name}"
-            if not path.is_file() or len(path.name) != 64 or path.parent.name != path.name[:2]:
+            if path.is_symlink() or path.parent.is_symlink():
+                found.append(
+                    Finding("error", "object.symlink", rel, "a symbolic link in the object store")
+                )
+            elif not path.is_file() or len(path.name) != 64 or path.parent.name != path.name[:2]:
                 found.append(
                     Finding(
                         "warning",
@@ -426,8 +709,13 @@ def check_objects(
     for ref in refs.values():
         path = source.locate(Digest.parse(ref.digest))
         if path is None:
+            problem = source.problem(Digest.parse(ref.digest))
             findings.append(
-                Finding("error", "object.missing", ref.where, f"the file is missing ({ref.digest})")
+                Finding("error", "object.symlink", ref.where, problem)
+                if problem
+                else Finding(
+                    "error", "object.missing", ref.where, f"the file is missing ({ref.digest})"
+                )
             )
         else:
             located.append((ref, path))
@@ -470,6 +758,30 @@ def check_objects(
     progress.finish()
     findings.extend(source.unclaimed(set(refs)))
     return findings, {"objects": len(located), "bytes": total}
+
+
+def check_links(root: Path) -> list[Finding]:
+    """No file verification reads in a case is a symbolic link.
+
+    A link to an identical copy elsewhere would pass every hash while the case no longer
+    holds its own evidence (and the copy can change, or vanish, at any time).
+    """
+    names = ["case.json", logfile.LOG_NAME, logfile.HEAD_NAME, "keys", logfile.SEALS_DIR]
+    names += ["objects", f"objects/{Path(ObjectStore(root / 'objects').base).name}"]
+    paths = [root / n for n in names]
+    for folder in ("keys", logfile.SEALS_DIR):
+        if (root / folder).is_dir() and not (root / folder).is_symlink():
+            paths.extend(sorted((root / folder).iterdir()))
+    return [
+        Finding(
+            "error",
+            "case.symlink",
+            path.relative_to(root).as_posix(),
+            "a symbolic link: the case must hold its own files",
+        )
+        for path in paths
+        if path.is_symlink()
+    ]
 
 
 def check_key_files(keys_dir: Path, keys: dict[str, KeyRecord]) -> list[Finding]:
@@ -605,6 +917,7 @@ def common_families(
     objects: list[Finding],
     stats: dict[str, int],
     noun: str = "objects",
+    trust: str = "",
 ) -> list[Family]:
     """The lines a live case and a package share: case.json, log, keys, objects."""
     entries, signatures, custodians = (
@@ -617,14 +930,16 @@ def common_families(
         Family(
             "log",
             log,
-            f"{entries} entries chained, {signatures} signatures checked",
+            f"{entries} entries chained, {signatures} signatures checked"
+            + anchoring_text(anchoring(log_check)),
             f"the log is not intact ({entries} entries read, {signatures} signatures checked)",
         ),
         Family(
             "keys",
             keys,
-            f"{custodians} custodian key(s)",
-            f"{custodians} custodian key(s); the key files do not match them",
+            f"{custodians} custodian key(s)" + (f", {trust}" if trust else ""),
+            f"{custodians} custodian key(s); the key files do not match them or the root "
+            "is not trusted",
         ),
         Family(
             "objects",
@@ -647,10 +962,13 @@ def verify_case(
     *,
     progress: Progress | None = None,
     extra_checks: Sequence[tuple[str, ExtraCheck]] | None = None,
+    trusted_keys: Sequence[str] = (),
 ) -> VerificationReport:
     """Verify a case folder completely; never raises for a problem it can describe.
 
     ``extra_checks`` replaces :func:`default_checks` (trusted timestamps) when given.
+    ``trusted_keys`` are the fingerprints the case must be rooted in (none: any root,
+    reported).
     """
     if extra_checks is None:
         extra_checks = default_checks()
@@ -659,7 +977,10 @@ def verify_case(
     report = VerificationReport(target=str(root), case_id=None)
     case_findings, report.case_id = check_case_json(root / "case.json", log_check)
     head_findings = check_head(root / logfile.HEAD_NAME, log_check)
-    key_findings = check_key_files(root / "keys", log_check.keys)
+    head_findings += check_seal_copies(root, log_check)
+    trust_findings, trust_summary = check_trust(log_check, trusted_keys)
+    key_findings = check_key_files(root / "keys", log_check.keys) + trust_findings
+    case_findings += check_links(root)
     object_findings, object_stats = check_objects(
         referenced_objects(log_check.entries), StoreSource(ObjectStore(root / "objects")), progress
     )
@@ -670,6 +991,7 @@ def verify_case(
         keys=key_findings,
         objects=object_findings,
         stats=object_stats,
+        trust=trust_summary,
     )
     for name, check in extra_checks:
         result = check(root, log_check)
@@ -687,6 +1009,8 @@ def verify_case(
         "keys": len(log_check.keys),
         **object_stats,
     }
+    report.keys = root_keys(log_check)
+    report.unanchored = anchoring(log_check)
     return report
 
 

@@ -296,6 +296,7 @@ def render_verify_txt(inputs: ReportInputs, warcs: list[str], package_name: str)
             warcs=warcs,
             package_name=package_name,
             replay=inputs.replay,
+            root_key=inputs.entries[0].actor_key if inputs.entries else "",
             honest_claims=HONEST_CLAIMS,
             stages_statement=STAGES_STATEMENT,
             version=__version__,

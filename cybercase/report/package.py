@@ -68,6 +68,7 @@ from cybercase.report.names import inside, safe_file_name
 from cybercase.report.statement import (
     SIGNATURE_NAME,
     STATEMENT_NAME,
+    TAG_SIGNATURE_NAME,
     Exporter,
     ExportStatement,
     LogHead,
@@ -373,6 +374,7 @@ def _build(
             log=LogHead(seq=state.last_seq, hash=state.last_hash or ""),
             items=sorted(plan.items),
             excluded=plan.excluded,
+            checker=str(Digest.of_bytes(checker_source())),
         )
         statement_bytes = statement.to_bytes()
         _write(staging, f"{CUSTODY}/{STATEMENT_NAME}", statement_bytes)
@@ -426,6 +428,8 @@ def _build(
             if note:
                 notes.append(note)
         bagit.Bag(str(staging)).save(manifests=False)
+        tag_manifest = (staging / TAGMANIFEST).read_bytes()
+        _write(staging, TAG_SIGNATURE_NAME, sign_statement(tag_manifest, signer))
     except OSError as exc:
         raise storage_error("write the package in", staging, exc) from exc
     except bagit.BagError as exc:

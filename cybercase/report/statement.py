@@ -6,21 +6,34 @@ still chains. ``data/4-custody/export.json`` closes both gaps: it names the case
 last entry of the log at export time (seq and hash), and the items left out, and
 ``export.sig`` holds the exporter's Ed25519 signature over the SHA-256 of the file's
 exact bytes, made with a key the log registers as a custodian.
+
+The statement sits in the payload, so it cannot name the tag manifest's hash (which
+covers the payload manifest, which covers the statement). ``tagmanifest-sha256.txt.sig``
+at the top of the package closes the circle: the same exporter key signs the SHA-256 of
+the tag manifest, so every file of the package — report, ``VERIFY.txt``, the checker,
+``hashes.csv``, ``bag-info.txt`` — is covered by a signature, and a rewritten file or a
+recomputed manifest fails without the key. ``checker`` names the SHA-256 of
+``check_custody.py`` so a reader can compare it before running it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cybercase.errors import InvalidInputError
 from cybercase.evidence.keys import Signer, verify_signature
 
-STATEMENT_FORMAT = "cybercase-export/1"
+STATEMENT_FORMAT = "cybercase-export/2"
+OLD_STATEMENT_FORMAT = "cybercase-export/1"
+"""Made by cybercase 0.1: no signature over the tag manifest, no checker hash."""
 STATEMENT_NAME = "export.json"
 SIGNATURE_NAME = "export.sig"
+TAG_SIGNATURE_NAME = "tagmanifest-sha256.txt.sig"
+"""At the package's top: the exporter's signature over the SHA-256 of the tag manifest."""
 
 
 class LogHead(BaseModel):
@@ -65,6 +78,13 @@ class ExportStatement(BaseModel):
     """Items and requests whose artifacts are in the package."""
     excluded: list[str] = Field(default_factory=list)
     """Items and requests deliberately left out (``--items``); their artifacts are absent."""
+    checker: str | None = None
+    """``sha256:`` of ``data/4-custody/check_custody.py`` (absent in format 1)."""
+
+    @property
+    def pins_every_file(self) -> bool:
+        """Whether ``tagmanifest-sha256.txt.sig`` must sign the whole package (format 2)."""
+        return self.format != OLD_STATEMENT_FORMAT
 
     def to_bytes(self) -> bytes:
         """The file's bytes (indented JSON, for people)."""
@@ -86,8 +106,8 @@ def sign_statement(data: bytes, signer: Signer) -> bytes:
 
 def statement_signature_ok(data: bytes, signature_file: bytes, public_raw: bytes) -> bool:
     """Whether ``export.sig`` is a valid signature of ``data`` by this key."""
-    try:
-        signature = bytes.fromhex(signature_file.decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError):
+    # Exactly as written (lowercase hex, one newline): any other spelling is a change.
+    if re.fullmatch(rb"[0-9a-f]{128}\n", signature_file) is None:
         return False
+    signature = bytes.fromhex(signature_file.decode("ascii"))
     return verify_signature(public_raw, signature, hashlib.sha256(data).digest())

@@ -21,11 +21,12 @@ import csv
 import io
 import os
 import re
+import shutil
 import stat
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -44,18 +45,22 @@ from cybercase.evidence.verify import (
     ObjectRef,
     ObjectSource,
     VerificationReport,
+    anchoring,
     check_case_json,
     check_key_files,
     check_log,
     check_objects,
+    check_trust,
     common_families,
     referenced_objects,
+    root_keys,
 )
 from cybercase.progress import NullProgress, Progress
 from cybercase.report.layout import ATTACHMENTS, COLLECTION, REQUESTS, TIMESTAMPS, TSA_CERTIFICATES
 from cybercase.report.statement import (
     SIGNATURE_NAME,
     STATEMENT_NAME,
+    TAG_SIGNATURE_NAME,
     ExportStatement,
     statement_signature_ok,
 )
@@ -77,13 +82,18 @@ def is_package(path: Path) -> bool:
 
 
 def verify_package(
-    path: Path, *, progress: Progress | None = None, tsa_settings: TsaSettings | None = None
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    tsa_settings: TsaSettings | None = None,
+    trusted_keys: Sequence[str] = (),
 ) -> VerificationReport:
     """Verify a package folder or zip; never raises for a problem it can describe.
 
     Trusted timestamps are judged against ``tsa_settings`` (default: the ``[tsa]``
     configuration in effect), like a live case: a token that chains only to the root
-    shipped in the package is a warning naming that root's fingerprint.
+    shipped in the package is a warning naming that root's fingerprint. ``trusted_keys``
+    are the fingerprints the case must be rooted in, as for a live case.
     """
     if path.is_dir():
         if not (path / BAGIT_TXT).is_file():
@@ -91,7 +101,7 @@ def verify_package(
                 f"{path} is not an exported package (no bagit.txt)",
                 hint="give the package folder (the one holding VERIFY.txt) or its .zip",
             )
-        return _verify_folder(path, str(path), progress, tsa_settings)
+        return _verify_folder(path, str(path), progress, tsa_settings, trusted_keys)
     if not path.is_file():
         raise NotFoundError(f"no package at {path}")
     with tempfile.TemporaryDirectory(prefix=".cybercase-verify-") as tmp:
@@ -100,15 +110,58 @@ def verify_package(
             report = VerificationReport(target=str(path), case_id=None, findings=findings)
             report.checks.append(CheckResult("zip", "failed", "the zip cannot be unpacked"))
             return report
-        report = _verify_folder(root, str(path), progress, tsa_settings)
+        report = _verify_folder(root, str(path), progress, tsa_settings, trusted_keys)
         report.findings[:0] = findings
         zip_check = Family("zip", findings, "unpacked safely", "the zip is not safe to unpack")
         report.checks.insert(0, zip_check.result())
         return report
 
 
+_TAG_MEMBER_LIMIT = 256 * 1024 * 1024
+"""The most a file outside ``data/`` (report, manifests) may hold; payload sizes are bounded
+by the package's own Payload-Oxum, which the exporter signed."""
+_EOCD = b"PK\x05\x06"
+
+
+def _trailing_bytes(path: Path) -> int:
+    """Bytes after the zip's end-of-central-directory record (0 for a well-formed zip)."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        start = max(0, size - 65557)
+        fh.seek(start)
+        tail = fh.read()
+    at = tail.rfind(_EOCD)
+    if at < 0 or len(tail) < at + 22:
+        return -1
+    comment = int.from_bytes(tail[at + 20 : at + 22], "little")
+    return len(tail) - (at + 22 + comment)
+
+
+def _manifest_names(data: bytes) -> set[str]:
+    names: set[str] = set()
+    for line in data.decode("utf-8", "replace").split("\n"):
+        match = _MANIFEST_LINE.match(line)
+        if match:
+            names.add(match.group(3))
+    return names
+
+
+def _oxum(bag_info: bytes) -> int | None:
+    match = re.search(rb"^Payload-Oxum: (\d+)\.\d+\s*$", bag_info, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
 def _unzip(path: Path, into: Path) -> tuple[Path | None, list[Finding]]:
-    """Unpack a zip whose members all sit under one top folder; refuse anything else."""
+    """Unpack a zip whose members all sit under one top folder; refuse anything else.
+
+    Nothing is written before the whole central directory has been checked: member names
+    (no absolute paths, ``..``, links, duplicates), no bytes before the first member or
+    after the end record, every member listed in the package's manifests, and sizes
+    within what the package declares (payload: its Payload-Oxum; other files: a fixed
+    bound). The tag files and the custody folder are unpacked first and, when the
+    package carries a signature over its tag manifest, that signature must hold before
+    the rest is unpacked: an unsigned zip cannot make verify write more than it says.
+    """
     where = path.name
     try:
         archive = zipfile.ZipFile(path)
@@ -132,25 +185,184 @@ def _unzip(path: Path, into: Path) -> tuple[Path | None, list[Finding]]:
                 or name.lower() in seen
             ):
                 return None, [
-                    Finding("error", "zip.unsafe", where, f"refused member {name!r}: unsafe")
+                    Finding("error", "zip.unsafe", f"{where}: {name}", "refused member: unsafe")
                 ]
             seen.add(name.lower())
+        trailing = _trailing_bytes(path)
+        if trailing != 0 or min((i.header_offset for i in infos), default=0) != 0:
+            return None, [
+                Finding(
+                    "error",
+                    "zip.extra-bytes",
+                    where,
+                    "holds bytes outside the zip's members (before the first or after the "
+                    "end record): not a zip as exported",
+                )
+            ]
+        top = next(iter(tops))
+        members = {
+            PurePosixPath(i.filename).relative_to(top).as_posix(): i
+            for i in infos
+            if not i.is_dir() and len(PurePosixPath(i.filename).parts) > 1
+        }
+        findings: list[Finding] = []
+
+        def small(name: str) -> bytes:
+            info = members.get(name)
+            if info is None or info.file_size > _TAG_MEMBER_LIMIT:
+                return b""
+            with archive.open(info) as fh:
+                return fh.read(_TAG_MEMBER_LIMIT)
+
         try:
-            for info in infos:
-                target = into.joinpath(*PurePosixPath(info.filename).parts)
-                if info.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as src, target.open("xb") as dst:
-                    while chunk := src.read(1024 * 1024):
-                        dst.write(chunk)
+            listed = _manifest_names(small(MANIFEST)) | _manifest_names(small(TAGMANIFEST))
+            oxum = _oxum(small("bag-info.txt"))
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
-            return None, [Finding("error", "zip.corrupt", where, f"cannot be unpacked: {exc}")]
-    root = into / next(iter(tops))
+            return None, [Finding("error", "zip.corrupt", where, f"cannot be read: {exc}")]
+        listed |= {TAGMANIFEST, TAG_SIGNATURE_NAME}
+        wanted: dict[str, zipfile.ZipInfo] = {}
+        for name, info in sorted(members.items()):
+            if name not in listed:
+                findings.append(
+                    Finding(
+                        "error",
+                        "package.unlisted",
+                        f"{where}: {top}/{name}",
+                        "a member no manifest lists (added after export); not unpacked",
+                    )
+                )
+            elif not name.startswith("data/") and info.file_size > _TAG_MEMBER_LIMIT:
+                return None, [
+                    Finding(
+                        "error",
+                        "zip.size",
+                        f"{where}: {info.filename}",
+                        f"declares {info.file_size} bytes, more than a package file holds",
+                    )
+                ]
+            else:
+                wanted[name] = info
+        payload = sum(i.file_size for n, i in wanted.items() if n.startswith("data/"))
+        if oxum is not None and payload > oxum:
+            return None, [
+                Finding(
+                    "error",
+                    "zip.size",
+                    where,
+                    f"its members under data/ declare {payload} bytes, the package's "
+                    f"Payload-Oxum {oxum}: not unpacked",
+                )
+            ]
+        needed = sum(i.file_size for i in wanted.values())
+        free = shutil.disk_usage(into).free
+        if needed > free:
+            return None, [
+                Finding(
+                    "error",
+                    "zip.too-large",
+                    where,
+                    f"checking it needs {needed} bytes of temporary space; {free} are free",
+                )
+            ]
+        first = {n: i for n, i in wanted.items() if not n.startswith("data/")}
+        first |= {n: i for n, i in wanted.items() if n.startswith("data/4-custody/")}
+        rest = {n: i for n, i in wanted.items() if n not in first}
+        root = into / top
+        failure = _extract(archive, first, root, where)
+        if failure is None and not _signature_gate(root):
+            failure = Finding(
+                "error",
+                "export.tag-signature",
+                f"{where}: {top}/{TAG_SIGNATURE_NAME}",
+                "the exporter's signature over the tag manifest does not hold: the rest of "
+                "the zip was not unpacked",
+            )
+        if failure is None:
+            failure = _extract(archive, rest, root, where)
+        if failure is not None:
+            return None, [*findings, failure]
     if not (root / BAGIT_TXT).is_file():
-        return None, [Finding("error", "zip.not-package", where, "holds no bagit.txt")]
-    return root, []
+        return None, [*findings, Finding("error", "zip.not-package", where, "holds no bagit.txt")]
+    return root, findings
+
+
+def _extract(
+    archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], root: Path, where: str
+) -> Finding | None:
+    """Write members, never more bytes than each declares; a bad one is named."""
+    for name, info in members.items():
+        target = root.joinpath(*PurePosixPath(name).parts)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            left = info.file_size
+            with archive.open(info) as src, target.open("xb") as dst:
+                while left > 0 and (chunk := src.read(min(1024 * 1024, left))):
+                    dst.write(chunk)
+                    left -= len(chunk)
+                if src.read(1):
+                    raise ValueError("more bytes than declared")
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+            return Finding(
+                "error", "zip.corrupt", f"{where}: {info.filename}", f"cannot be unpacked: {exc}"
+            )
+    return None
+
+
+def _signature_gate(root: Path) -> bool:
+    """Whether the unpacked custody folder vouches for the tag manifest (or cannot: format 1).
+
+    Only a package that claims format 2 and whose signature fails is held back; anything
+    unreadable here is left for the full verification to report.
+    """
+    folder = root / "data" / "4-custody"
+    try:
+        statement = ExportStatement.from_bytes((folder / STATEMENT_NAME).read_bytes())
+    except (OSError, InvalidInputError):
+        return True
+    if not statement.pins_every_file:
+        return True
+    check = check_log(logfile.scan(folder / logfile.LOG_NAME), LOG_PATH)
+    key = check.keys.get(statement.exporter.key)
+    try:
+        signature = (root / TAG_SIGNATURE_NAME).read_bytes()
+        tags = (root / TAGMANIFEST).read_bytes()
+    except OSError:
+        return False
+    return key is not None and statement_signature_ok(tags, signature, key.public_raw)
+
+
+def _inventory(root: Path) -> list[Finding]:
+    """Every entry of the package, looked at with ``lstat`` before anything is opened.
+
+    A symbolic link (to a file or a folder) or a special file anywhere in the package is
+    a failure, and nothing further is read: a link could make a check read a file
+    outside the package, and a FIFO would make it hang.
+    """
+    found: list[Finding] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        base = Path(folder)
+        for name in sorted([*dirs, *files]):
+            path = base / name
+            relative = path.relative_to(root).as_posix()
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError as exc:
+                found.append(Finding("error", "package.unreadable", relative, f"{exc.strerror}"))
+                continue
+            if stat.S_ISLNK(mode):
+                found.append(
+                    Finding(
+                        "error",
+                        "package.symlink",
+                        relative,
+                        "a symbolic link: a package holds only plain files (not followed)",
+                    )
+                )
+            elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                found.append(
+                    Finding("error", "package.special", relative, "not a plain file (not opened)")
+                )
+    return found
 
 
 @contextlib.contextmanager
@@ -223,7 +435,10 @@ def _check_bag(root: Path, progress: Progress) -> _BagCheck:
     tagged = _manifest_entries(root, TAGMANIFEST, found)
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).as_posix()
-        top_level = not relative.startswith("data/") and relative != TAGMANIFEST
+        top_level = not relative.startswith("data/") and relative not in (
+            TAGMANIFEST,
+            TAG_SIGNATURE_NAME,
+        )
         if path.is_file() and top_level and relative not in tagged:
             found.append(
                 Finding(
@@ -293,9 +508,12 @@ def _check_bag(root: Path, progress: Progress) -> _BagCheck:
 class PackageSource(ObjectSource):
     """Objects found by their path in ``hashes.csv`` rather than by their hash."""
 
-    def __init__(self, root: Path, rows: dict[str, list[str]]) -> None:
+    def __init__(
+        self, root: Path, rows: dict[str, list[str]], hasher: Callable[[Path], Digest] = hash_file
+    ) -> None:
         self.root = root
         self.rows = rows
+        self.hasher = hasher
 
     def locate(self, digest: Digest) -> Path | None:
         """The first listed copy of these bytes that exists."""
@@ -322,11 +540,20 @@ class PackageSource(ObjectSource):
                         )
                     )
                 continue
-            for relative in paths[1:]:
+            first = self.locate(Digest.parse(digest))
+            for relative in paths:
                 path = self.root / relative
                 if not path.is_file():
-                    found.append(Finding("error", "object.missing", relative, "missing"))
-                elif str(hash_file(path)) != digest:
+                    found.append(
+                        Finding(
+                            "error",
+                            "object.missing",
+                            relative,
+                            "missing: the log names this file and hashes.csv puts it here "
+                            "(a copy of the same bytes elsewhere does not stand in for it)",
+                        )
+                    )
+                elif path != first and str(self.hasher(path)) != digest:
                     found.append(
                         Finding(
                             "error",
@@ -406,6 +633,7 @@ def _check_statement(
         return None
     if case_id is not None and statement.case_id != case_id:
         out.append(Finding("error", "export.case", where, "names another case"))
+    _check_pinned(root, statement, key.public_raw, out)
     last = check.entries[-1] if check.entries else None
     if last is None or last.seq < statement.log.seq:
         shown = last.seq if last else 0
@@ -430,11 +658,79 @@ def _check_statement(
     return statement
 
 
+def _check_pinned(
+    root: Path, statement: ExportStatement, public_raw: bytes, out: list[Finding]
+) -> None:
+    """The exporter's signature over the tag manifest, and the checker's own hash."""
+    if not statement.pins_every_file:
+        out.append(
+            Finding(
+                "warning",
+                "export.unpinned",
+                STATEMENT_NAME,
+                "made by cybercase 0.1: the report, VERIFY.txt, hashes.csv, check_custody.py "
+                "and bag-info.txt are covered by the manifests only, not by a signature",
+            )
+        )
+        return
+    try:
+        signature = (root / TAG_SIGNATURE_NAME).read_bytes()
+        tag_manifest = (root / TAGMANIFEST).read_bytes()
+    except OSError:
+        out.append(
+            Finding(
+                "error",
+                "export.tag-signature",
+                TAG_SIGNATURE_NAME,
+                "missing: nothing signs the package's files outside the custody log",
+            )
+        )
+        return
+    if not statement_signature_ok(tag_manifest, signature, public_raw):
+        out.append(
+            Finding(
+                "error",
+                "export.tag-signature",
+                TAG_SIGNATURE_NAME,
+                f"not a valid signature of {TAGMANIFEST} by the exporter's key: a file of the "
+                "package was changed and the manifests recomputed",
+            )
+        )
+    checker = root / "data" / "4-custody" / "check_custody.py"
+    try:
+        actual = str(hash_file(checker))
+    except OSError:
+        actual = "missing"
+    if actual != statement.checker:
+        out.append(
+            Finding(
+                "error",
+                "export.checker",
+                "data/4-custody/check_custody.py",
+                f"is not the checker the export statement names ({statement.checker}): "
+                "do not run it",
+            )
+        )
+
+
 def _verify_folder(
-    root: Path, label: str, progress: Progress | None, tsa_settings: TsaSettings | None
+    root: Path,
+    label: str,
+    progress: Progress | None,
+    tsa_settings: TsaSettings | None,
+    trusted_keys: Sequence[str] = (),
 ) -> VerificationReport:
     progress = progress or NullProgress()
     report = VerificationReport(target=label, case_id=None)
+    unsafe = _inventory(root)
+    if unsafe:
+        report.findings.extend(unsafe)
+        report.checks.append(
+            Family(
+                "package", unsafe, "", "the package holds links or special files: not read"
+            ).result()
+        )
+        return report
     bag = _check_bag(root, progress)
     bag_findings = bag.findings
     scan = logfile.scan(root / "data" / "4-custody" / logfile.LOG_NAME)
@@ -450,6 +746,8 @@ def _verify_folder(
     export_findings: list[Finding] = []
     statement = _check_statement(root, log_check, report.case_id, export_findings)
     key_findings = check_key_files(root / "data" / "4-custody" / "keys", log_check.keys)
+    trust_findings, trust_summary = check_trust(log_check, trusted_keys)
+    key_findings += trust_findings
     object_findings: list[Finding] = []
     rows = _read_rows(root, object_findings)
     refs = referenced_objects(log_check.entries)
@@ -462,7 +760,7 @@ def _verify_folder(
             (left_out if skip else needed).add(artifact.digest)
     left_out -= needed
     wanted: dict[str, ObjectRef] = {d: r for d, r in refs.items() if d not in left_out}
-    source = PackageSource(root, rows)
+    source = PackageSource(root, rows, bag.hasher)
     found, stats = check_objects(wanted, source, progress, hasher=bag.hasher)
     object_findings.extend(found)
     timestamps = timestamp_check(tsa_settings, source, left_out=excluded)(root, log_check)
@@ -484,6 +782,7 @@ def _verify_folder(
         objects=object_findings,
         stats=stats,
         noun="files",
+        trust=trust_summary,
     )
     families = [
         Family(
@@ -519,4 +818,6 @@ def _verify_folder(
         "keys": len(log_check.keys),
         **stats,
     }
+    report.keys = root_keys(log_check)
+    report.unanchored = anchoring(log_check)
     return report

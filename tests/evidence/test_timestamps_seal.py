@@ -126,7 +126,7 @@ def test_a_log_rewritten_and_resigned_by_the_key_holder_breaks_the_seal(
         )
     (copy / LOG_NAME).write_bytes(b"".join(e.to_line() for e in rebuilt))
     (copy / HEAD_NAME).unlink()
-    write_head(copy / HEAD_NAME, rebuilt[-1].seq, rebuilt[-1].hash)
+    write_head(copy / HEAD_NAME, rebuilt[-1].seq, rebuilt[-1].hash, signer.fingerprint, signer.sign)
     report = verify(copy, tsa_settings)
     assert [f.code for f in report.errors] == ["timestamp.seal-broken"]
     assert f"the seal at seq {seal_seq}" in report.errors[0].message
