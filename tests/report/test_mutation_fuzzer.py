@@ -244,8 +244,11 @@ def pristine(
 
 
 def files_of(root: Path) -> list[str]:
+    """The case's files, less the locks of live processes (the case lock, objects/tmp owners)."""
     return sorted(
-        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != ".lock"
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and p.name != ".lock" and not p.name.startswith(".owner-")
     )
 
 
