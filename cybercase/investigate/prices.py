@@ -128,7 +128,7 @@ def _build() -> re.Pattern[str]:
     after = "|".join(_marker_pattern(t, before_number=False) for t in tokens)
     number = rf"(?<![\d.,])(?:{_NUMBER})(?![\d])"
     pattern = (
-        rf"(?P<pre>{before}){_GAP}(?P<n1>{number})(?P<k1>k\b)?"
+        rf"(?P<pre>{before}){_GAP}(?P<n1>{number})(?P<k1>k\b)?(?![A-Za-z0-9])"
         rf"|(?P<n2>{number})(?P<k2>k)?{_GAP}(?P<post>{after})"
     )
     return re.compile(pattern, re.IGNORECASE)
