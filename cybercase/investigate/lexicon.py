@@ -135,7 +135,7 @@ class _Entry:
     lexicon: str
 
 
-def _is_unspaced(char: str) -> bool:
+def is_unspaced(char: str) -> bool:
     """Whether ``char`` belongs to a script written without spaces between words."""
     name = unicodedata.name(char, "")
     return name.startswith(
@@ -171,9 +171,9 @@ def _term_pattern(text: str) -> str:
     folded = fold(text).strip()
     pieces = [re.escape(piece) for piece in re.split(r"[\s\-‐]+", folded) if piece]
     body = r"[\s\-‐]+".join(pieces)
-    if not _is_unspaced(folded[0]):
+    if not is_unspaced(folded[0]):
         body = r"(?<!\w)" + body
-    if not _is_unspaced(folded[-1]):
+    if not is_unspaced(folded[-1]):
         body = body + r"(?!\w)"
     return body
 
