@@ -21,9 +21,7 @@ from tests.investigate.imagegen import photo, png_bomb, reposted
 def test_phone_three_ways_is_one_lead_across_two_items(tmp_path: Path, signer: Signer) -> None:
     case = new_case(tmp_path / "case", signer, "WL-P", seller_files())
     run = analyze_case(case, signer, settings("US"))
-    phones = {
-        a.item_id: sorted(e.text for e in a.entities if e.kind == "phone") for a in run.items
-    }
+    phones = {a.item_id: sorted(e.text for e in a.entities if e.kind == "phone") for a in run.items}
     assert phones == {"E0001": [THREE_WAYS[0]], "E0002": sorted(THREE_WAYS[1:])}
     leads = [lead for lead in find_leads(source_of(a) for a in run.items) if lead.kind == "phone"]
     assert len(leads) == 1

@@ -46,7 +46,9 @@ def _results(home: Path, *queries: tuple[str | None, str | None, str | None]) ->
     found = []
     for words, entity, species in queries:
         result = search(home, settings(), words, entity=entity, species=species)
-        found.append([(h.case_id, h.item_id, h.snippet, h.entities, h.species) for h in result.hits])
+        found.append(
+            [(h.case_id, h.item_id, h.snippet, h.entities, h.species) for h in result.hits]
+        )
     return found
 
 
@@ -73,14 +75,30 @@ def test_search_across_cases(two_cases: tuple[Path, Path], isolated_home: Path) 
     first, second = two_cases
     before = (_tree_digest(first), _tree_digest(second))
     (ivoire, chinese, phrase, prefix, phone, species, both) = _results(isolated_home, *QUERIES)
-    assert ivoire == [("WL-A", "E0001", "Vends «ivoire» ancien, 450 € ou USD 500. Appelez +1 202-555-0147 ou @bonecraft_deals.", [], [])]  # noqa: E501
+    assert ivoire == [
+        (
+            "WL-A",
+            "E0001",
+            "Vends «ivoire» ancien, 450 € ou USD 500. Appelez +1 202-555-0147 ou @bonecraft_deals.",
+            [],
+            [],
+        )
+    ]  # noqa: E501
     assert [(c, i) for c, i, *_ in chinese] == [("WL-A", "E0002")]
     assert "«象牙»" in chinese[0][2]
     assert [(c, i) for c, i, *_ in phrase] == [("WL-B", "E0001")]
     assert [(c, i) for c, i, *_ in prefix] == [("WL-B", "E0001")]
-    assert sorted((c, i) for c, i, *_ in phone) == [("WL-A", "E0001"), ("WL-A", "E0002"), ("WL-B", "E0001")]  # noqa: E501
+    assert sorted((c, i) for c, i, *_ in phone) == [
+        ("WL-A", "E0001"),
+        ("WL-A", "E0002"),
+        ("WL-B", "E0001"),
+    ]  # noqa: E501
     assert all(e == ["phone:+12025550147"] for *_, e, _ in phone)
-    assert sorted((c, i) for c, i, *_ in species) == [("WL-A", "E0001"), ("WL-A", "E0002"), ("WL-B", "E0001")]  # noqa: E501
+    assert sorted((c, i) for c, i, *_ in species) == [
+        ("WL-A", "E0001"),
+        ("WL-A", "E0002"),
+        ("WL-B", "E0001"),
+    ]  # noqa: E501
     assert [(c, i) for c, i, *_ in both] == [("WL-B", "E0001")]
     assert (_tree_digest(first), _tree_digest(second)) == before
 
@@ -127,7 +145,9 @@ def test_the_index_follows_a_new_analysis_and_a_new_case(
 def test_rows_per_case_for_publishers(two_cases: tuple[Path, Path], isolated_home: Path) -> None:
     build_index(isolated_home, settings())
     rows = {
-        case.case_id: [(i.item_id, len(i.entities), [h.term for h in i.hits], i.text) for i in items]
+        case.case_id: [
+            (i.item_id, len(i.entities), [h.term for h in i.hits], i.text) for i in items
+        ]
         for case, items in iter_case_rows(isolated_home)
     }
     assert set(rows) == {"WL-A", "WL-B"}

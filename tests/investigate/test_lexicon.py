@@ -131,7 +131,10 @@ def test_missing_field_names_the_table_line(tmp_path: Path) -> None:
 
 
 def test_bad_value_names_its_line(tmp_path: Path) -> None:
-    body = AGENCY.replace('kind = "code"\nspecies = ["loxodonta-africana"]', 'kind = "slang"\nspecies = ["loxodonta-africana"]')
+    body = AGENCY.replace(
+        'kind = "code"\nspecies = ["loxodonta-africana"]',
+        'kind = "slang"\nspecies = ["loxodonta-africana"]',
+    )
     line = body.splitlines().index('kind = "slang"') + 1
     assert f"line {line}:" in _error(tmp_path, body)
 
