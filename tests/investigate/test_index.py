@@ -33,8 +33,8 @@ def two_cases(tmp_path: Path, isolated_home: Path, signer: Signer) -> tuple[Path
         other,
         "WL-B",
         {
-            "notes.txt": "Seller on WhatsApp +1 202 555 0147 offers pangolin scales, "
-            "white plastic bangles.\n".encode(),
+            "notes.txt": b"Seller on WhatsApp +1 202 555 0147 offers pangolin scales, "
+            b"white plastic bangles.\n",
             "poem.txt": b"nothing to see here\n",
         },
     )
@@ -83,7 +83,7 @@ def test_search_across_cases(two_cases: tuple[Path, Path], isolated_home: Path) 
             [],
             [],
         )
-    ]  # noqa: E501
+    ]
     assert [(c, i) for c, i, *_ in chinese] == [("WL-A", "E0002")]
     assert "«象牙»" in chinese[0][2]
     assert [(c, i) for c, i, *_ in phrase] == [("WL-B", "E0001")]
@@ -92,13 +92,13 @@ def test_search_across_cases(two_cases: tuple[Path, Path], isolated_home: Path) 
         ("WL-A", "E0001"),
         ("WL-A", "E0002"),
         ("WL-B", "E0001"),
-    ]  # noqa: E501
+    ]
     assert all(e == ["phone:+12025550147"] for *_, e, _ in phone)
     assert sorted((c, i) for c, i, *_ in species) == [
         ("WL-A", "E0001"),
         ("WL-A", "E0002"),
         ("WL-B", "E0001"),
-    ]  # noqa: E501
+    ]
     assert [(c, i) for c, i, *_ in both] == [("WL-B", "E0001")]
     assert (_tree_digest(first), _tree_digest(second)) == before
 
@@ -123,7 +123,7 @@ def test_rebuild_from_deleted_or_corrupt_index_gives_the_same_results(
 def test_a_case_that_fails_to_open_is_named_and_skipped(
     two_cases: tuple[Path, Path], isolated_home: Path
 ) -> None:
-    first, second = two_cases
+    _, second = two_cases
     (second / "case.json").write_text("{ not json", encoding="utf-8")
     result = search(isolated_home, settings(), "ivoire")
     assert [(h.case_id, h.item_id) for h in result.hits] == [("WL-A", "E0001")]

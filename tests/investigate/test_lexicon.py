@@ -1,4 +1,4 @@
-"""The lexicon: cited terms, folded word-bounded matching in every script, errors that name the line."""
+"""The lexicon: cited terms, folded word-bounded matching, errors that name the line."""
 
 from __future__ import annotations
 
