@@ -52,6 +52,7 @@ __all__ = [
     "analyze_case",
     "current_analysis",
     "item_analysis",
+    "logged_analyses",
 ]
 
 ANALYSIS_FORMAT = "cybercase-analysis/1"
@@ -536,3 +537,33 @@ def dump_json(analysis: ItemAnalysis) -> dict[str, Any]:
         for t in analysis.texts
     ]
     return data
+
+
+def logged_analyses(case: Case) -> dict[str, ItemAnalysis]:
+    """Each item's stored analysis whose bytes are those its last ``analysis.ran`` logged.
+
+    What a report shows must be what the custody log says was produced: a result file
+    changed or written since the last logged run is left out (the item shows as not
+    analysed), never presented as the analysis.
+    """
+    logged: dict[str, str] = {}
+    for entry in case.entries():
+        if entry.action != ANALYSIS_ACTION:
+            continue
+        results = entry.detail.get("results")
+        if isinstance(results, dict):
+            logged.update({k: v for k, v in results.items() if isinstance(v, str)})
+    found: dict[str, ItemAnalysis] = {}
+    for item_id, digest in logged.items():
+        path = analysis_path(case, item_id)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+            continue
+        try:
+            found[item_id] = ItemAnalysis.model_validate_json(data)
+        except ValidationError:
+            continue
+    return found

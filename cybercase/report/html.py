@@ -12,7 +12,7 @@ import base64
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from cybercase.evidence import CaseMeta, CustodyEntry
 from cybercase.evidence.state import KeyRecord
 from cybercase.evidence.timestamps import RECEIVED_ROLE
 from cybercase.evidence.verify import VerificationReport
+from cybercase.investigate.analysis import ItemAnalysis
 from cybercase.report.layout import (
     CERTIFICATE_ROLES,
     TIMESTAMP_ROLES,
@@ -69,6 +70,8 @@ class ReportInputs:
     """The package folder being built (``data/`` inside it)."""
     tokens: list[PackagedToken]
     """The trusted timestamps whose files are in the package."""
+    analyses: dict[str, ItemAnalysis] = field(default_factory=dict)
+    """Each analysed item's analysis, as the custody log recorded it."""
 
     def read_file(self, planned: PlannedFile) -> bytes:
         """A packaged file's bytes."""
@@ -154,7 +157,9 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
         capture = section.data.get("capture")
         flag = capture.outcome.short if capture is not None else None
         rows.append({"section": section, "thumb": thumb, "main": main, "flag": flag})
-    leads = find_leads([s.data["capture"] for s in sections if "capture" in s.data])
+    leads = find_leads(
+        [s.data["capture"] for s in sections if "capture" in s.data], inputs.analyses
+    )
     return str(
         _environment()
         .get_template("index.html.j2")
@@ -166,6 +171,7 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
             requests=requests,
             rows=rows,
             leads=leads,
+            analyses=inputs.analyses,
             tokens=inputs.tokens,
             token_digests={f.data_path: f.digest for f in inputs.plan.by_role(*TOKEN_ROLES)},
             certificates=inputs.plan.by_role(RECEIVED_ROLE, *CERTIFICATE_ROLES),
