@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cybercase import __version__
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Artifact, Case, EntryDraft, ItemView, Signer
-from cybercase.evidence.fsio import fsync_dir, storage_error, write_bytes_durably
+from cybercase.evidence.fsio import (
+    fsync_dir,
+    storage_error,
+    syncfs,
+    temp_name,
+    write_bytes_durably,
+)
 from cybercase.investigate.entities import find_entities
 from cybercase.investigate.images import ImageHashes, hash_image
 from cybercase.investigate.lexicon import Lexicon, load_lexicon
@@ -343,6 +350,18 @@ def _images(case: Case, view: ItemView, kind: str) -> list[ImageRecord]:
     return records
 
 
+def _write_derived(target: Path, data: bytes) -> Path:
+    """Replace a result file atomically; made durable for the whole run at once (syncfs)."""
+    tmp = temp_name(target.parent, target.name)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise storage_error("write", target, exc) from exc
+    return target
+
+
 def is_evidence(view: ItemView) -> bool:
     """Whether an item is evidence that analysis reads (a capture or an imported file)."""
     return view.kind == "evidence" and view.created_action in EVIDENCE_ACTIONS
@@ -483,9 +502,9 @@ def analyze_case(
 ) -> AnalysisRun:
     """Analyse items (all evidence items by default), store the results, log one entry.
 
-    The result files are written first (atomically, each durable), then the signed
-    ``analysis.ran`` entry naming them by hash. A crash in between leaves result files
-    that no entry names: harmless, the next run rewrites them.
+    The result files are written first (each atomically, all made durable by one
+    ``syncfs``), then the signed ``analysis.ran`` entry naming them by hash. A crash in
+    between leaves result files that no entry names: harmless, the next run rewrites them.
     """
     views = _targets(case, item_ids)
     run = AnalysisRun(lexicon=settings.lexicon.digest, region=settings.region)
@@ -495,16 +514,20 @@ def analyze_case(
     except OSError as exc:
         raise storage_error("create", folder, exc) from exc
     results: dict[str, str] = {}
+    written: list[Path] = []
     for analysis in iter_analyses(case, views, settings):
         data = analysis.to_bytes()
-        write_bytes_durably(folder / f"{analysis.item_id}.json", data, sync_dir=False)
+        written.append(_write_derived(folder / f"{analysis.item_id}.json", data))
         results[analysis.item_id] = "sha256:" + hashlib.sha256(data).hexdigest()
         run.items.append(analysis)
         if on_item is not None:
             on_item(analysis)
     if not run.items:
         return run
-    fsync_dir(folder)
+    if not syncfs(folder):
+        for path in written:
+            write_bytes_durably(path, path.read_bytes(), sync_dir=False)
+        fsync_dir(folder)
     summary = run.summary()
     detail: dict[str, Any] = {
         "tool": TOOL,

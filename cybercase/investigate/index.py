@@ -178,20 +178,6 @@ def _create(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _valid(path: Path) -> bool:
-    """Whether the file is an index of this schema that SQLite can read."""
-    try:
-        with contextlib.closing(_connect(path)) as connection:
-            row = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is None or row[0] != SCHEMA_VERSION:
-                return False
-            connection.execute("SELECT count(*) FROM items_fts WHERE items_fts MATCH 'x'")
-            check = connection.execute("PRAGMA quick_check").fetchone()
-            return bool(check and check[0] == "ok")
-    except sqlite3.DatabaseError:
-        return False
-
-
 def _remove(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
@@ -392,17 +378,21 @@ def refresh_index(
 ) -> IndexReport:
     """Bring the index up to date: reindex only the cases that changed since.
 
-    A missing or damaged index, or one of another schema, is rebuilt whole.
+    A case is unchanged when its custody log and derived folder look as they did (size
+    and modification times) and the tool, lexicon and region are the same: checking
+    costs a few ``stat`` calls per case, so every search can afford it. A missing or
+    unreadable index, or one of another schema, is rebuilt whole.
     """
     target = index_path(home)
-    if not target.exists() or not _valid(target):
-        _remove(target)
+    if not target.exists():
         return build_index(home, settings, on_item)
-    registry = Registry.load(home)
+    folders = Registry.load(home).case_folders()
     report = IndexReport(target)
-    folders = registry.case_folders()
     try:
         with contextlib.closing(_connect(target)) as connection:
+            row = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None or row[0] != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"schema {row[0] if row else None}")
             known = dict(connection.execute("SELECT path, stamp FROM cases").fetchall())
             for path in set(known) - {str(f) for f in folders}:
                 ref = connection.execute("SELECT id FROM cases WHERE path = ?", (path,)).fetchone()
@@ -720,11 +710,34 @@ def search(
         f"ORDER BY rank, cases.path, items.id LIMIT ?"
     )
     params.append(max(1, limit))
-    with contextlib.closing(_open_for_reading(home)) as connection:
-        try:
-            rows = connection.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
+    try:
+        return _run_search(home, sql, params, entity, entity_value, names, refreshed)
+    except sqlite3.OperationalError as exc:
+        if "malformed" not in str(exc) and "not a database" not in str(exc):
             raise InvalidInputError(f"cannot search for {query!r}: {exc}") from exc
+        damaged: sqlite3.DatabaseError = exc
+    except sqlite3.DatabaseError as exc:
+        damaged = exc
+    if not refresh:
+        raise StorageError(
+            f"the index {index_path(home)} is damaged: {damaged}",
+            hint="run 'cybercase index rebuild' (the index is derived; nothing is lost)",
+        ) from damaged
+    rebuilt = build_index(home, settings)
+    return _run_search(home, sql, params, entity, entity_value, names, rebuilt)
+
+
+def _run_search(
+    home: Path,
+    sql: str,
+    params: list[object],
+    entity: str | None,
+    entity_value: str,
+    names: list[str],
+    refreshed: IndexReport | None,
+) -> SearchResult:
+    with contextlib.closing(_open_for_reading(home)) as connection:
+        rows = connection.execute(sql, params).fetchall()
         hits: list[SearchHit] = []
         for rowid, case_id, path, item_id, kind, title, url, acquired, snip, _ in rows:
             matched_entities: list[str] = []
