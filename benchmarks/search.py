@@ -39,12 +39,13 @@ from cybercase.investigate.index import build_index, search
 from cybercase.investigate.lexicon import load_lexicon
 from cybercase.investigate.registry import register_folders
 
-WORDS = (
+_VOCABULARY = (
     "carved bangle antique heavy old stock creamy colour discreet shipping worldwide "
     "genuine rare family remedy powder sachet figurine cup bracelet necklace pendant "
     "beads statue hand made polished natural material vintage collection serious buyers "
     "only payment first delivery pick up wholesale retail price negotiable contact me"
-).split()
+)
+WORDS = _VOCABULARY.split()
 
 
 def page(rng: random.Random, number: int) -> bytes:
