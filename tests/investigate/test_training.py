@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import cybercase.training
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.session import BrowserChoice, capture_urls
@@ -57,3 +59,25 @@ def test_a_training_photo_reposted_is_linked_and_a_different_one_is_not(
     assert "distance" in photos[0].items[1].evidence[0]
     serial = [lead for lead in find_leads(source_of(a) for a in run.items) if lead.kind == "serial"]
     assert serial == [], "EXIF is not carried over by the re-encoding, so only the photo links"
+
+
+@pytest.mark.browser
+def test_a_seller_page_rendered_by_the_browser_reveals_the_phone(
+    marketplace: Marketplace, case: Case, signer: Signer, browser_path: Path
+) -> None:
+    """The contact details appear only after JavaScript ran: analysis reads the DOM."""
+    seller = catalogue.seller("tortoise_haven_pets")
+    assert seller is not None
+    url = marketplace.url_for(seller.path)
+    capture_urls(
+        case,
+        signer,
+        [url],
+        CaptureSettings(jobs=1, retries=0),
+        browser=BrowserChoice(executable=browser_path, pool_size=1),
+    )
+    (analysis,) = analyze_case(case, signer, settings("US")).items
+    assert analysis.texts[0].artifact == "rendered.html"
+    phones = {e.value for e in analysis.entities if e.kind == "phone"}
+    assert phones == {"+12025550147"}
+    assert ("email", seller.contact.email) in {(e.kind, e.value) for e in analysis.entities}
