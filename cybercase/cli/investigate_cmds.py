@@ -268,6 +268,8 @@ def search(
         for extra in (*hit.entities, *hit.species):
             console.print(f"  [dim]{escape(extra)}[/dim]")
     say(f"{len(result.hits)} item(s) in {result.cases} case(s).")
+    if result.cases == 0 and not result.skipped:
+        say("No case is registered: add one with 'cybercase cases add DIR'.")
 
 
 def _hit_json(hit: Any) -> dict[str, Any]:

@@ -73,6 +73,8 @@ __all__ = [
 INDEX_NAME = "index.sqlite"
 SCHEMA_VERSION = "1"
 ZWSP = "\u200b"
+BUSY_TIMEOUT = 60.0
+"""Seconds a search waits for another process that is updating the index."""
 _SNIPPET_OPEN = "\x02"
 _SNIPPET_CLOSE = "\x03"
 
@@ -166,7 +168,7 @@ class IndexReport:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level=None)
+    connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
     connection.execute("PRAGMA foreign_keys = ON")
     return connection
 
@@ -618,7 +620,7 @@ def fts_query(text: str) -> str:
         value = phrase if phrase else word
         prefix = not phrase and value.endswith("*") and len(value) > 1
         value = value.rstrip("*") if prefix else value
-        value = index_body(value).replace('"', " ").strip()
+        value = index_body(value).replace('"', " ").replace("\x00", " ").strip()
         if not value:
             continue
         parts.append(f'"{value}"' + ("*" if prefix else ""))

@@ -5,10 +5,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
 from cybercase.investigate.analysis import (
     ANALYSIS_ACTION,
+    EntityRecord,
+    ItemAnalysis,
+    TextPart,
     analysis_path,
     analyze_case,
     item_analysis,
@@ -93,3 +99,29 @@ def test_analysis_never_touches_the_objects(tmp_path: Path, signer: Signer) -> N
     objects = sorted(p.relative_to(case.root) for p in (case.root / "objects").rglob("*"))
     analyze_case(case, signer, settings())
     assert sorted(p.relative_to(case.root) for p in (case.root / "objects").rglob("*")) == objects
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["phone", "price", "btc"]), st.text(max_size=20)), max_size=5
+    ),
+    st.text(max_size=200),
+)
+def test_analysis_file_round_trips(entities: list[tuple[str, str]], text: str) -> None:
+    analysis = ItemAnalysis(
+        case_id="WL-1",
+        item_id="E0001",
+        tool="cybercase 0",
+        lexicon="sha256:" + "0" * 64,
+        region="US",
+        kind="file",
+        acquired="2026-01-01T00:00:00.000000Z",
+        texts=[TextPart(artifact="a.txt", sha256="sha256:" + "1" * 64, text=text)],
+        entities=[
+            EntityRecord(kind=k, value=v, text=v, artifact="a.txt", offset=i)
+            for i, (k, v) in enumerate(entities)
+        ],
+    )
+    data = analysis.to_bytes()
+    assert ItemAnalysis.model_validate_json(data) == analysis
+    assert ItemAnalysis.model_validate_json(data).to_bytes() == data

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Signer
 from cybercase.investigate.analysis import analyze_case
 from cybercase.investigate.index import (
+    ZWSP,
     build_index,
     fts_query,
+    index_body,
     index_path,
     iter_case_rows,
     search,
@@ -188,3 +193,19 @@ def test_fts_query_is_always_quoted(words: str, query: str) -> None:
 def test_nothing_to_search_for_is_a_usage_error(isolated_home: Path) -> None:
     with pytest.raises(InvalidInputError):
         search(isolated_home, settings(), "  ")
+
+
+@given(st.text(max_size=40))
+def test_any_words_make_a_valid_fts_query(words: str) -> None:
+    query = fts_query(words)
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE t USING fts5(body, tokenize='unicode61')")
+    connection.execute("INSERT INTO t VALUES (?)", (index_body("white plastic 象牙 " + words),))
+    if query:
+        rows = connection.execute("SELECT count(*) FROM t WHERE t MATCH ?", (query,)).fetchone()
+        assert rows[0] in (0, 1)
+
+
+@given(st.text(max_size=80))
+def test_index_body_only_adds_separators(text: str) -> None:
+    assert index_body(text).replace(ZWSP, "") == text.replace(ZWSP, "")
