@@ -95,16 +95,6 @@ def extract(case: Case, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def median(run: object, repeat: int) -> float:
-    """Median seconds of ``repeat`` calls of ``run``."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def interleaved(first: object, second: object, rounds: int) -> tuple[float, float]:
     """Median seconds of each, timed in alternation so both see the same machine load."""
     times: tuple[list[float], list[float]] = ([], [])
