@@ -143,8 +143,9 @@ def render_analysis(analysis: ItemAnalysis | None) -> None:
     console.print(f"[bold]Lexicon hits[/bold] ({len(analysis.hits)})")
     for h in analysis.hits:
         cites = "/".join(h.cites) or "not listed"
+        tag = escape(f"[{h.lang}, {h.kind}]")
         console.print(
-            f"  {escape(h.matched)} [{h.lang}, {h.kind}] → {escape(', '.join(h.species))} "
+            f"  {escape(h.matched)} {tag} → {escape(', '.join(h.species))} "
             f"(CITES {cites})  [dim]{escape(h.artifact)} at {h.offset}; {escape(h.source)}[/dim]"
         )
     for image in analysis.images:
