@@ -19,6 +19,7 @@ from cybercase.cli import (
     custodian_cmds,
     demo_cmds,
     export_cmds,
+    investigate_cmds,
     key_cmds,
     request_cmds,
     timestamp_cmds,
@@ -71,6 +72,7 @@ export_cmds.register(app)
 verify_cmds.register(app)
 custodian_cmds.register(app)
 training_cmds.register(app)
+investigate_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

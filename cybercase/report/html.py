@@ -12,7 +12,7 @@ import base64
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from cybercase.evidence import CaseMeta, CustodyEntry
 from cybercase.evidence.state import KeyRecord
 from cybercase.evidence.timestamps import RECEIVED_ROLE
 from cybercase.evidence.verify import VerificationReport
+from cybercase.investigate.analysis import ItemAnalysis
 from cybercase.report.layout import (
     CERTIFICATE_ROLES,
     TIMESTAMP_ROLES,
@@ -115,6 +116,8 @@ class ReportInputs:
     """The trusted timestamps whose files are in the package."""
     replay: ReplayLinks | None = None
     """The package's WACZ, when it has one."""
+    analyses: dict[str, ItemAnalysis] = field(default_factory=dict)
+    """Each analysed item's analysis, as the custody log recorded it."""
 
     def read_file(self, planned: PlannedFile) -> bytes:
         """A packaged file's bytes."""
@@ -208,7 +211,9 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
                 "replay": inputs.replay.link(section.data["id"]) if inputs.replay else None,
             }
         )
-    leads = find_leads([s.data["capture"] for s in sections if "capture" in s.data])
+    leads = find_leads(
+        [s.data["capture"] for s in sections if "capture" in s.data], inputs.analyses
+    )
     return str(
         _environment()
         .get_template("index.html.j2")
@@ -220,6 +225,7 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
             requests=requests,
             rows=rows,
             leads=leads,
+            analyses=inputs.analyses,
             tokens=inputs.tokens,
             replay=inputs.replay,
             token_digests={f.data_path: f.digest for f in inputs.plan.by_role(*TOKEN_ROLES)},

@@ -1,4 +1,4 @@
-"""Leads across the whole case, from the EXIF of the images the captures kept.
+"""Leads across the whole case: EXIF of the captured images, and the analysis's links.
 
 Two facts in a seller's photos often matter more than the listing itself: a GPS position
 (a region to look at) and the camera's body serial number (one camera behind two
@@ -7,13 +7,22 @@ carries a position, flagging 0, 0 as "no fix", and every serial seen in more tha
 item, naming the items. They are leads to check, never proof: EXIF can be edited or
 copied, and a position may be the camera's last fix rather than where the photo was
 taken.
+
+The links between items (a shared serial, and, for analysed items, the same phone,
+handle, wallet or near-identical photo) come from
+:func:`cybercase.investigate.leads.find_leads`, the function ``cybercase leads`` uses,
+so the report and the command cannot disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from cybercase.investigate.analysis import ImageRecord, ItemAnalysis
+from cybercase.investigate.leads import Lead, LeadSource
+from cybercase.investigate.leads import find_leads as find_links
 
 if TYPE_CHECKING:
     from cybercase.report.capture_view import CaptureView, GpsPosition, ImageView
@@ -61,6 +70,8 @@ class Leads:
     single_serials: list[SerialLead]
     images_read: int
     """Images with EXIF facts, across the captures."""
+    links: list[Lead] = field(default_factory=list)
+    """Other links between items from their analysis (phone, handle, wallet, photo...)."""
 
     @property
     def empty(self) -> bool:
@@ -72,11 +83,46 @@ def _photo_key(image: ImageView) -> str:
     return image.image.sha256 or image.image.url
 
 
-def find_leads(captures: Sequence[CaptureView]) -> Leads:
-    """GPS positions and camera serials across ``captures``, in item order."""
+def _sources(
+    captures: Sequence[CaptureView], analyses: Mapping[str, ItemAnalysis]
+) -> list[LeadSource]:
+    """What each item brings to the links, in item order: its analysis, else its EXIF."""
+    sources: dict[str, LeadSource] = {}
+    for capture in captures:
+        analysis = analyses.get(capture.item_id)
+        if analysis is not None:
+            sources[capture.item_id] = LeadSource(
+                analysis.case_id, capture.item_id, capture.title, analysis.entities,
+                analysis.images,
+            )  # fmt: skip
+            continue
+        images = [
+            ImageRecord(
+                artifact=image.image.artifact or image.image.url,
+                sha256=image.image.sha256 or image.image.url,
+                camera=image.camera,
+                serial=image.serial,
+            )
+            for image in capture.images
+            if image.serial
+        ]
+        sources[capture.item_id] = LeadSource("", capture.item_id, capture.title, (), images)
+    for item_id in sorted(set(analyses) - set(sources)):
+        a = analyses[item_id]
+        sources[item_id] = LeadSource(a.case_id, item_id, a.title, a.entities, a.images)
+    return list(sources.values())
+
+
+def find_leads(
+    captures: Sequence[CaptureView], analyses: Mapping[str, ItemAnalysis] | None = None
+) -> Leads:
+    """GPS positions and camera serials across ``captures``, and the links, in item order."""
     positions: dict[str, PhotoLead] = {}
     serials: dict[str, SerialLead] = {}
     images_read = 0
+    titles = {c.item_id: c.title for c in captures}
+    links = find_links(_sources(captures, analyses or {}))
+    shared_values = {lead.value for lead in links if lead.kind == "serial"}
     for capture in captures:
         ref = ItemRef(capture.item_id, capture.title)
         for image in capture.images:
@@ -100,8 +146,16 @@ def find_leads(captures: Sequence[CaptureView]) -> Leads:
                 if ref not in serial.items:
                     serial.items.append(ref)
                 serial.photos.add(key)
-    shared = [s for s in serials.values() if len(s.items) > 1]
-    single = [s for s in serials.values() if len(s.items) == 1]
-    shared.sort(key=lambda s: (-len(s.items), s.serial))
+    shared: list[SerialLead] = []
+    for link in links:
+        if link.kind != "serial":
+            continue
+        found = serials.get(link.value) or SerialLead(link.value)
+        found.items = [
+            ItemRef(i.item_id, titles.get(i.item_id) or i.title or "") for i in link.items
+        ]
+        shared.append(found)
+    single = [s for s in serials.values() if s.serial not in shared_values]
     single.sort(key=lambda s: s.serial)
-    return Leads(list(positions.values()), shared, single, images_read)
+    others = [link for link in links if link.kind != "serial"]
+    return Leads(list(positions.values()), shared, single, images_read, others)

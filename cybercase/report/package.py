@@ -44,6 +44,7 @@ from cybercase.evidence.state import CASE_EXPORTED
 from cybercase.evidence.timestamps import token_exports
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.evidence.verify import VerificationReport, verify_case
+from cybercase.investigate.analysis import logged_analyses
 from cybercase.progress import NullProgress, Progress
 from cybercase.report.html import (
     REPLAY_APP,
@@ -396,8 +397,9 @@ def _build(
         _write(staging, "case.jsonld", render_jsonld(case.meta, plan, entries, keys, staged))
         tokens = package_tokens(token_exports(case), plan, staged)
         inputs = ReportInputs(
-            case.meta, plan, entries, keys, live, statement, staging, tokens, replay_links(replay)
-        )
+            case.meta, plan, entries, keys, live, statement, staging, tokens,
+            replay_links(replay), analyses=logged_analyses(case),
+        )  # fmt: skip
         _write(staging, f"{CUSTODY}/custody.html", render_custody(inputs).encode("utf-8"))
         bag_info = {
             "Source-Organization": case.meta.agency,
