@@ -24,6 +24,7 @@ from cybercase.cli import (
     timestamp_cmds,
     training_cmds,
     verify_cmds,
+    watch_cmds,
 )
 
 app = typer.Typer(
@@ -66,6 +67,7 @@ export_cmds.register(app)
 verify_cmds.register(app)
 custodian_cmds.register(app)
 training_cmds.register(app)
+watch_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
