@@ -15,7 +15,7 @@ from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
 from cybercase.monitor import ITEM_COMPARED, WATCH_RUN_STARTED, add_watches, load
 from tests.conftest import Cli
-from tests.monitor.site import Listing, Shop, photo
+from tests.fixtures.shop import Listing, Shop, photo
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 120.0

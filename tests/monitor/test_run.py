@@ -10,15 +10,15 @@ from cybercase.evidence.verify import verify_case
 from cybercase.monitor import (
     ITEM_COMPARED,
     Comparison,
-    RunResult,
     RunOptions,
+    RunResult,
     add_watches,
     load,
     run_watch,
     timeline,
     watch_alerts,
 )
-from tests.monitor.site import Listing, Shop, photo
+from tests.fixtures.shop import Listing, Shop, photo
 
 OPTIONS = RunOptions(settings=CaptureSettings(retries=0, jobs=4), browser=False, all=True)
 
