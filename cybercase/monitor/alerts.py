@@ -134,8 +134,8 @@ def alert_for(state: WatchState, comparison: Comparison) -> Alert | None:
             covered_by=_covered(state, evidence),
         )
     if comparison.seller_changed and comparison.previous is not None:
-        before = comparison.previous_facts.seller_links if comparison.previous_facts else []
         change = next((c for c in comparison.changes if c.field == "seller"), None)
+        before = change.before if change is not None else []
         evidence = (comparison.previous, comparison.current)
         return Alert(
             kind="seller-changed",

@@ -17,16 +17,15 @@ search page, or answers with a page that says the listing is no longer available
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
-
 from cybercase.collect.capture import ROLE_RECORD, ROLE_TEXT
-from cybercase.collect.record import CaptureRecord
 from cybercase.investigate.images import ImageHashes, is_near, perceptual_hashes
 from cybercase.investigate.prices import find_prices
 from cybercase.monitor.models import (
@@ -55,6 +54,26 @@ _GONE_PHRASES = re.compile(
     re.I,
 )
 
+_MAYBE_ACCOUNT = (
+    "user",
+    "seller",
+    "profile",
+    "member",
+    "shop",
+    "store",
+    "people",
+    "vendor",
+    "account",
+    "/u/",
+    "usr",
+    "uid",
+    "sid",
+)
+"""A cheap superset of what :func:`account_links` recognises, to skip the other links.
+
+A listing page links to dozens of related items; splitting every URL is most of the cost
+of finding the seller, and most links cannot be one.
+"""
 _SAYS = "the page says: "
 
 ReadObject = Callable[[str], bytes]
@@ -100,17 +119,15 @@ def read_facts(
     previous: CaptureFacts | None = None,
 ) -> CaptureFacts:
     """A capture reduced to what a comparison looks at (see the module)."""
-    record: CaptureRecord | None = None
+    record: dict[str, Any] = {}
     record_artifact = ref.artifact(ROLE_RECORD)
     if record_artifact is not None:
         try:
-            record = CaptureRecord.model_validate_json(read(record_artifact.digest))
-        except ValidationError:
-            record = None
-    payload = None
-    if record is not None and record.attempts and record.attempts[-1].hops:
-        body = record.attempts[-1].hops[-1].body
-        payload = body.sha256 if body is not None else None
+            loaded = json.loads(read(record_artifact.digest))
+        except ValueError:
+            loaded = None
+        record = loaded if isinstance(loaded, dict) else {}
+    payload = _payload_digest(record)
     text_artifact = ref.artifact(ROLE_TEXT)
     text_digest = text_artifact.digest if text_artifact is not None else None
     text: str | None = None
@@ -121,36 +138,47 @@ def read_facts(
             text = None
         else:
             text = read(text_digest).decode("utf-8", errors="replace")
-            prices = [
-                PriceFact(amount=str(p.amount), currency=p.currency, text=p.text)
-                for p in find_prices(text)
-            ]
+            before = None
+            if previous is not None and previous.text_digest is not None:
+                before = read(previous.text_digest).decode("utf-8", errors="replace")
+            prices = prices_of(text, before, previous.prices if previous is not None else [])
     known = {i.sha256: i for i in previous.images} if previous is not None else {}
     images: list[ImageFact] = []
-    links: list[str] = []
-    if record is not None:
-        for image in record.images:
-            if image.sha256 is None or image.outcome != "captured":
-                continue
-            seen = known.get(image.sha256)
-            if seen is not None:
-                images.append(seen.model_copy(update={"url": image.url}))
-                continue
-            hashes = None
-            if (image.size or 0) <= MAX_IMAGE_BYTES and not image.truncated:
-                hashes = perceptual_hashes(read(image.sha256))
-            images.append(
-                ImageFact(
-                    url=image.url,
-                    sha256=image.sha256,
-                    phash=hashes.phash if hashes else None,
-                    algorithm=hashes.algorithm if hashes else None,
-                    width=hashes.width if hashes else None,
-                    height=hashes.height if hashes else None,
-                )
+    for image in _list(record.get("images")):
+        if not isinstance(image, dict):
+            continue
+        digest, image_url = image.get("sha256"), image.get("url")
+        if not isinstance(digest, str) or not isinstance(image_url, str):
+            continue
+        if image.get("outcome") != "captured":
+            continue
+        seen = known.get(digest)
+        if seen is not None:
+            images.append(seen.model_copy(update={"url": image_url}))
+            continue
+        hashes = None
+        size = image.get("size")
+        if isinstance(size, int) and size <= MAX_IMAGE_BYTES and not image.get("truncated"):
+            hashes = perceptual_hashes(read(digest))
+        images.append(
+            ImageFact(
+                url=image_url,
+                sha256=digest,
+                phash=hashes.phash if hashes else None,
+                algorithm=hashes.algorithm if hashes else None,
+                width=hashes.width if hashes else None,
+                height=hashes.height if hashes else None,
             )
-        if record.page is not None:
-            links = account_links(record.page.links, ref.final_url or url)
+        )
+    page = record.get("page")
+    page = page if isinstance(page, dict) else {}
+    links = [
+        link
+        for link in _list(page.get("links"))
+        if isinstance(link, str) and any(word in link.lower() for word in _MAYBE_ACCOUNT)
+    ]
+    sellers = account_links(links, ref.final_url or url) if links else []
+    title = page.get("title")
     reason = gone_reason(url, ref.outcome, ref.status, ref.final_url, text)
     if reason is None and text is None and previous is not None and text_digest is not None:
         said = previous.gone_reason or ""
@@ -163,15 +191,72 @@ def read_facts(
         status=ref.status,
         final_url=ref.final_url,
         payload_sha256=payload,
-        title=record.page.title if record is not None and record.page else ref.title,
+        title=title if isinstance(title, str) else ref.title,
         text_sha256=text_digest,
         text_digest=text_digest,
         prices=prices,
         images=images,
-        seller_links=links,
+        seller_links=sellers,
         gone=reason is not None,
         gone_reason=reason,
     )
+
+
+def _line_prices(lines: Sequence[str], start: int, end: int) -> list[PriceFact]:
+    found: list[PriceFact] = []
+    for number in range(start, end):
+        line = lines[number]
+        if not any(ch.isdigit() for ch in line):
+            continue
+        found.extend(
+            PriceFact(amount=str(p.amount), currency=p.currency, text=p.text, line=number)
+            for p in find_prices(line)
+        )
+    return found
+
+
+def prices_of(text: str, before: str | None, known: Sequence[PriceFact]) -> list[PriceFact]:
+    """The prices in ``text``, reading again only the lines that differ from ``before``.
+
+    :func:`~cybercase.investigate.prices.find_prices` never matches across a line break
+    (the gap between a number and its currency is a space, never a newline), so the
+    prices of a text are those of its lines, and a line kept from the previous capture
+    keeps the prices found there (``known``, with their line numbers). A price on a
+    changed page is then read from the few lines that changed, not the whole page.
+    """
+    lines = text.splitlines()
+    if before is None or any(p.line is None for p in known):
+        return _line_prices(lines, 0, len(lines))
+    old = before.splitlines()
+    by_line: dict[int, list[PriceFact]] = {}
+    for price in known:
+        by_line.setdefault(price.line or 0, []).append(price)
+    found: list[PriceFact] = []
+    matcher = difflib.SequenceMatcher(None, old, lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for offset in range(i2 - i1):
+                found.extend(
+                    p.model_copy(update={"line": j1 + offset}) for p in by_line.get(i1 + offset, [])
+                )
+        else:
+            found.extend(_line_prices(lines, j1, j2))
+    return found
+
+
+def _list(value: object) -> list[Any]:
+    """``value`` if it is a JSON array, else an empty one (records are read, not trusted)."""
+    return value if isinstance(value, list) else []
+
+
+def _payload_digest(record: dict[str, Any]) -> str | None:
+    """The last response body's SHA-256 in a capture record, if it has one."""
+    attempts = _list(record.get("attempts"))
+    hops = _list(attempts[-1].get("hops")) if attempts and isinstance(attempts[-1], dict) else []
+    last = hops[-1] if hops and isinstance(hops[-1], dict) else {}
+    body = last.get("body")
+    digest = body.get("sha256") if isinstance(body, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 def _price_text(price: PriceFact) -> str:
@@ -276,7 +361,6 @@ def compare(
                 )
             ],
             facts=current,
-            previous_facts=previous,
         )
     if previous.status != current.status:
         changes.append(
@@ -378,5 +462,4 @@ def compare(
         text_diff=diff,
         text_diff_truncated=diff_truncated,
         facts=current,
-        previous_facts=previous,
     )

@@ -97,6 +97,8 @@ class PriceFact(Model):
     """ISO 4217 code or the symbol as written."""
     text: str
     """The text it was read from (``€1,250``)."""
+    line: int | None = None
+    """The line of ``text.txt`` it is on (0-based)."""
 
 
 class ImageFact(Model):
@@ -194,6 +196,5 @@ class Comparison(Model):
     text_diff_truncated: bool = False
     """Whether the diff was cut to its first lines."""
     facts: CaptureFacts
-    """The current capture, as compared (the next comparison starts from it)."""
-    previous_facts: CaptureFacts | None = None
-    """The previous capture, as compared."""
+    """The current capture, as compared (the next comparison starts from it; the previous
+    capture's are in the comparison that names it as current, or in its own record)."""

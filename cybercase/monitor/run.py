@@ -60,6 +60,8 @@ from cybercase.progress import Progress
 COMPARE_GROUP = 64
 """Comparisons committed together (one fsync); a killed run's last few are redone."""
 COMPARE_FLUSH_SECONDS = 2.0
+SETTLE_EVERY = 10_000
+"""Captures noted before they are compared while the run goes on (see ``Comparer.captured``)."""
 SLEEP_CAP_SECONDS = 3600.0
 """``--forever`` wakes at least this often to see watches added meanwhile."""
 
@@ -199,6 +201,7 @@ class Comparer:
         self._queue: list[Comparison] = []
         self._facts: dict[str, CaptureFacts] = {}
         self._first_queued = 0.0
+        self._pending: list[CaptureResult] = []
 
     def catch_up(self) -> None:
         """Fold the entries committed since the last look (new captures, our comparisons)."""
@@ -236,13 +239,28 @@ class Comparer:
             self.flush()
 
     def captured(self, item: CaptureResult) -> None:
-        """``on_result`` of the capture session: compare a capture just committed."""
+        """``on_result`` of the capture session: note a capture just committed.
+
+        It is compared later, by :meth:`settle`: while the capture threads run, every
+        file read here would wait for the interpreter lock behind them, and the same
+        work done once they are idle costs a fraction of it. A run killed before then
+        leaves the captures uncompared, and the next run compares them first.
+        """
         self.result.captures.append(item)
+        self._pending.append(item)
+        if len(self._pending) >= SETTLE_EVERY:
+            self.settle()
+
+    def settle(self) -> None:
+        """Compare the captures noted so far and commit the comparisons."""
+        pending, self._pending = self._pending, []
         self.catch_up()
-        history = self.state.captures.get(item.url, [])
-        ref = next((r for r in reversed(history) if r.item == item.item_id), None)
-        if ref is not None:
-            self.add(item.url, ref)
+        for item in pending:
+            history = self.state.captures.get(item.url, [])
+            ref = next((r for r in reversed(history) if r.item == item.item_id), None)
+            if ref is not None:
+                self.add(item.url, ref)
+        self.flush()
 
     def flush(self) -> None:
         """Commit the queued comparisons in one write, then report them."""
@@ -368,7 +386,7 @@ def _run_locked(
                 result.interrupted = True
                 break
     finally:
-        comparer.flush()
+        comparer.settle()
     if not result.interrupted and not (cancel is not None and cancel.is_set()):
         comparer.catch_up()
         mine = [r for h in state.captures.values() for r in h if r.run == run_id]

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from cybercase.clock import parse_utc
 from cybercase.collect.capture import CAPTURE_KIND
-from cybercase.evidence import Artifact, CustodyEntry
-from cybercase.evidence.state import ITEM_ACQUIRED, artifacts_of
+from cybercase.evidence import CustodyEntry
+from cybercase.evidence.state import ITEM_ACQUIRED
 from cybercase.monitor.models import (
     ITEM_COMPARED,
     WATCH_ADDED,
@@ -37,6 +37,32 @@ REQUEST_CREATED = "request.created"
 
 
 @dataclass(frozen=True, slots=True)
+class FileRef:
+    """An artifact of a capture, as far as a comparison needs it."""
+
+    role: str
+    name: str
+    digest: str
+
+
+def file_refs(detail: dict[str, object]) -> tuple[FileRef, ...]:
+    """The artifacts an entry names, read without validating each one.
+
+    Folding runs over every capture of a case at every ``watch run``; ``verify`` is what
+    checks artifacts, so a malformed one is simply not listed here.
+    """
+    found = []
+    listed = detail.get("artifacts")
+    for item in listed if isinstance(listed, list) else []:
+        if not isinstance(item, dict):
+            continue
+        role, name, digest = item.get("role"), item.get("name"), item.get("digest")
+        if isinstance(role, str) and isinstance(name, str) and isinstance(digest, str):
+            found.append(FileRef(role, name, digest))
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
 class CaptureRef:
     """One capture of a URL, as its ``item.acquired`` entry tells it."""
 
@@ -49,9 +75,9 @@ class CaptureRef:
     title: str | None
     run: str | None
     """The batch id, when the capture was made by a watch run."""
-    artifacts: tuple[Artifact, ...]
+    artifacts: tuple[FileRef, ...]
 
-    def artifact(self, role: str) -> Artifact | None:
+    def artifact(self, role: str) -> FileRef | None:
         """The capture's artifact with this role, if any."""
         return next((a for a in self.artifacts if a.role == role), None)
 
@@ -175,7 +201,7 @@ class WatchState:
                 final_url=final_url if isinstance(final_url, str) else None,
                 title=title if isinstance(title, str) else None,
                 run=run if watched and isinstance(run, str) else None,
-                artifacts=tuple(artifacts_of(entry)),
+                artifacts=file_refs(detail),
             )
         )
 
