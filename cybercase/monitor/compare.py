@@ -6,7 +6,8 @@ perceptual hash, seller links), read from its ``record.json`` and ``text.txt``. 
 facts are then compared field by field.
 
 Costs are kept to what a change needs: the same payload digest means the same page and
-only the images are looked at; prices are read only from a text whose digest is new;
+only the images are looked at (the seller links are the previous capture's);
+prices are read again only from the lines of a text that changed;
 an image already hashed in the previous capture (same SHA-256) is not decoded again.
 That is what keeps a ``watch run`` close to a plain ``capture --from`` of the same list.
 
@@ -172,12 +173,21 @@ def read_facts(
         )
     page = record.get("page")
     page = page if isinstance(page, dict) else {}
-    links = [
-        link
-        for link in _list(page.get("links"))
-        if isinstance(link, str) and any(word in link.lower() for word in _MAYBE_ACCOUNT)
-    ]
-    sellers = account_links(links, ref.final_url or url) if links else []
+    same_page = (
+        previous is not None
+        and payload is not None
+        and previous.payload_sha256 == payload
+        and previous.final_url == ref.final_url
+    )
+    if same_page and previous is not None:
+        sellers = list(previous.seller_links)
+    else:
+        links = [
+            link
+            for link in _list(page.get("links"))
+            if isinstance(link, str) and _maybe_account(link)
+        ]
+        sellers = account_links(links, ref.final_url or url) if links else []
     title = page.get("title")
     reason = gone_reason(url, ref.outcome, ref.status, ref.final_url, text)
     if reason is None and text is None and previous is not None and text_digest is not None:
@@ -192,7 +202,6 @@ def read_facts(
         final_url=ref.final_url,
         payload_sha256=payload,
         title=title if isinstance(title, str) else ref.title,
-        text_sha256=text_digest,
         text_digest=text_digest,
         prices=prices,
         images=images,
@@ -242,6 +251,11 @@ def prices_of(text: str, before: str | None, known: Sequence[PriceFact]) -> list
         else:
             found.extend(_line_prices(lines, j1, j2))
     return found
+
+
+def _maybe_account(link: str) -> bool:
+    low = link.lower()
+    return any(word in low for word in _MAYBE_ACCOUNT)
 
 
 def _list(value: object) -> list[Any]:
@@ -407,7 +421,7 @@ def compare(
                     after=new_prices,
                 )
             )
-        if previous.text_sha256 != current.text_sha256:
+        if previous.text_digest != current.text_digest:
             old_text, new_text = texts.of(previous), texts.of(current)
             if old_text is not None and new_text is not None:
                 diff, added, removed, diff_truncated = text_diff(old_text, new_text)

@@ -139,10 +139,8 @@ class CaptureFacts(Model):
     """Digest of the last response's body as served (the WARC-Payload-Digest)."""
     title: str | None = None
     """The page's title."""
-    text_sha256: str | None = None
-    """Digest of the visible text (``text.txt``)."""
     text_digest: str | None = None
-    """The store's name for ``text.txt`` (``sha256:<hex>``), to diff it later."""
+    """Digest of the visible text, ``text.txt`` (``sha256:<hex>``), to diff it later."""
     prices: list[PriceFact] = Field(default_factory=list)
     """Prices in the text, in order."""
     images: list[ImageFact] = Field(default_factory=list)

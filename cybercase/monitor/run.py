@@ -271,7 +271,7 @@ class Comparer:
             EntryDraft(
                 ITEM_COMPARED,
                 (c.current,) if c.previous is None else (c.current, c.previous),
-                c.model_dump(mode="json"),
+                _detail(c),
             )
             for c in queued
         ]
@@ -289,6 +289,15 @@ class Comparer:
                 problem = self.notify.send(event.to_json())
                 if problem is not None:
                     self.result.warnings.append(f"{comparison.current}: {problem}")
+
+
+def _detail(comparison: Comparison) -> dict[str, Any]:
+    """The entry's detail: fields left at their default are left out (nothing changed,
+    no diff), which keeps the log small, except the format, always named."""
+    return {
+        "format": comparison.format,
+        **comparison.model_dump(mode="json", exclude_defaults=True),
+    }
 
 
 def new_run_id(now: datetime) -> str:
