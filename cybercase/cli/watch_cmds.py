@@ -174,22 +174,22 @@ def _verdict(verdict: str | None) -> str:
 
 
 def render_alerts(console: Console, alerts: Sequence[Alert]) -> None:
-    """The warnings panel shown first by ``status`` and ``watch list``."""
+    """The warnings shown first by ``status`` and ``watch list``.
+
+    Plain lines, not a box: the command must stay whole, to be copied as it is.
+    """
     if not alerts:
         return
     from rich.markup import escape
-    from rich.panel import Panel
 
-    lines = []
+    console.print(f"[bold red]Watched listings: {len(alerts)} warning(s)[/bold red]")
     for alert in alerts:
-        lines.append(f"• [bold]{escape(alert.message)}[/bold]")
+        console.print(f"• [bold]{escape(alert.message)}[/bold]")
         if alert.evidence:
-            lines.append(f"  next: {escape(alert.command)}")
+            console.print(f"  next: {escape(alert.command)}")
             if alert.platform is None:
-                lines.append("  (PLATFORM: a name from 'cybercase request platforms')")
-    console.print(
-        Panel("\n".join(lines), title="Watched listings", border_style="red", expand=False)
-    )
+                console.print("  (PLATFORM: a name from 'cybercase request platforms')")
+    console.print()
 
 
 @watch_app.command("run")
@@ -261,7 +261,7 @@ def watch_run(
             _say_event(event)
 
     def on_capture(item: CaptureResult) -> None:
-        if not json_out and not item.ok:
+        if not json_out and item.outcome not in ("captured", "http-error"):
             from rich.markup import escape
 
             err().print(
@@ -343,7 +343,7 @@ def _say_event(event: WatchEvent) -> None:
         "gone": "[bold red]GONE[/bold red]",
         "failed": "[red]not captured[/red]",
     }[c.verdict]
-    detail = "; ".join(ch.summary for ch in c.changes)
+    detail = "; ".join(ch.summary for ch in c.changes if ch.field != "status" or not c.facts.gone)
     if c.verdict == "gone" and c.facts.gone_reason:
         detail = c.facts.gone_reason + (f"; {detail}" if detail else "")
     tail = f": {escape(detail)}" if detail else ""
@@ -420,8 +420,10 @@ def render_timeline(console: Console, found: Timeline, *, diff: bool = True) -> 
             continue
         console.print(f"{head}  {_verdict(c.verdict)}" + (" (same bytes)" if c.identical else ""))
         if c.verdict == "gone" and c.facts.gone_reason:
-            console.print(f"    {escape(c.facts.gone_reason)}")
+            console.print(f"    gone: {escape(c.facts.gone_reason)}")
         for change in c.changes:
+            if change.field == "status" and c.facts.gone:
+                continue
             console.print(f"    {escape(change.summary)}")
         if diff and c.text_diff:
             for line in c.text_diff.splitlines()[2:]:

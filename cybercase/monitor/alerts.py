@@ -61,11 +61,12 @@ class Alert:
     @property
     def message(self) -> str:
         """One line for people."""
+        when = self.at[:16].replace("T", " ") + " UTC"
         if self.kind == "gone":
             shown = self.evidence[0] if self.evidence else None
             last = f"; last capture that still showed it: {shown}" if shown else ""
-            return f"listing gone at {self.url} ({self.reason}, {self.item} {self.at}){last}"
-        return f"seller changed at {self.url} ({self.reason}, {self.item} {self.at})"
+            return f"listing gone at {self.url} ({self.reason}, {self.item} {when}){last}"
+        return f"seller changed at {self.url} ({self.reason}, {self.item} {when})"
 
     def to_json(self) -> dict[str, object]:
         """For ``--json`` and ``--notify``."""
