@@ -226,20 +226,18 @@ def main() -> int:
             capture_times.append(capture_time)
             watch_times.append(watch_time)
             print(
-                f"pass {number}: capture --from {capture_time:6.2f} s   watch run {watch_time:6.2f} s"
-                f"   ratio {watch_time / capture_time:.3f}   {len(found)} of {len(changed)} changed "
-                f"listings found, {unchanged} unchanged{'' if right else '   WRONG'}"
+                f"pass {number}: capture --from {capture_time:6.2f} s   "
+                f"watch run {watch_time:6.2f} s   ratio {watch_time / capture_time:.3f}   "
+                f"{len(found)} of {len(changed)} changed listings found, {unchanged} unchanged"
+                + ("" if right else "   WRONG")
             )
     server.shutdown()
     server.server_close()
     best_capture, best_watch = min(capture_times), min(watch_times)
     print(f"-- {args.pages} watched URLs, {args.changed:g}% changed per pass, jobs {args.jobs} --")
-    print(
-        f"capture --from (best of {args.passes}) : {best_capture:7.2f} s {args.pages / best_capture:7.1f} pages/s"
-    )
-    print(
-        f"watch run --all (best of {args.passes}): {best_watch:7.2f} s {args.pages / best_watch:7.1f} pages/s"
-    )
+    for label, best in (("capture --from ", best_capture), ("watch run --all", best_watch)):
+        rate = args.pages / best
+        print(f"{label} (best of {args.passes}): {best:7.2f} s {rate:7.1f} pages/s")
     ratio = best_watch / best_capture
     print(f"ratio watch run / capture     : {ratio:.3f}x ({(ratio - 1) * 100:+.1f}% for comparing)")
     return 0 if ok else 1
