@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from cybercase.clock import parse_utc
 from cybercase.collect.config import CaptureSettings
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
@@ -134,3 +138,29 @@ def test_each_capture_is_compared_once(
     compared = [e for e in case.entries() if e.action == ITEM_COMPARED]
     assert len(compared) == 3
     assert len({e.items[0] for e in compared}) == 3
+
+
+def test_forever_sleeps_until_the_next_due_time(case: Case, signer: Signer, shop: Shop) -> None:
+    import threading
+
+    from cybercase.errors import InvalidInputError
+    from cybercase.monitor import watch_forever
+
+    stop = threading.Event()
+    with pytest.raises(InvalidInputError, match="nothing is watched"):
+        watch_forever(case, signer, OPTIONS, stop=stop)
+    url = shop.add("6000", Listing("Scales", "€90", "s6", photo(8)))
+    add_watches(case, signer, [url], every="6h", browser=False)
+    slept: list[str] = []
+    results: list[RunResult] = []
+
+    def on_sleep(at: str) -> None:
+        slept.append(at)
+        stop.set()
+
+    runs = watch_forever(case, signer, OPTIONS, stop=stop, on_sleep=on_sleep, on_run=results.append)
+    assert runs == 1 and len(results[0].captures) == 1
+    started = load(case).last_capture(url)
+    assert started is not None
+    expected = parse_utc(started.started) + timedelta(hours=6)
+    assert parse_utc(slept[0]) == expected
