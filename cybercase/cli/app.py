@@ -25,6 +25,7 @@ from cybercase.cli import (
     timestamp_cmds,
     training_cmds,
     verify_cmds,
+    watch_cmds,
 )
 
 app = typer.Typer(
@@ -73,6 +74,7 @@ verify_cmds.register(app)
 custodian_cmds.register(app)
 training_cmds.register(app)
 investigate_cmds.register(app)
+watch_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
