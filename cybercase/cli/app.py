@@ -20,6 +20,7 @@ from cybercase.cli import (
     demo_cmds,
     export_cmds,
     key_cmds,
+    replica_cmds,
     request_cmds,
     timestamp_cmds,
     training_cmds,
@@ -66,6 +67,7 @@ export_cmds.register(app)
 verify_cmds.register(app)
 custodian_cmds.register(app)
 training_cmds.register(app)
+replica_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

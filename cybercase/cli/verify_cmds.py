@@ -25,6 +25,13 @@ def verify(
         False, "--no-log", help="Do not record this verification in the custody log."
     ),
     key: str = KEY_OPTION,
+    against: str = typer.Option(
+        None,
+        "--against",
+        metavar="s3://BUCKET/PREFIX",
+        help="Instead, read the case's replica back and check it matches the case.",
+        show_default=False,
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Re-hash every object, re-check the chain and every signature; exit 1 on any problem.
@@ -43,6 +50,11 @@ def verify(
             _verify_package(target, json_out)
             return
     root = locate_case(target or case_dir)
+    if against is not None:
+        from cybercase.cli.replica_cmds import verify_against
+
+        verify_against(root, against, json_out)
+        return
     report = verify_case(root, progress=progress_for(json_out))
     recorded = None if no_log else _record(root, report, key, quiet=json_out)
     if json_out:
