@@ -20,6 +20,7 @@ from cybercase.cli import (
     demo_cmds,
     export_cmds,
     key_cmds,
+    queue_cmds,
     replica_cmds,
     request_cmds,
     timestamp_cmds,
@@ -68,6 +69,7 @@ verify_cmds.register(app)
 custodian_cmds.register(app)
 training_cmds.register(app)
 replica_cmds.register(app)
+queue_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
