@@ -434,7 +434,8 @@ def request_platforms(
         else:
             say(f"Platform directory copied to {path}: edit it with any text editor.")
         return
-    directory = load_directory(_config(config))
+    settings = _config(config)
+    directory = load_directory(settings)
     entries = directory.platforms
     if name is not None:
         found = directory.find(name)
@@ -446,6 +447,7 @@ def request_platforms(
                 hint="list them with 'cybercase request platforms'",
             )
         entries = {found[0]: found[1]}
+    policies = directory.policies(settings, entries)
     if json_out:
         emit_json(
             {
@@ -454,10 +456,11 @@ def request_platforms(
                 "overridden_by_config": directory.overridden,
                 "defaults": directory.defaults.model_dump(),
                 "platforms": {k: p.model_dump() for k, p in entries.items()},
+                "deadlines": {k: v.model_dump() for k, v in policies.items()},
             }
         )
         return
-    _render_platforms(out(), directory, entries, full=name is not None)
+    _render_platforms(out(), directory, entries, policies, full=name is not None)
 
 
 # -- rendering for people ---------------------------------------------------------------
@@ -568,7 +571,12 @@ def _render_details(console: Console, details: RequestDetails) -> None:
 
 
 def _render_platforms(
-    console: Console, directory: Any, entries: dict[str, Any], *, full: bool
+    console: Console,
+    directory: Any,
+    entries: dict[str, Any],
+    policies: dict[str, Any],
+    *,
+    full: bool,
 ) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -593,8 +601,8 @@ def _render_platforms(
     for column in ("key", "name", "legal entity", "channel", "preservation", "max ext."):
         table.add_column(column, overflow="fold")
     for key, p in entries.items():
-        days = p.preservation_days or d.preservation_days
-        max_ext = p.max_extensions if p.max_extensions is not None else d.max_extensions
+        days = policies[key].preservation_days
+        max_ext = policies[key].max_extensions
         table.add_row(
             escape(key) + (" (placeholder)" if p.placeholder else ""),
             escape(p.name),

@@ -137,6 +137,13 @@ class PlatformDirectory:
                 return key, platform
         return None
 
+    def policies(
+        self, config: RequestConfig, entries: dict[str, Platform] | None = None
+    ) -> dict[str, DeadlinePolicy]:
+        """The deadlines a new request to each platform would get, so a listing shows them."""
+        chosen = self.platforms if entries is None else entries
+        return {key: self.policy(platform, config) for key, platform in chosen.items()}
+
     def policy(
         self, platform: Platform | None, config: RequestConfig, days: int | None = None
     ) -> DeadlinePolicy:

@@ -175,3 +175,27 @@ def test_respond_refuses_a_file_that_does_not_match_the_platform_hash(
     missing = cli("request", "respond", "R0001", tmp_path / "nope.bin", *c)
     assert missing.code == 2 and "file not found" in missing.stderr
     assert case.log_path.read_bytes() == before
+
+
+def test_platforms_table_shows_the_period_a_new_request_gets(
+    cli: Callable[..., CliResult], isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing and request creation read one policy: a configured 120 days shows as 120."""
+    config = isolated_home / "config.toml"
+    config.write_text("[request]\npreservation_days = 120\n", encoding="utf-8")
+    monkeypatch.setenv("CYBERCASE_CONFIG", str(config))
+    directory = load_directory(RequestConfig.from_config({"request": {"preservation_days": 120}}))
+    expected = {
+        key: directory.policy(p, RequestConfig.from_config({"request": {"preservation_days": 120}}))
+        for key, p in directory.platforms.items()
+    }
+    assert expected["example"].preservation_days == 120
+    listed = cli("request", "platforms", "--json")
+    assert listed.code == 0, listed.stderr
+    deadlines = listed.json()["deadlines"]  # type: ignore[index]
+    assert {k: v["preservation_days"] for k, v in deadlines.items()} == {
+        k: v.preservation_days for k, v in expected.items()
+    }
+    table = cli("request", "platforms")
+    row = next(line for line in table.stdout.splitlines() if line.strip("│ ").startswith("example"))
+    assert "120 d" in row and "90 d" not in row
