@@ -58,7 +58,7 @@ def timed(commands: list[list[str]], env: dict[str, str], cwd: Path) -> float:
         for c in commands
     ]
     for process, command in zip(running, commands, strict=True):
-        out, err = process.communicate(timeout=3600)
+        _out, err = process.communicate(timeout=3600)
         if process.returncode != 0:
             raise SystemExit(f"failed ({process.returncode}): {command}\n{err.decode()[-2000:]}")
     return time.perf_counter() - start
@@ -143,15 +143,10 @@ def main() -> int:
                 rates[f"{workers} worker(s)"] = args.urls / seconds
             for name, rate in rates.items():
                 print(f"{name:16}: {rate:8.1f} URLs/s")
-            print(
-                f"ratio 1 worker / capture --from : {rates['1 worker(s)'] / rates['capture --from']:.2f}x"
-            )
-            print(
-                f"ratio 2 workers / 1 worker      : {rates['2 worker(s)'] / rates['1 worker(s)']:.2f}x"
-            )
-            print(
-                f"ratio 2 workers / capture --from: {rates['2 worker(s)'] / rates['capture --from']:.2f}x"
-            )
+            one, two, alone = rates["1 worker(s)"], rates["2 worker(s)"], rates["capture --from"]
+            print(f"ratio 1 worker / capture --from : {one / alone:.2f}x")
+            print(f"ratio 2 workers / 1 worker      : {two / one:.2f}x")
+            print(f"ratio 2 workers / capture --from: {two / alone:.2f}x")
 
             client = s3.client()
             plain_bucket, lock_bucket = "bench-plain", "bench-lock"
@@ -184,15 +179,19 @@ def main() -> int:
             ok = report["result"] == "passed" and ok
             mb = total / 1e6
             print(f"-- replication: {len(files)} objects, {mb:.1f} MB --")
+            n = len(files)
             print(
-                f"boto3 put_object x8 threads : {plain:6.2f} s {mb / plain:6.2f} MB/s {len(files) / plain:7.1f} objects/s"
+                f"boto3 put_object x8 threads : {plain:6.2f} s {mb / plain:6.2f} MB/s "
+                f"{n / plain:7.1f} objects/s"
             )
-            print(f"cybercase replicate -j 8    : {replicate:6.2f} s {mb / replicate:6.2f} MB/s {len(files) / replicate:7.1f} objects/s "
-                  "(checksummed, COMPLIANCE, logged; process start and key unlock included)")  # fmt: skip
+            print(
+                f"cybercase replicate -j 8    : {replicate:6.2f} s {mb / replicate:6.2f} MB/s "
+                f"{n / replicate:7.1f} objects/s (checksummed, COMPLIANCE, logged; process "
+                "start and key unlock included)"
+            )
             print(f"ratio replicate / boto3     : {plain / replicate:.2f}x")
-            print(
-                f"verify --against            : {report['result']}, {report['stats']['objects']} objects read back"
-            )
+            objects = report["stats"]["objects"]
+            print(f"verify --against            : {report['result']}, {objects} objects read back")
     server.shutdown()
     server.server_close()
     print("all items exactly once, replica verified" if ok else "CHECK FAILED")
