@@ -19,6 +19,7 @@ from cybercase.cli import (
     custodian_cmds,
     demo_cmds,
     export_cmds,
+    investigate_cmds,
     key_cmds,
     queue_cmds,
     replica_cmds,
@@ -68,6 +69,7 @@ export_cmds.register(app)
 verify_cmds.register(app)
 custodian_cmds.register(app)
 training_cmds.register(app)
+investigate_cmds.register(app)
 replica_cmds.register(app)
 queue_cmds.register(app)
 

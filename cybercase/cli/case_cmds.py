@@ -183,6 +183,9 @@ def show(
         raise typer.BadParameter("--out goes with --file NAME", param_hint="--out")
     view = case.item(item_id)
     entries = case.item_entries(view.id)
+    from cybercase.cli.investigate_cmds import analysis_json, render_analysis, show_analysis
+
+    analysis = show_analysis(case, view)
     if json_out:
         emit_json(
             {
@@ -197,12 +200,14 @@ def show(
                 "detail": view.detail,
                 "artifacts": [a.model_dump() for a in view.artifacts],
                 "entries": [e.to_json() for e in entries],
+                "analysis": analysis_json(analysis),
             }
         )
         return
     from cybercase.cli.render import render_item
 
     render_item(out(), view, entries)
+    render_analysis(analysis)
 
 
 def _hand_out(case: Case, item_id: str, name: str, target: Path | None) -> None:

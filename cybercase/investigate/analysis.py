@@ -1,0 +1,538 @@
+"""The analysis of an item: its text, entities, lexicon hits, image hashes and EXIF facts.
+
+Analysis is *derived*: it is a pure function of the item's committed artifacts, the
+lexicon and the default phone region, and writes nothing into the evidence. It runs
+when asked (``cybercase analyze [ITEM...]``), never inside a capture or an import, so
+it cannot slow or break the commit of evidence. Its result for an item is one JSON file,
+``<case>/derived/analysis/<ITEM>.json`` (:class:`ItemAnalysis`), written atomically;
+deleting the ``derived`` folder loses nothing, ``cybercase analyze`` writes the same
+bytes again (no clock in the file).
+
+Each run adds **one** signed custody entry, ``analysis.ran``, naming the items analysed,
+the cybercase version, the lexicon's digest (and every lexicon file's name, version
+and digest), the default region and the SHA-256 of each item's result file: the log
+says that the analysis ran and with what, and anyone can re-run it and compare.
+
+Where the text comes from: for a capture, the browser's rendered DOM (``rendered.html``)
+when a browser ran, else the text extracted from the served HTML (``text.txt``); for an
+imported file, its text when it is text or HTML. Images: every ``image`` artifact of a
+capture and every imported image; screenshots are excluded (they picture the page, not
+a seller's photo). Offsets are character offsets in the text of the named artifact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cybercase import __version__
+from cybercase.errors import InvalidInputError
+from cybercase.evidence import Artifact, Case, EntryDraft, ItemView, Signer
+from cybercase.evidence.fsio import fsync_dir, storage_error, write_bytes_durably
+from cybercase.investigate.entities import find_entities
+from cybercase.investigate.images import ImageHashes, hash_image
+from cybercase.investigate.lexicon import Lexicon, load_lexicon
+
+__all__ = [
+    "ANALYSIS_ACTION",
+    "ANALYSIS_FORMAT",
+    "DERIVED_DIR",
+    "AnalysisRun",
+    "AnalysisSettings",
+    "ItemAnalysis",
+    "analyse_item",
+    "analysis_path",
+    "analyze_case",
+    "current_analysis",
+    "item_analysis",
+]
+
+ANALYSIS_FORMAT = "cybercase-analysis/1"
+ANALYSIS_ACTION = "analysis.ran"
+DERIVED_DIR = Path("derived") / "analysis"
+TOOL = f"cybercase {__version__}"
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+"""Largest text or HTML artifact read for text (larger ones are read up to this size)."""
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
+"""Largest image read for hashing (a larger one is recorded as not hashed)."""
+TEXT_ROLES_BROWSER = ("dom",)
+TEXT_ROLES_HTML = ("text",)
+IMAGE_ROLES = ("image", "original")
+EVIDENCE_ACTIONS = ("item.acquired", "item.imported")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TextPart(_Model):
+    """The text read from one artifact."""
+
+    artifact: str
+    """The artifact's name in the item (``rendered.html``, ``text.txt``, ``notes.txt``)."""
+    sha256: str
+    """``sha256:<hex>`` of the artifact read."""
+    text: str
+    """The text, as offsets count it."""
+    truncated: bool = False
+    """Whether only the first :data:`MAX_TEXT_BYTES` were read."""
+
+
+class EntityRecord(_Model):
+    """An entity and where it was found."""
+
+    kind: str
+    value: str
+    text: str
+    artifact: str
+    offset: int
+    note: str | None = None
+
+
+class HitRecord(_Model):
+    """A lexicon hit and where it was found."""
+
+    term: str
+    matched: str
+    artifact: str
+    offset: int
+    lang: str
+    kind: str
+    species: list[str]
+    cites: list[str]
+    source: str
+    lexicon: str
+
+
+class ImageRecord(_Model):
+    """The hashes of one image, or why it has none."""
+
+    artifact: str
+    sha256: str
+    """``sha256:<hex>`` of the image's bytes."""
+    phash: str | None = None
+    pdq: str | None = None
+    algorithm: str | None = None
+    width: int | None = None
+    height: int | None = None
+    not_hashed: str | None = None
+    """Why there is no perceptual hash (bomb, truncated, not an image)."""
+    url: str | None = None
+    """Where the capture fetched it."""
+    camera: str | None = None
+    serial: str | None = None
+    gps: tuple[float, float] | None = None
+    """EXIF latitude, longitude (signed decimal degrees)."""
+
+
+class ItemAnalysis(_Model):
+    """``derived/analysis/<ITEM>.json``: everything analysis found in one item."""
+
+    format: str = ANALYSIS_FORMAT
+    case_id: str
+    item_id: str
+    tool: str
+    """The cybercase version that produced it."""
+    lexicon: str
+    """The lexicon's digest (:attr:`Lexicon.digest`)."""
+    region: str | None
+    """The default phone region in force."""
+    kind: str
+    """``capture`` or ``file``."""
+    url: str | None = None
+    title: str | None = None
+    acquired: str
+    """When the item was acquired or imported (UTC), from its custody entry."""
+    texts: list[TextPart] = Field(default_factory=list)
+    entities: list[EntityRecord] = Field(default_factory=list)
+    hits: list[HitRecord] = Field(default_factory=list)
+    images: list[ImageRecord] = Field(default_factory=list)
+
+    def to_bytes(self) -> bytes:
+        """The file as written: compact JSON, keys in model order, UTF-8."""
+        return self.model_dump_json().encode("utf-8") + b"\n"
+
+    @property
+    def text(self) -> str:
+        """All the item's text, artifact after artifact."""
+        return "\n".join(part.text for part in self.texts)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisSettings:
+    """What an analysis depends on besides the evidence."""
+
+    lexicon: Lexicon
+    region: str | None = None
+
+    @classmethod
+    def load(cls, config: Path | None = None) -> AnalysisSettings:
+        """From the ``[investigate]`` table: ``default_region``, ``lexicons`` (paths)."""
+        from cybercase.settings import config_path, load_config, section
+
+        table = section(load_config(config), "investigate")
+        region = table.get("default_region")
+        if region is not None and (not isinstance(region, str) or len(region) != 2):
+            raise InvalidInputError(
+                "investigate setting default_region: an ISO 3166 country code such as 'KE'"
+            )
+        files = table.get("lexicons", [])
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise InvalidInputError("investigate setting lexicons: a list of file paths")
+        base = config_path(config).parent
+        paths = [(base / Path(f).expanduser()) for f in files]
+        return cls(load_lexicon(paths), region.upper() if region else None)
+
+
+def analysis_path(case: Case, item_id: str) -> Path:
+    """Where an item's analysis is kept."""
+    return case.root / DERIVED_DIR / f"{item_id}.json"
+
+
+def _read(case: Case, artifact: Artifact, limit: int) -> tuple[bytes, bool]:
+    from cybercase.digest import Digest
+
+    with case.store.open(Digest.parse(artifact.digest)) as fh:
+        data = fh.read(limit + 1)
+    return data[:limit], len(data) > limit
+
+
+def _html_text(data: bytes, url: str) -> str:
+    from cybercase.collect.html import read_page
+
+    read = read_page(
+        data,
+        content_type="text/html",
+        content_encoding=None,
+        url=url,
+        limit=len(data) + 1,
+        raw_truncated=False,
+    )
+    return read.text
+
+
+def _capture_images(case: Case, view: ItemView) -> dict[str, dict[str, Any]]:
+    """EXIF and URL of each image a capture record lists, by artifact name."""
+    record_artifact = next((a for a in view.artifacts if a.role == "record"), None)
+    if record_artifact is None:
+        return {}
+    from cybercase.collect.record import CaptureRecord
+
+    try:
+        data, _ = _read(case, record_artifact, MAX_TEXT_BYTES)
+        record = CaptureRecord.model_validate_json(data)
+    except (ValidationError, OSError):
+        return {}
+    facts: dict[str, dict[str, Any]] = {}
+    for image in record.images:
+        if image.artifact is None:
+            continue
+        info: dict[str, Any] = {"url": image.url}
+        exif = image.exif
+        if exif is not None:
+            camera = " ".join(p for p in (exif.make, exif.model) if p) or None
+            info["camera"] = camera
+            info["serial"] = exif.serial_number
+            if exif.gps_latitude is not None and exif.gps_longitude is not None:
+                info["gps"] = (exif.gps_latitude, exif.gps_longitude)
+        facts[image.artifact] = info
+    return facts
+
+
+def _imported_exif(data: bytes) -> dict[str, Any]:
+    from cybercase.collect.exif import read_exif
+
+    try:
+        exif = read_exif(io.BytesIO(data))
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return {}
+    if exif is None:
+        return {}
+    info: dict[str, Any] = {
+        "camera": " ".join(p for p in (exif.make, exif.model) if p) or None,
+        "serial": exif.serial_number,
+    }
+    if exif.gps_latitude is not None and exif.gps_longitude is not None:
+        info["gps"] = (exif.gps_latitude, exif.gps_longitude)
+    return info
+
+
+def _texts(case: Case, view: ItemView, kind: str, url: str) -> list[TextPart]:
+    parts: list[TextPart] = []
+    if kind == "capture":
+        chosen = [a for a in view.artifacts if a.role in TEXT_ROLES_BROWSER]
+        chosen = chosen or [a for a in view.artifacts if a.role in TEXT_ROLES_HTML]
+        for artifact in chosen[-1:]:
+            data, cut = _read(case, artifact, MAX_TEXT_BYTES)
+            if artifact.role == "dom":
+                text = _html_text(data, url)
+            else:
+                text = data.decode("utf-8", errors="replace")
+            parts.append(
+                TextPart(artifact=artifact.name, sha256=artifact.digest, text=text, truncated=cut)
+            )
+        return parts
+    for artifact in view.artifacts:
+        media = artifact.media_type.split(";", 1)[0].strip().lower()
+        if not (
+            media.startswith("text/") or media in ("application/json", "application/xhtml+xml")
+        ):
+            continue
+        data, cut = _read(case, artifact, MAX_TEXT_BYTES)
+        if media in ("text/html", "application/xhtml+xml"):
+            text = _html_text(data, url)
+        else:
+            text = data.decode("utf-8", errors="replace")
+        parts.append(
+            TextPart(artifact=artifact.name, sha256=artifact.digest, text=text, truncated=cut)
+        )
+    return parts
+
+
+def _images(case: Case, view: ItemView, kind: str) -> list[ImageRecord]:
+    facts = _capture_images(case, view) if kind == "capture" else {}
+    records: list[ImageRecord] = []
+    for artifact in view.artifacts:
+        if artifact.role not in IMAGE_ROLES or not artifact.media_type.startswith("image/"):
+            continue
+        info = dict(facts.get(artifact.name, {}))
+        if artifact.size > MAX_IMAGE_BYTES:
+            records.append(
+                ImageRecord(
+                    artifact=artifact.name,
+                    sha256=artifact.digest,
+                    not_hashed=f"larger than {MAX_IMAGE_BYTES} bytes",
+                    **info,
+                )
+            )
+            continue
+        data, _ = _read(case, artifact, MAX_IMAGE_BYTES)
+        if kind != "capture":
+            info.update(_imported_exif(data))
+        outcome = hash_image(data)
+        if isinstance(outcome, ImageHashes):
+            records.append(
+                ImageRecord(
+                    artifact=artifact.name,
+                    sha256=artifact.digest,
+                    phash=outcome.phash,
+                    pdq=outcome.pdq,
+                    algorithm=outcome.algorithm,
+                    width=outcome.width,
+                    height=outcome.height,
+                    **info,
+                )
+            )
+        else:
+            records.append(
+                ImageRecord(
+                    artifact=artifact.name,
+                    sha256=artifact.digest,
+                    not_hashed=outcome.reason,
+                    **info,
+                )
+            )
+    return records
+
+
+def is_evidence(view: ItemView) -> bool:
+    """Whether an item is evidence that analysis reads (a capture or an imported file)."""
+    return view.kind == "evidence" and view.created_action in EVIDENCE_ACTIONS
+
+
+def analyse_item(case: Case, view: ItemView, settings: AnalysisSettings) -> ItemAnalysis:
+    """Analyse one item in memory (nothing is written)."""
+    detail = view.detail
+    kind = "capture" if detail.get("kind") == "capture" else "file"
+    url = detail.get("final_url") or detail.get("url")
+    title = detail.get("title") or detail.get("original_name")
+    texts = _texts(case, view, kind, url if isinstance(url, str) else "")
+    entities: list[EntityRecord] = []
+    hits: list[HitRecord] = []
+    for part in texts:
+        for entity in find_entities(part.text, region=settings.region):
+            entities.append(
+                EntityRecord(
+                    kind=entity.kind,
+                    value=entity.value,
+                    text=entity.text,
+                    artifact=part.artifact,
+                    offset=entity.offset,
+                    note=entity.note,
+                )
+            )
+        for hit in settings.lexicon.find(part.text):
+            hits.append(
+                HitRecord(
+                    term=hit.term,
+                    matched=hit.matched,
+                    artifact=part.artifact,
+                    offset=hit.offset,
+                    lang=hit.lang,
+                    kind=hit.kind,
+                    species=list(hit.species),
+                    cites=list(hit.cites),
+                    source=hit.source,
+                    lexicon=hit.lexicon,
+                )
+            )
+    return ItemAnalysis(
+        case_id=case.meta.id,
+        item_id=view.id,
+        tool=TOOL,
+        lexicon=settings.lexicon.digest,
+        region=settings.region,
+        kind=kind,
+        url=url if isinstance(url, str) else None,
+        title=title if isinstance(title, str) else None,
+        acquired=view.created_at,
+        texts=texts,
+        entities=entities,
+        hits=hits,
+        images=_images(case, view, kind),
+    )
+
+
+def item_analysis(case: Case, item_id: str) -> ItemAnalysis | None:
+    """The stored analysis of an item, if one was written and can be read."""
+    path = analysis_path(case, item_id)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        return ItemAnalysis.model_validate_json(data)
+    except ValidationError:
+        return None
+
+
+def current_analysis(
+    case: Case, view: ItemView, settings: AnalysisSettings
+) -> tuple[ItemAnalysis, bool]:
+    """The stored analysis when it matches these settings, else a fresh one (not stored).
+
+    The second value says whether the stored file was used.
+    """
+    stored = item_analysis(case, view.id)
+    if (
+        stored is not None
+        and stored.tool == TOOL
+        and stored.lexicon == settings.lexicon.digest
+        and stored.region == settings.region
+    ):
+        return stored, True
+    return analyse_item(case, view, settings), False
+
+
+@dataclass(slots=True)
+class AnalysisRun:
+    """What one ``cybercase analyze`` did."""
+
+    items: list[ItemAnalysis] = field(default_factory=list)
+    entry_seq: int | None = None
+    lexicon: str = ""
+    region: str | None = None
+
+    def summary(self) -> dict[str, int]:
+        """Counts for the entry and the CLI."""
+        return {
+            "items": len(self.items),
+            "entities": sum(len(a.entities) for a in self.items),
+            "lexicon_hits": sum(len(a.hits) for a in self.items),
+            "images_hashed": sum(1 for a in self.items for i in a.images if i.phash),
+            "images_not_hashed": sum(1 for a in self.items for i in a.images if i.not_hashed),
+        }
+
+
+def _targets(case: Case, item_ids: Sequence[str]) -> list[ItemView]:
+    if item_ids:
+        views = [case.item(i) for i in item_ids]
+        for view in views:
+            if not is_evidence(view):
+                raise InvalidInputError(
+                    f"{view.id} is not an evidence item (captured or imported); nothing to analyse"
+                )
+        return views
+    return [
+        case.state.items[i] for i in case.state.evidence_ids() if is_evidence(case.state.items[i])
+    ]
+
+
+def iter_analyses(
+    case: Case, views: Sequence[ItemView], settings: AnalysisSettings
+) -> Iterator[ItemAnalysis]:
+    """Analyse items one after the other (a generator, so progress can follow)."""
+    for view in views:
+        yield analyse_item(case, view, settings)
+
+
+def analyze_case(
+    case: Case,
+    signer: Signer,
+    settings: AnalysisSettings,
+    item_ids: Sequence[str] = (),
+    on_item: Callable[[ItemAnalysis], None] | None = None,
+) -> AnalysisRun:
+    """Analyse items (all evidence items by default), store the results, log one entry.
+
+    The result files are written first (atomically, each durable), then the signed
+    ``analysis.ran`` entry naming them by hash. A crash in between leaves result files
+    that no entry names: harmless, the next run rewrites them.
+    """
+    views = _targets(case, item_ids)
+    run = AnalysisRun(lexicon=settings.lexicon.digest, region=settings.region)
+    folder = case.root / DERIVED_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error("create", folder, exc) from exc
+    results: dict[str, str] = {}
+    for analysis in iter_analyses(case, views, settings):
+        data = analysis.to_bytes()
+        write_bytes_durably(folder / f"{analysis.item_id}.json", data, sync_dir=False)
+        results[analysis.item_id] = "sha256:" + hashlib.sha256(data).hexdigest()
+        run.items.append(analysis)
+        if on_item is not None:
+            on_item(analysis)
+    if not run.items:
+        return run
+    fsync_dir(folder)
+    summary = run.summary()
+    detail: dict[str, Any] = {
+        "tool": TOOL,
+        "lexicon": settings.lexicon.digest,
+        "lexicons": [
+            {"name": name, "lexicon": parsed.lexicon.name, "version": parsed.lexicon.version}
+            for name, parsed in settings.lexicon.files
+        ],
+        "default_region": settings.region,
+        "derived": DERIVED_DIR.as_posix(),
+        "results": results,
+        "summary": summary,
+        "result": (
+            f"{summary['items']} item(s): {summary['entities']} entities, "
+            f"{summary['lexicon_hits']} lexicon hits, {summary['images_hashed']} images hashed"
+        ),
+    }
+    committed = case.append(
+        signer, EntryDraft(ANALYSIS_ACTION, tuple(a.item_id for a in run.items), detail)
+    )
+    run.entry_seq = committed[-1].seq
+    return run
+
+
+def dump_json(analysis: ItemAnalysis) -> dict[str, Any]:
+    """An item's analysis for ``--json`` output, without its (long) text."""
+    data: dict[str, Any] = json.loads(analysis.model_dump_json(exclude={"texts"}))
+    data["texts"] = [
+        {"artifact": t.artifact, "sha256": t.sha256, "chars": len(t.text), "truncated": t.truncated}
+        for t in analysis.texts
+    ]
+    return data
