@@ -24,6 +24,7 @@ from cybercase.cli import (
     queue_cmds,
     replica_cmds,
     request_cmds,
+    shared_index_cmds,
     timestamp_cmds,
     training_cmds,
     verify_cmds,
@@ -72,6 +73,7 @@ training_cmds.register(app)
 investigate_cmds.register(app)
 replica_cmds.register(app)
 queue_cmds.register(app)
+shared_index_cmds.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
