@@ -28,6 +28,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -226,15 +227,96 @@ def commit_queued(
     case: Case, signer: Signer, prepared: PreparedCapture, queue: dict[str, Any]
 ) -> JobOutcome:
     """Commit one queued capture unless its key is already in the log (checked under lock)."""
-    key = str(queue["key"])
-    with case.transaction(signer) as tx:
-        if key in committed_keys(case):
-            return JobOutcome(key, prepared.request.url, None, duplicate_dropped=True)
-        item_id = tx.new_id(EVIDENCE_PREFIX)
-        detail = prepared.detail()
-        detail["queue"] = queue
-        tx.add(EntryDraft(ITEM_ACQUIRED, (item_id,), detail))
-    return JobOutcome(key, prepared.request.url, item_id)
+    return GroupCommitter(case, signer).commit(prepared, queue)
+
+
+class GroupCommitter:
+    """Commits the captures of concurrent jobs of one case together, each exactly once.
+
+    The job that finds no commit under way leads: it commits everything waiting (one
+    transaction, one ``fsync`` of the log for the group), then whatever arrived meanwhile,
+    while the others wait for their outcome. Under the case lock, after catching up with
+    what other processes wrote, a capture whose key the log already holds is dropped.
+    """
+
+    def __init__(self, case: Case, signer: Signer) -> None:
+        self.case = case
+        self.signer = signer
+        self._lock = threading.Lock()
+        self._pending: list[tuple[PreparedCapture, dict[str, Any], Future[JobOutcome]]] = []
+        self._busy = False
+        self._keys: set[str] = set()
+        self._scanned = 0
+
+    def known_keys(self) -> set[str]:
+        """Keys in the log as of its last read (call under the case lock, after refresh)."""
+        entries = list(self.case.entries())
+        for entry in entries[self._scanned :]:
+            if entry.action != ITEM_ACQUIRED:
+                continue
+            queue = entry.detail.get("queue")
+            if isinstance(queue, dict) and isinstance(queue.get("key"), str):
+                self._keys.add(queue["key"])
+        self._scanned = len(entries)
+        return self._keys
+
+    def is_committed(self, key: str) -> bool:
+        """Whether the log holds this key now (reads what other processes appended)."""
+        with self.case.lock:
+            self.case.refresh()
+            return key in self.known_keys()
+
+    def commit(self, prepared: PreparedCapture, queue: dict[str, Any]) -> JobOutcome:
+        """Commit one capture (with whatever else is waiting); its outcome."""
+        future: Future[JobOutcome] = Future()
+        with self._lock:
+            self._pending.append((prepared, queue, future))
+            lead = not self._busy
+            self._busy = True
+        if lead:
+            try:
+                while True:
+                    with self._lock:
+                        group, self._pending = self._pending, []
+                        if not group:
+                            self._busy = False
+                            break
+                    self._commit_group(group)
+            except BaseException as exc:
+                with self._lock:
+                    stranded, self._pending = self._pending, []
+                    self._busy = False
+                for _prepared, _queue, waiting in stranded:
+                    waiting.set_exception(exc)
+                raise
+        return future.result()
+
+    def _commit_group(
+        self, group: list[tuple[PreparedCapture, dict[str, Any], Future[JobOutcome]]]
+    ) -> None:
+        outcomes: list[JobOutcome] = []
+        try:
+            with self.case.transaction(self.signer) as tx:
+                keys = self.known_keys()
+                seen: set[str] = set()
+                for prepared, queue, _future in group:
+                    key = str(queue["key"])
+                    url = prepared.request.url
+                    if key in keys or key in seen:
+                        outcomes.append(JobOutcome(key, url, None, duplicate_dropped=True))
+                        continue
+                    seen.add(key)
+                    item_id = tx.new_id(EVIDENCE_PREFIX)
+                    detail = prepared.detail()
+                    detail["queue"] = queue
+                    tx.add(EntryDraft(ITEM_ACQUIRED, (item_id,), detail))
+                    outcomes.append(JobOutcome(key, url, item_id))
+        except Exception as exc:  # noqa: BLE001 - each waiting job raises it as its own
+            for _prepared, _queue, future in group:
+                future.set_exception(exc)
+            return
+        for (_prepared, _queue, future), outcome in zip(group, outcomes, strict=True):
+            future.set_result(outcome)
 
 
 @dataclass(slots=True)
@@ -247,10 +329,10 @@ class CaptureService:
     stages: Sequence[Stage] = ()
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     outcomes: list[JobOutcome] = field(default_factory=list)
-    _capturers: dict[Path, tuple[Case, Capturer]] = field(default_factory=dict)
+    _capturers: dict[Path, tuple[GroupCommitter, Capturer]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _capturer(self, case_id: str) -> tuple[Case, Capturer]:
+    def _capturer(self, case_id: str) -> tuple[GroupCommitter, Capturer]:
         from cybercase.collect.capture import open_capturer
 
         root = find_case(self.cases, case_id)
@@ -258,7 +340,7 @@ class CaptureService:
             if root not in self._capturers:
                 case = Case.open(root)
                 self._capturers[root] = (
-                    case,
+                    GroupCommitter(case, self.signer),
                     open_capturer(case, self.signer, self.settings, stages=self.stages),
                 )
             return self._capturers[root]
@@ -267,12 +349,9 @@ class CaptureService:
         """One job: skip if already committed, else capture, then commit exactly once."""
         from cybercase.collect.capture import CaptureRequest
 
-        case, capturer = self._capturer(str(args["case"]))
+        committer, capturer = self._capturer(str(args["case"]))
         key = str(args["key"])
-        with case.lock:
-            case.refresh()
-            done = key in committed_keys(case)
-        if done:
+        if committer.is_committed(key):
             outcome = JobOutcome(key, str(args["url"]), None, duplicate_dropped=False)
         else:
             prepared = capturer.prepare(CaptureRequest(url=str(args["url"])))
@@ -284,7 +363,7 @@ class CaptureService:
                 "queued_at": args.get("queued_at"),
                 "queued_by": args.get("queued_by"),
             }
-            outcome = commit_queued(case, self.signer, prepared, queue)
+            outcome = committer.commit(prepared, queue)
         with self._lock:
             self.outcomes.append(outcome)
         return outcome

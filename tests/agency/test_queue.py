@@ -215,3 +215,30 @@ def test_queue_add_and_status(cli: Cli, pg_server: PgServer, tmp_path: Path) -> 
     assert len(more) == 1
     status = cli("queue", "status", "--db", db, "--json")
     assert status.json() == {"todo": 3}
+
+
+def test_group_commit_from_many_threads_commits_each_key_once(
+    case: Case, signer: Signer, http_server: LocalServer
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cybercase.agency.queue import GroupCommitter
+
+    capturer = open_capturer(case, signer, CaptureSettings())
+    try:
+        prepared = [
+            capturer.prepare(CaptureRequest(url=http_server.url("/page"))) for _ in range(12)
+        ]
+    finally:
+        capturer.close()
+    committer = GroupCommitter(case, signer)
+    keys = [f"q-{n % 6}" for n in range(12)]  # every key twice: a retry racing its first run
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(
+            pool.map(lambda pk: committer.commit(pk[0], {"key": pk[1]}), zip(prepared, keys))
+        )
+    committed = [o for o in outcomes if o.item_id]
+    assert sorted(o.key for o in committed) == [f"q-{n}" for n in range(6)]
+    assert sum(o.duplicate_dropped for o in outcomes) == 6
+    assert len(queued_items(case)) == 6
+    assert verify_case(case.root).ok
