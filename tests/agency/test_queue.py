@@ -235,7 +235,9 @@ def test_group_commit_from_many_threads_commits_each_key_once(
     keys = [f"q-{n % 6}" for n in range(12)]  # every key twice: a retry racing its first run
     with ThreadPoolExecutor(max_workers=6) as pool:
         outcomes = list(
-            pool.map(lambda pk: committer.commit(pk[0], {"key": pk[1]}), zip(prepared, keys))
+            pool.map(
+                lambda pk: committer.commit(pk[0], {"key": pk[1]}), zip(prepared, keys, strict=True)
+            )
         )
     committed = [o for o in outcomes if o.item_id]
     assert sorted(o.key for o in committed) == [f"q-{n}" for n in range(6)]
