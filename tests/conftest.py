@@ -29,6 +29,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.report",
     "tests.fixtures.servers",
     "tests.fixtures.agency",
+    "tests.fixtures.shop",
 ]
 
 

@@ -155,7 +155,11 @@ def log(
 
 
 def show(
-    item_id: str = typer.Argument(..., help="An item (E0001) or request (R0001)."),
+    item_id: str = typer.Argument(
+        ...,
+        metavar="ITEM",
+        help="An item (E0001) or request (R0001); or a URL, for its timeline of captures.",
+    ),
     file: str = typer.Option(
         None,
         "--file",
@@ -176,6 +180,16 @@ def show(
     camera serials are under "images").
     """
     case = open_case(case_dir)
+    if item_id.lower().startswith(("http://", "https://")) and file is None:
+        from cybercase.cli.watch_cmds import render_timeline
+        from cybercase.monitor import timeline
+
+        found = timeline(case, item_id)
+        if json_out:
+            emit_json(found.to_json())
+        else:
+            render_timeline(out(), found)
+        return
     if file is not None:
         _hand_out(case, item_id, file, out_path)
         return
@@ -252,16 +266,22 @@ def note(
 
 
 def status(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -> None:
-    """One screen: requests due, the case, its counts, the last entry, and visible problems."""
+    """One screen: watched listings gone, requests due, the case, its counts, and problems."""
     from cybercase.evidence.status import case_status
+    from cybercase.monitor import load, watch_alerts
     from cybercase.request import due_requests
 
     case = open_case(case_dir)
     report = case_status(case)
     due = [row.to_json() for row in due_requests(case)]
+    alerts = watch_alerts(load(case))
     if json_out:
-        emit_json({**report.to_json(), "due_requests": due})
+        emit_json(
+            {**report.to_json(), "due_requests": due, "watch_alerts": [a.to_json() for a in alerts]}
+        )
         return
     from cybercase.cli.render import render_status
+    from cybercase.cli.watch_cmds import render_alerts
 
+    render_alerts(out(), alerts)
     render_status(out(), report, due=due)

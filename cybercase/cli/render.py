@@ -27,6 +27,7 @@ def describe_entry(entry: CustodyEntry) -> str:
         "url",
         "final_url",
         "outcome",
+        "verdict",
         "result",
         "reason",
         "platform",

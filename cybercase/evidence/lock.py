@@ -19,11 +19,15 @@ from cybercase.errors import StorageError
 LOCK_NAME = ".lock"
 
 
+class CaseBusyError(StorageError):
+    """Another process holds the lock and did not let go within the timeout."""
+
+
 class CaseLock:
     """Re-entrant within a thread, exclusive across threads and processes."""
 
-    def __init__(self, case_root: Path, timeout: float = 60.0) -> None:
-        self.path = case_root / LOCK_NAME
+    def __init__(self, case_root: Path, timeout: float = 60.0, name: str = LOCK_NAME) -> None:
+        self.path = case_root / name
         self.timeout = timeout
         self._thread_lock = threading.RLock()
         self._depth = 0
@@ -68,7 +72,7 @@ class CaseLock:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    raise StorageError(
+                    raise CaseBusyError(
                         "the case is busy: another cybercase process holds its lock",
                         hint="wait for it to finish, then try again",
                     ) from None

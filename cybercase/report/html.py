@@ -33,6 +33,7 @@ from cybercase.report.leads import find_leads
 from cybercase.report.names import inside
 from cybercase.report.sections import ItemContext, Section, section_for
 from cybercase.report.sections.generic import describe
+from cybercase.report.sections.timeline import watch_timelines
 from cybercase.report.statement import ExportStatement
 from cybercase.report.timestamps import PackagedToken, distinct_roots
 
@@ -166,6 +167,7 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
             requests=requests,
             rows=rows,
             leads=leads,
+            timelines=watch_timelines(inputs.entries, inputs.plan.items),
             tokens=inputs.tokens,
             token_digests={f.data_path: f.digest for f in inputs.plan.by_role(*TOKEN_ROLES)},
             certificates=inputs.plan.by_role(RECEIVED_ROLE, *CERTIFICATE_ROLES),

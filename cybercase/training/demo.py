@@ -4,8 +4,9 @@ The demo needs nothing installed or configured beyond cybercase itself. Inside o
 folder it makes a demo investigator key (passphrase below: it protects nothing real),
 starts the simulated marketplace and the project's test time-stamping authority on
 127.0.0.1, creates a case, captures the listings, seller pages, a social profile and a
-short link (with the browser's view when a browser is present), revisits the site on
-"day 2" to record a removed listing and a changed price, drafts a preservation request
+short link (with the browser's view when a browser is present), puts the listings under
+watch and revisits them on "day 2" with a watch run, reporting what that run found
+changed or gone (every line it prints comes from what was computed), drafts a preservation request
 for a seller account, verifies the case, exports the package and verifies the package.
 
 Everything the demo makes stays in its folder: the user's own keys and configuration are
@@ -33,6 +34,17 @@ DEMO_PASSPHRASE = "demo passphrase - protects nothing real"
 DEMO_INVESTIGATOR = "Demo Investigator (fictitious)"
 DEMO_PLATFORM = "curio-market"
 DEFAULT_FOLDER = "cybercase-demo"
+ROLE_NAMES = {
+    "warc": "WARC",
+    "record": "record",
+    "text": "text",
+    "image": "images",
+    "screenshot": "screenshot",
+    "pdf": "PDF",
+    "dom": "DOM",
+    "mhtml": "MHTML",
+}
+"""The artifacts a day-1 line names, in the order it names them, when the captures hold them."""
 
 Narrate = Callable[[str, str], None]
 """``narrate(step title, one line of detail)``, called as the demo goes."""
@@ -50,7 +62,13 @@ class DemoResult:
     captured: int = 0
     failed: int = 0
     removed: list[str] = field(default_factory=list)
-    """Items recording a listing that was gone on the later visit (HTTP 404)."""
+    """Items recording a listing that was gone on the later visit (the watch run's verdict)."""
+    watched: int = 0
+    """Listing URLs put under watch."""
+    watch_run: str | None = None
+    """The day-2 watch run's id."""
+    changes: list[dict[str, object]] = field(default_factory=list)
+    """Every comparison of the day-2 run, as ``watch run --json`` prints it."""
     request_id: str | None = None
     browser: str | None = None
     browser_note: str | None = None
@@ -69,6 +87,9 @@ class DemoResult:
             "captured": self.captured,
             "failed": self.failed,
             "removed_listings": self.removed,
+            "watched": self.watched,
+            "watch_run": self.watch_run,
+            "changes": self.changes,
             "request": self.request_id,
             "browser": self.browser,
             "browser_note": self.browser_note,
@@ -212,41 +233,68 @@ def _run_steps(
     )
     result.captured = sum(1 for r in first.batch.results if r.ok)
     result.failed = len(first.batch.failed)
+    kept = {a.role for r in first.batch.results for a in r.artifacts}
     say(
         "Day 1 captured",
-        f"{result.captured} of {len(urls)} pages: WARC, record, text, images"
-        + (", screenshot, PDF, DOM, MHTML" if first.browser else "")
+        f"{result.captured} of {len(urls)} pages: "
+        + ", ".join(ROLE_NAMES[role] for role in ROLE_NAMES if role in kept)
         + _sealed(first.timestamps),
     )
 
-    market.next_day()
-    revisit = [
-        market.url_for(item.path) for item in catalogue.LISTINGS if item.id in ("1002", "1004")
-    ]
-    second = capture_urls(
+    from cybercase.monitor import RunOptions, add_watches, run_watch
+
+    watched = add_watches(case, signer, market.listing_urls(), every="1d", browser=False)
+    result.watched = len(watched.entries)
+    say(
+        "Watch list",
+        f"{result.watched} listing URL(s) watched, every 1d "
+        f"(entries {watched.entries[0].seq}-{watched.entries[-1].seq})",
+    )
+    day = market.next_day()
+    revisit = run_watch(
         case,
         signer,
-        revisit,
-        settings,
-        browser=BrowserChoice(enabled=False),
-        tsa=tsa_settings,
-        batch_id="demo-day-2",
-        tags=["demo", "day-2"],
-        persona="demo-buyer-01 (fictitious)",
+        RunOptions(settings=settings, browser=False, tsa=tsa_settings, all=True),
     )
-    result.removed = [r.item_id for r in second.batch.results if r.status == 404]
+    result.watch_run = revisit.run
+    result.changes = [e.to_json() for e in revisit.events]
+    result.removed = [
+        e.comparison.current for e in revisit.events if e.comparison.verdict == "gone"
+    ]
+    counts = ", ".join(
+        f"{n} {verdict}"
+        for verdict in ("unchanged", "changed", "gone", "failed", "first")
+        if (n := revisit.count(verdict))
+    )
+    sealed = "".join(_sealed(t) for t in revisit.timestamps)
     say(
-        "Day 2 revisit",
-        f"listing 1002 now answers HTTP 404 (recorded as {', '.join(result.removed) or '?'}); "
-        "listing 1004's price changed" + _sealed(second.timestamps),
+        f"Day {day} revisit",
+        f"'watch run --all' recaptured {len(revisit.captures)} listing(s): "
+        f"{counts or 'nothing compared'}{sealed}",
     )
+    for event in revisit.events:
+        comparison = event.comparison
+        where = comparison.url.removeprefix(market.url)
+        if comparison.verdict == "gone":
+            shown = event.alert.evidence[0] if event.alert and event.alert.evidence else None
+            say(
+                "Listing gone",
+                f"{where}: {comparison.facts.gone_reason} (recorded as {comparison.current})"
+                + (f"; last capture that still showed it: {shown}" if shown else ""),
+            )
+        elif comparison.verdict in ("changed", "failed"):
+            say(
+                f"Listing {comparison.verdict}",
+                f"{where}: {'; '.join(c.summary for c in comparison.changes)} "
+                f"({comparison.previous} -> {comparison.current})",
+            )
 
-    result.request_id = _draft_request(
-        case, signer, first.batch.results, use_pdf=bool(first.browser)
+    result.request_id, seller = _draft_request(
+        case, signer, first.batch.results, use_pdf=bool(first.browser), gone=len(result.removed)
     )
     say(
         "Preservation request drafted",
-        f"{result.request_id} to {catalogue.MARKET_NAME} for seller bonecraft_artisan "
+        f"{result.request_id} to {catalogue.MARKET_NAME} for seller {seller} "
         "(letter in HTML" + (" and PDF)" if first.browser else ")"),
     )
 
@@ -275,7 +323,9 @@ def _run_steps(
     result.package_verified = checked.ok
     say(
         "Package verified",
-        "bag manifests, custody chain, signatures, timestamps and every file: "
+        f"{len(checked.checks)} checks ("
+        + ", ".join(c.name for c in checked.checks)
+        + "): "
         + ("PASSED" if checked.ok else "FAILED"),
     )
     return result
@@ -290,8 +340,14 @@ def _sealed(outcome: object) -> str:
     return f"; trusted timestamp: {', '.join(kinds)}"
 
 
-def _draft_request(case: Case, signer: Signer, results: object, *, use_pdf: bool) -> str:
-    """A preservation request for the seller of listing 1001, built from the captures."""
+def _draft_request(
+    case: Case, signer: Signer, results: object, *, use_pdf: bool, gone: int
+) -> tuple[str, str]:
+    """A preservation request for the seller of listing 1001, built from the captures.
+
+    Returns the request's id and the seller it names. The necessity the letter states
+    says how many listings the revisit found gone, as the run found it.
+    """
     from cybercase.collect.capture import CaptureResult
     from cybercase.request import create_request, load_directory
     from cybercase.request.config import RequestConfig
@@ -333,8 +389,13 @@ def _draft_request(case: Case, signer: Signer, results: object, *, use_pdf: bool
         "were captured on the training marketplace; the seller's photos share a camera serial "
         "with another seller.",
         relation="The account holder published the listings and is the contact for sales.",
-        necessity="Listings are being removed (one was gone on the second visit); subscriber "
-        "and traffic data may be deleted before a production order can be obtained.",
+        necessity=(
+            f"Listings are being removed ({gone} of the watched listings was gone on the "
+            "second visit); subscriber "
+            if gone
+            else "Listings can be removed at any time; subscriber "
+        )
+        + "and traffic data may be deleted before a production order can be obtained.",
         follow_up="mutual-legal-assistance",
         agency="Demo Wildlife Crime Unit (fictitious)",
         officer_name=DEMO_INVESTIGATOR,
@@ -344,4 +405,4 @@ def _draft_request(case: Case, signer: Signer, results: object, *, use_pdf: bool
         channel="law-enforcement@curio-market.example",
     )
     step = create_request(case, signer, spec, directory=directory, pdf="auto" if use_pdf else None)
-    return step.request_id
+    return step.request_id, seller

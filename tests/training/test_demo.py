@@ -15,6 +15,7 @@ import pytest
 
 from cybercase.report.verify import verify_package
 from cybercase.training import catalogue
+from cybercase.training.demo import DemoResult, run_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,3 +124,49 @@ def test_demo_in_a_relative_folder_without_a_browser(tmp_path: Path) -> None:
     assert result["browser"] is None and "--no-browser" in str(result["browser_note"])
     assert (tmp_path / "relative-demo" / "case" / "custody.jsonl").is_file()
     assert verify_package(tmp_path / str(result["package"])).ok
+
+
+def _narrated(tmp_path: Path) -> tuple[list[tuple[str, str]], DemoResult]:
+    lines: list[tuple[str, str]] = []
+    result = run_demo(
+        tmp_path / "demo", narrate=lambda t, d: lines.append((t, d)), use_browser=False
+    )
+    return lines, result
+
+
+def test_day_two_lines_state_what_the_watch_run_found(tmp_path: Path) -> None:
+    lines, result = _narrated(tmp_path)
+    data = result.to_json()
+    verdicts = {c["url"].rsplit("/", 1)[-1]: c for c in data["changes"]}
+    assert {k: v["verdict"] for k, v in verdicts.items()} == {
+        "1001": "unchanged",
+        "1002": "gone",
+        "1003": "unchanged",
+        "1004": "changed",
+        "1005": "unchanged",
+        "1006": "unchanged",
+    }
+    said = dict(lines)
+    assert said["Day 2 revisit"].startswith(
+        "'watch run --all' recaptured 6 listing(s): 4 unchanged, 1 changed, 1 gone"
+    )
+    gone = verdicts["1002"]
+    assert said["Listing gone"].startswith(f"/listing/1002: HTTP 404 (recorded as {gone['item']})")
+    assert f"last capture that still showed it: {gone['previous']}" in said["Listing gone"]
+    assert data["removed_listings"] == [gone["item"]]
+    assert said["Listing changed"].startswith("/listing/1004: price 450 USD -> 390 USD")
+
+
+def test_an_unchanged_site_is_reported_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cybercase.training.marketplace import Marketplace
+
+    monkeypatch.setattr(Marketplace, "next_day", lambda self: self.day)
+    lines, result = _narrated(tmp_path)
+    said = dict(lines)
+    assert said["Day 1 revisit"].startswith(
+        "'watch run --all' recaptured 6 listing(s): 6 unchanged"
+    )
+    assert not [t for t, _ in lines if t.startswith("Listing")]
+    assert result.to_json()["removed_listings"] == []
