@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 QUEUE_NAME = "cybercase-capture"
 TASK_NAME = "cybercase.capture"
+WATCH_TASK = "cybercase.watch"
+WATCH_LOCK = "cybercase-watch"
 MAX_ATTEMPTS = 5
 RETRY_WAIT = 5
 DEFAULT_STALLED_AFTER = 30.0
@@ -368,6 +370,40 @@ class CaptureService:
             self.outcomes.append(outcome)
         return outcome
 
+    def watch_due(self) -> list[WatchOutcome]:
+        """Run the watch list of every case under ``cases`` that has something due.
+
+        ``watch run`` takes the case's own watch-run lock, so a case another machine is
+        already watching is skipped, not run twice; a case with nothing due is not
+        touched (no entry is written).
+        """
+        from cybercase.evidence.case import CASE_JSON
+        from cybercase.monitor import RunOptions, WatchBusyError, run_watch
+
+        found: list[WatchOutcome] = []
+        folders = [self.cases, *sorted(p for p in self.cases.iterdir() if p.is_dir())]
+        for folder in folders:
+            if not (folder / CASE_JSON).is_file():
+                continue
+            try:
+                case = Case.open(folder)
+                if self.signer.fingerprint not in case.state.keys:
+                    continue
+                result = run_watch(
+                    case,
+                    self.signer,
+                    RunOptions(settings=self.settings, browser=bool(self.stages)),
+                )
+            except WatchBusyError as exc:
+                found.append(WatchOutcome(str(folder), None, 0, exc.message))
+                continue
+            except CybercaseError as exc:
+                found.append(WatchOutcome(str(folder), None, 0, exc.one_line()))
+                continue
+            if result.run is not None:
+                found.append(WatchOutcome(str(folder), result.run, len(result.captures), None))
+        return found
+
     def close(self) -> None:
         """Close every capturer."""
         for _case, capturer in self._capturers.values():
@@ -376,9 +412,38 @@ class CaptureService:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchOutcome:
+    """What the periodic watch job did to one case."""
+
+    case: str
+    run: str | None
+    """The watch run's id, when one ran."""
+    captured: int
+    skipped: str | None
+    """Why the case was not watched this time (busy, unreadable)."""
+
+
+def watch_cron(seconds: int) -> str:
+    """A cron line (with procrastinate's seconds column) for a check every ``seconds``."""
+    if seconds < 60:
+        if 60 % seconds:
+            raise InvalidInputError(
+                f"--watch-every {seconds}: under a minute it must divide 60 (5, 10, 15, 30...)"
+            )
+        return f"* * * * * */{seconds}"
+    if seconds % 60 or 60 % (seconds // 60):
+        raise InvalidInputError(
+            f"--watch-every {seconds}: give whole minutes that divide an hour (60, 300, 600...)"
+        )
+    return f"*/{seconds // 60} * * * *"
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerOptions:
     """How a worker runs."""
 
+    watch_every: int | None = None
+    """Seconds between checks of the watch lists (``None``: this worker does not watch)."""
     concurrency: int = 4
     stalled_after: float = DEFAULT_STALLED_AFTER
     """A job whose worker sent no heartbeat for this long is handed out again."""
@@ -408,6 +473,20 @@ async def _work(db: str, service: CaptureService, options: WorkerOptions) -> Non
         return {"item": outcome.item_id, "key": outcome.key}
 
     _register(app, capture)
+    if options.watch_every is not None:
+
+        def watch(context: JobContext, timestamp: int) -> dict[str, Any]:
+            outcomes = service.watch_due()
+            return {"watched": [o.case for o in outcomes if o.run], "at": timestamp}
+
+        task = app.task(
+            name=WATCH_TASK,
+            queue=QUEUE_NAME,
+            pass_context=True,
+            lock=WATCH_LOCK,
+            queueing_lock=WATCH_LOCK,
+        )(watch)
+        app.periodic(cron=watch_cron(options.watch_every), periodic_id="watch")(task)
     heartbeat = max(0.5, options.stalled_after / 3)
     async with app.open_async():
         worker = asyncio.create_task(
@@ -443,9 +522,10 @@ async def _rescue_stalled(app: App, options: WorkerOptions, worker: asyncio.Task
                 await app.job_manager.retry_job(job)
         if options.until_empty:
             pending = await app.connector.execute_query_one_async(
-                "SELECT count(*) AS n FROM procrastinate_jobs "
-                "WHERE queue_name = %(queue)s AND status IN ('todo', 'doing')",
+                "SELECT count(*) AS n FROM procrastinate_jobs WHERE queue_name = %(queue)s "
+                "AND task_name = %(task)s AND status IN ('todo', 'doing')",
                 queue=QUEUE_NAME,
+                task=TASK_NAME,
             )
             if int(pending["n"]) == 0:
                 worker.cancel()

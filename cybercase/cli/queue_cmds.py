@@ -116,6 +116,15 @@ def worker(
     until_empty: bool = typer.Option(
         False, "--until-empty", help="Stop once no capture is waiting or running."
     ),
+    watch_every: int = typer.Option(
+        None,
+        "--watch-every",
+        metavar="SECONDS",
+        min=1,
+        help="Also run the watch list of every case under --cases that falls due, checked "
+        "this often (one worker of the queue at a time does it).",
+        show_default=False,
+    ),
     config: Path = CONFIG_OPTION,
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
@@ -123,13 +132,17 @@ def worker(
     """Take capture jobs from the queue and commit each into its case, signed by you.
 
     Runs until Ctrl-C or SIGTERM (or, with --until-empty, until the queue is done).
+    With --watch-every, the workers of the queue also drive the watch lists: at each
+    tick one of them runs 'watch run' on every case that has something due.
     The passphrase comes from CYBERCASE_PASSPHRASE (or is asked once at a terminal).
     """
-    from cybercase.agency.queue import CaptureService, WorkerOptions, run_worker
+    from cybercase.agency.queue import CaptureService, WorkerOptions, run_worker, watch_cron
     from cybercase.cli.common import load_signer
     from cybercase.collect.config import load_capture_settings
     from cybercase.collect.session import BrowserChoice, open_browser
 
+    if watch_every is not None:
+        watch_cron(watch_every)
     signer = load_signer(key)
     settings = load_capture_settings(config, {"jobs": concurrency})
     choice = BrowserChoice(enabled=not no_browser, executable=browser, pool_size=concurrency)
@@ -147,7 +160,10 @@ def worker(
             db,
             service,
             WorkerOptions(
-                concurrency=concurrency, stalled_after=stalled_after, until_empty=until_empty
+                watch_every=watch_every,
+                concurrency=concurrency,
+                stalled_after=stalled_after,
+                until_empty=until_empty,
             ),
         )
     committed = [o for o in outcomes if o.item_id]

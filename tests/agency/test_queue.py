@@ -244,3 +244,47 @@ def test_group_commit_from_many_threads_commits_each_key_once(
     assert sum(o.duplicate_dropped for o in outcomes) == 6
     assert len(queued_items(case)) == 6
     assert verify_case(case.root).ok
+
+
+def test_workers_drive_the_watch_list_once_per_due_watch(
+    case: Case, signer: Signer, pg_server: PgServer, http_server: LocalServer, tmp_path: Path
+) -> None:
+    from cybercase.monitor import WATCH_RUN_FINISHED, WATCH_RUN_STARTED
+    from cybercase.monitor.watchlist import add_watches
+
+    add_watches(case, signer, [http_server.url("/page")], every="1h", browser=False)
+    db = pg_server.new_database()
+    command = [
+        sys.executable, "-m", "cybercase", "worker", "--db", db, "--cases", str(tmp_path),
+        "--no-browser", "--watch-every", "1", "--stalled-after", "3",
+    ]  # fmt: skip
+    logs = [(tmp_path / f"watcher{n}.out").open("wb") for n in range(2)]
+    workers = [
+        subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+        for log in logs
+    ]
+    try:
+        deadline = time.monotonic() + WAIT
+        finished = 0
+        while time.monotonic() < deadline and not finished:
+            time.sleep(0.5)
+            case.refresh()
+            finished = sum(1 for e in case.entries() if e.action == WATCH_RUN_FINISHED)
+        assert finished == 1, (tmp_path / "watcher0.out").read_text()
+        time.sleep(4)  # several more ticks: nothing is due, nothing is written
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        codes = [w.wait(60) for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait(30)
+        for log in logs:
+            log.close()
+    assert codes == [0, 0], (tmp_path / "watcher0.out").read_text()
+    case.refresh()
+    actions = Counter(e.action for e in case.entries())
+    assert actions[WATCH_RUN_STARTED] == 1 and actions[WATCH_RUN_FINISHED] == 1
+    assert actions[ITEM_ACQUIRED] == 1
+    assert verify_case(case.root).ok
