@@ -271,3 +271,28 @@ def test_bad_address_is_usage_error(cli: Cli, case: Case, bad: str) -> None:
 def test_segment_names_sort_by_seq() -> None:
     names = [segment_name(a, b) for a, b in ((1, 9), (10, 10), (11, 120))]
     assert names == sorted(names)
+
+
+def test_restore_refuses_a_folder_in_use_and_an_empty_prefix(
+    cli: Cli, case: Case, signer: Signer, s3_env: S3Server, tmp_path: Path
+) -> None:
+    bucket = s3_env.new_bucket()
+    replicate(case, signer, S3Location(bucket, "r"), Retention(days=1))
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "file.txt").write_text("mine")
+    refused = cli("restore", "--from", f"s3://{bucket}/r", busy)
+    assert refused.code == 2
+    assert (busy / "file.txt").read_text() == "mine"
+    nothing = cli("restore", "--from", f"s3://{bucket}/empty", tmp_path / "new")
+    assert nothing.code == 2
+    assert not (tmp_path / "new").exists()
+    assert not list(tmp_path.glob(".new.restoring-*")), "no half-restored folder is left"
+
+
+def test_verify_against_an_empty_prefix_fails(cli: Cli, case: Case, s3_env: S3Server) -> None:
+    bucket = s3_env.new_bucket()
+    checked = cli("verify", "-C", case.root, "--against", f"s3://{bucket}/none", "--json")
+    assert checked.code == 1
+    codes = {f["code"] for f in checked.json()["findings"]}  # type: ignore[index]
+    assert "replica.missing" in codes
