@@ -98,7 +98,13 @@ def worker(
         Path("."), "--cases", metavar="DIR", help="The folder holding the case folders."
     ),
     concurrency: int = typer.Option(
-        4, "--concurrency", "-j", min=1, max=64, help="Captures run at once by this worker."
+        4,
+        "--concurrency",
+        "-j",
+        metavar="N",
+        min=1,
+        max=64,
+        help="Captures run at once by this worker.",
     ),
     no_browser: bool = typer.Option(
         False, "--no-browser", help="Skip the screenshot, PDF, DOM and MHTML of each page."

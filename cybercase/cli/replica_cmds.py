@@ -21,7 +21,9 @@ from cybercase.cli.common import (
     say,
 )
 
-JOBS_OPTION = typer.Option(8, "--jobs", "-j", help="Objects sent or read at once.", min=1, max=64)
+JOBS_OPTION = typer.Option(
+    8, "--jobs", "-j", metavar="N", help="Objects sent or read at once.", min=1, max=64
+)
 
 
 def register(app: typer.Typer) -> None:
