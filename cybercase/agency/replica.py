@@ -412,7 +412,8 @@ def replicate(
         result.retain_until, result.mode = format_utc(until), retention.mode
     elif isinstance(rule, dict):
         result.mode = str(rule.get("Mode"))
-        result.retain_until = f"bucket default ({rule.get('Days') or rule.get('Years')})"
+        span = f"{rule['Days']} days" if rule.get("Days") else f"{rule.get('Years')} years"
+        result.retain_until = f"bucket default: {span} from each write"
     case.refresh()
     lines = log_lines(case)
     present = replica.listing()

@@ -296,3 +296,22 @@ def test_verify_against_an_empty_prefix_fails(cli: Cli, case: Case, s3_env: S3Se
     assert checked.code == 1
     codes = {f["code"] for f in checked.json()["findings"]}  # type: ignore[index]
     assert "replica.missing" in codes
+
+
+def test_bucket_default_retention_is_used_and_recorded(
+    case: Case, signer: Signer, s3_env: S3Server
+) -> None:
+    bucket = s3_env.new_bucket()
+    client = s3_env.client()
+    client.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+        },
+    )
+    result = replicate(case, signer, S3Location(bucket, "d"), Retention())
+    assert result.mode == "GOVERNANCE"
+    assert result.retain_until == "bucket default: 1 days from each write"
+    head = client.head_object(Bucket=bucket, Key="d/case.json")
+    assert head.get("ObjectLockMode") == "GOVERNANCE", "the bucket's rule locked it"
