@@ -33,6 +33,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.tsa",
     "tests.fixtures.report",
     "tests.fixtures.servers",
+    "tests.fixtures.agency",
     "tests.fixtures.shop",
 ]
 

@@ -21,7 +21,10 @@ from cybercase.cli import (
     export_cmds,
     investigate_cmds,
     key_cmds,
+    queue_cmds,
+    replica_cmds,
     request_cmds,
+    shared_index_cmds,
     timestamp_cmds,
     training_cmds,
     verify_cmds,
@@ -74,6 +77,9 @@ verify_cmds.register(app)
 custodian_cmds.register(app)
 training_cmds.register(app)
 investigate_cmds.register(app)
+replica_cmds.register(app)
+queue_cmds.register(app)
+shared_index_cmds.register(app)
 watch_cmds.register(app)
 
 

@@ -233,6 +233,13 @@ def search(
         help="Items with a lexicon hit for this species (scientific or common name).",
     ),
     limit: int = typer.Option(50, "--limit", "-n", metavar="N", help="At most N items."),
+    db: str = typer.Option(
+        None,
+        "--db",
+        metavar="postgresql://USER@HOST:PORT/DATABASE",
+        help="Search the agency's shared index instead (see 'cybercase index --to').",
+        show_default=False,
+    ),
     config: Path = CONFIG_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
@@ -246,7 +253,12 @@ def search(
     from cybercase.investigate.index import search as run_search
 
     settings = AnalysisSettings.load(config)
-    result = run_search(_home(), settings, words, entity=entity, species=species, limit=limit)
+    if db is not None:
+        from cybercase.agency.shared_index import search_shared
+
+        result = search_shared(db, settings, words, entity=entity, species=species, limit=limit)
+    else:
+        result = run_search(_home(), settings, words, entity=entity, species=species, limit=limit)
     if json_out:
         emit_json(
             {

@@ -34,6 +34,13 @@ def verify(
         "several. Adds to [verify] trusted_keys in the configuration.",
         show_default=False,
     ),
+    against: str = typer.Option(
+        None,
+        "--against",
+        metavar="s3://BUCKET/PREFIX",
+        help="Instead, read the case's replica back and check it matches the case.",
+        show_default=False,
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Re-hash every object, re-check the chain and every signature; exit 1 on any problem.
@@ -59,6 +66,11 @@ def verify(
             _verify_package(target, json_out, trusted)
             return
     root = locate_case(target or case_dir)
+    if against is not None:
+        from cybercase.cli.replica_cmds import verify_against
+
+        verify_against(root, against, json_out)
+        return
     report = verify_case(root, progress=progress_for(json_out), trusted_keys=trusted)
     recorded = None if no_log else _record(root, report, key, quiet=json_out)
     if json_out:

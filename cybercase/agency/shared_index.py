@@ -1,0 +1,356 @@
+"""The agency's shared index: the local search index published into PostgreSQL.
+
+Each investigator's index (:mod:`cybercase.investigate.index`, read through
+:func:`~cybercase.investigate.index.iter_case_rows`) is copied, case by case, into
+PostgreSQL tables with full-text search, so that anyone in the unit can search every
+published case. Each row names its case and item: the evidence itself stays in the case,
+and the shared index, like the local one, can be dropped and published again at any time.
+
+Words are matched as the local index matches them: text is cut into words at every
+character that is not a letter or digit, case and diacritics are folded, and characters
+of unspaced scripts (Chinese, Thai...) are words of their own; PostgreSQL's ``simple``
+configuration then indexes those words without stemming. So the same words find the same
+items in both.
+"""
+
+from __future__ import annotations
+
+import socket
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cybercase.agency.queue import check_db_url
+from cybercase.clock import SystemClock, format_utc
+from cybercase.errors import CybercaseError, InvalidInputError, NetworkError
+from cybercase.investigate.analysis import AnalysisSettings
+from cybercase.investigate.index import (
+    ZWSP,
+    SearchHit,
+    SearchResult,
+    index_body,
+    iter_case_rows,
+    normalise_entity,
+    refresh_index,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cybercase_cases(
+    case_id TEXT PRIMARY KEY, title TEXT, path TEXT, host TEXT, published_at TEXT,
+    items INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cybercase_items(
+    case_id TEXT NOT NULL REFERENCES cybercase_cases(case_id) ON DELETE CASCADE,
+    item_id TEXT NOT NULL, kind TEXT, url TEXT, title TEXT, acquired TEXT, tool TEXT,
+    lexicon TEXT, region TEXT, body TEXT NOT NULL, folded TEXT NOT NULL,
+    tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', folded)) STORED,
+    PRIMARY KEY (case_id, item_id)
+);
+CREATE INDEX IF NOT EXISTS cybercase_items_tsv ON cybercase_items USING gin(tsv);
+CREATE TABLE IF NOT EXISTS cybercase_entities(
+    case_id TEXT NOT NULL, item_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+    text TEXT, artifact TEXT, "offset" INTEGER, note TEXT,
+    FOREIGN KEY (case_id, item_id) REFERENCES cybercase_items ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS cybercase_entities_value ON cybercase_entities(kind, value);
+CREATE TABLE IF NOT EXISTS cybercase_hits(
+    case_id TEXT NOT NULL, item_id TEXT NOT NULL, term TEXT, matched TEXT,
+    species TEXT NOT NULL, cites TEXT, lang TEXT, kind TEXT, artifact TEXT, "offset" INTEGER,
+    source TEXT, lexicon TEXT,
+    FOREIGN KEY (case_id, item_id) REFERENCES cybercase_items ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS cybercase_hits_species ON cybercase_hits(lower(species));
+CREATE TABLE IF NOT EXISTS cybercase_images(
+    case_id TEXT NOT NULL, item_id TEXT NOT NULL, artifact TEXT, sha256 TEXT, phash TEXT,
+    algorithm TEXT, width INTEGER, height INTEGER, not_hashed TEXT, url TEXT, camera TEXT,
+    serial TEXT, lat DOUBLE PRECISION, lon DOUBLE PRECISION,
+    FOREIGN KEY (case_id, item_id) REFERENCES cybercase_items ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS cybercase_images_sha ON cybercase_images(sha256);
+"""
+
+
+def fold(text: str) -> str:
+    """Text as the shared index matches it: words split, case and diacritics folded."""
+    spaced = index_body(text).replace(ZWSP, " ")
+    decomposed = unicodedata.normalize("NFKD", spaced)
+    kept = (c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c if c.isalnum() else " " for c in kept).casefold()
+
+
+def tsquery_for(text: str) -> str:
+    """The user's words as a PostgreSQL tsquery, with the local index's meaning.
+
+    Every word and ``"quoted phrase"`` is required; ``ivor*`` is a prefix. Each lexeme
+    is quoted, so nothing typed reaches tsquery's own syntax.
+    """
+    import re
+
+    parts: list[str] = []
+    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', text):
+        value = phrase if phrase else word
+        prefix = not phrase and value.endswith("*") and len(value) > 1
+        words = fold(value.rstrip("*") if prefix else value).split()
+        if not words:
+            continue
+        lexemes = ["'" + w.replace("'", "''").replace("\\", "\\\\") + "'" for w in words]
+        if prefix:
+            lexemes[-1] += ":*"
+        joined = " <-> ".join(lexemes)
+        parts.append(f"({joined})" if len(lexemes) > 1 else joined)
+    return " & ".join(parts)
+
+
+def _connect(db: str) -> Any:
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise CybercaseError(
+            "the agency features are not installed",
+            hint='install them with: pip install "cybercase[agency]"',
+        ) from exc
+    check_db_url(db)
+    try:
+        return psycopg.connect(db)
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise NetworkError(
+            f"cannot use the index database: {first}",
+            hint="check --db (postgresql://USER@HOST:PORT/DATABASE) and that PostgreSQL runs",
+        ) from exc
+
+
+@dataclass(slots=True)
+class PublishReport:
+    """What one publication did."""
+
+    cases: list[tuple[str, int]] = field(default_factory=list)
+    """``(case id, items)`` of each case published."""
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """``(folder, reason)`` of each registered case that could not be read."""
+
+    def to_json(self) -> dict[str, Any]:
+        """For ``--json``."""
+        return {
+            "cases": [{"case": c, "items": n} for c, n in self.cases],
+            "skipped": [{"folder": f, "reason": r} for f, r in self.skipped],
+        }
+
+
+def publish_index(
+    home: Path, settings: AnalysisSettings, db: str, case_ids: Sequence[str] = ()
+) -> PublishReport:
+    """Bring the local index up to date, then replace each case's rows in PostgreSQL.
+
+    One transaction per case: a search sees a case's old rows or its new ones, never a
+    mixture, and an interrupted publication leaves every case whole.
+    """
+    import psycopg
+
+    refresh_index(home, settings)
+    report = PublishReport()
+    host = socket.gethostname()
+    now = format_utc(SystemClock().now())
+    with _connect(db) as conn:
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(424243)")
+                conn.execute(SCHEMA)
+            for case, items in iter_case_rows(home, case_ids):
+                if case.error is not None or not case.case_id:
+                    report.skipped.append((case.path, case.error or "no case id"))
+                    continue
+                rows = list(items)
+                with conn.transaction():
+                    conn.execute("DELETE FROM cybercase_cases WHERE case_id = %s", (case.case_id,))
+                    conn.execute(
+                        "INSERT INTO cybercase_cases VALUES (%s, %s, %s, %s, %s, %s)",
+                        (case.case_id, case.title, case.path, host, now, len(rows)),
+                    )
+                    _insert(conn, case.case_id, rows)
+                report.cases.append((case.case_id, len(rows)))
+        except psycopg.Error as exc:
+            raise NetworkError(f"publishing the index failed: {exc}") from exc
+    return report
+
+
+def _insert(conn: Any, case_id: str, rows: list[Any]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO cybercase_items (case_id, item_id, kind, url, title, acquired, tool, "
+            "lexicon, region, body, folded) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    case_id,
+                    r.item_id,
+                    r.kind,
+                    r.url,
+                    r.title,
+                    r.acquired,
+                    r.tool,
+                    r.lexicon,
+                    r.region,
+                    r.text,
+                    fold(r.text),
+                )
+                for r in rows
+            ],
+        )
+        cur.executemany(
+            "INSERT INTO cybercase_entities VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (case_id, r.item_id, e.kind, e.value, e.text, e.artifact, e.offset, e.note)
+                for r in rows
+                for e in r.entities
+            ],
+        )
+        cur.executemany(
+            "INSERT INTO cybercase_hits VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    case_id,
+                    r.item_id,
+                    h.term,
+                    h.matched,
+                    species,
+                    "/".join(h.cites),
+                    h.lang,
+                    h.kind,
+                    h.artifact,
+                    h.offset,
+                    h.source,
+                    h.lexicon,
+                )
+                for r in rows
+                for h in r.hits
+                for species in h.species
+            ],
+        )
+        cur.executemany(
+            "INSERT INTO cybercase_images VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    case_id,
+                    r.item_id,
+                    i.artifact,
+                    i.sha256,
+                    i.phash,
+                    i.algorithm,
+                    i.width,
+                    i.height,
+                    i.not_hashed,
+                    i.url,
+                    i.camera,
+                    i.serial,
+                    i.gps[0] if i.gps else None,
+                    i.gps[1] if i.gps else None,
+                )
+                for r in rows
+                for i in r.images
+            ],
+        )
+
+
+def search_shared(
+    db: str,
+    settings: AnalysisSettings,
+    query: str | None = None,
+    *,
+    entity: str | None = None,
+    species: str | None = None,
+    limit: int = 50,
+) -> SearchResult:
+    """Items of every published case matching the words, an entity and/or a species."""
+    import psycopg
+
+    if not (query and query.strip()) and not entity and not species:
+        raise InvalidInputError(
+            "nothing to search for", hint="give words, --entity KIND:VALUE or --species NAME"
+        )
+    clauses: list[str] = []
+    rank = "0"
+    snippet = "substr(i.body, 1, 160)"
+    if query and query.strip():
+        tsq = tsquery_for(query)
+        if not tsq:
+            raise InvalidInputError(f"no searchable word in {query!r}")
+        clauses.append("i.tsv @@ to_tsquery('simple', %(q)s)")
+        rank = "ts_rank(i.tsv, to_tsquery('simple', %(q)s))"
+        snippet = (
+            "ts_headline('simple', i.folded, to_tsquery('simple', %(q)s), "
+            "'StartSel=«, StopSel=», MaxWords=24, MinWords=8')"
+        )
+    named: dict[str, Any] = {"q": tsquery_for(query) if query and query.strip() else ""}
+    entity_value = ""
+    if entity:
+        kind, entity_value = normalise_entity(entity, settings.region)
+        sub = (
+            "SELECT 1 FROM cybercase_entities e WHERE e.case_id = i.case_id "
+            "AND e.item_id = i.item_id AND e.value = %(ev)s"
+        )
+        if kind:
+            sub += " AND e.kind = %(ek)s"
+            named["ek"] = kind
+        named["ev"] = entity_value
+        clauses.append(f"EXISTS ({sub})")
+    names: list[str] = []
+    if species:
+        names = settings.lexicon.resolve_species(species) or [species.strip()]
+        named["sp"] = [n.lower() for n in names]
+        clauses.append(
+            "EXISTS (SELECT 1 FROM cybercase_hits h WHERE h.case_id = i.case_id AND "
+            "h.item_id = i.item_id AND lower(h.species) = ANY(%(sp)s))"
+        )
+    named["limit"] = max(1, limit)
+    sql = (
+        f"SELECT i.case_id, c.path, i.item_id, i.kind, i.title, i.url, i.acquired, {snippet}, "
+        f"{rank} AS rank FROM cybercase_items i JOIN cybercase_cases c USING (case_id) "
+        f"WHERE {' AND '.join(clauses)} ORDER BY rank DESC, i.case_id, i.item_id "
+        "LIMIT %(limit)s"
+    )
+    with _connect(db) as conn:
+        try:
+            rows = conn.execute(sql, named).fetchall()
+            hits: list[SearchHit] = []
+            for case_id, path, item_id, kind, title, url, acquired, snip, _ in rows:
+                entities: list[str] = []
+                if entity:
+                    entities = [
+                        f"{k}:{v}"
+                        for k, v in conn.execute(
+                            "SELECT DISTINCT kind, value FROM cybercase_entities WHERE "
+                            "case_id = %s AND item_id = %s AND value = %s",
+                            (case_id, item_id, entity_value),
+                        )
+                    ]
+                matched: list[str] = []
+                if names:
+                    matched = [
+                        f"{term} ({sp}, CITES {cites or 'not listed'})"
+                        for term, sp, cites in conn.execute(
+                            "SELECT DISTINCT matched, species, cites FROM cybercase_hits WHERE "
+                            "case_id = %s AND item_id = %s AND lower(species) = ANY(%s)",
+                            (case_id, item_id, [n.lower() for n in names]),
+                        )
+                    ]
+                text = " ".join((snip or "").split())
+                hits.append(
+                    SearchHit(
+                        case_id, path, item_id, kind, title, url, acquired, text, entities, matched
+                    )
+                )
+            count = conn.execute("SELECT count(*) FROM cybercase_cases").fetchone()
+        except psycopg.errors.UndefinedTable as exc:
+            raise InvalidInputError(
+                "nothing has been published to this database yet",
+                hint="publish with 'cybercase index --to postgresql://…'",
+            ) from exc
+        except psycopg.Error as exc:
+            raise NetworkError(f"searching the shared index failed: {exc}") from exc
+    return SearchResult(hits, [], int(count[0]) if count else 0)
+
+
+__all__ = ["PublishReport", "fold", "publish_index", "search_shared", "tsquery_for"]

@@ -1,0 +1,120 @@
+"""The shared index on a real PostgreSQL 15 returns the same items as the local index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cybercase.agency.shared_index import fold, publish_index, search_shared, tsquery_for
+from cybercase.evidence import Signer
+from cybercase.investigate.index import search
+from cybercase.investigate.registry import register_folders
+from tests.conftest import Cli
+from tests.fixtures.agency import PgServer
+from tests.investigate.helpers import THREE_WAYS, new_case, seller_files, settings
+
+QUERIES: list[dict[str, Any]] = [
+    {"query": "ivoire"},
+    {"query": "IVOIRE ancien"},
+    {"query": '"ivoire ancien"'},
+    {"query": "ivoi*"},
+    {"query": "象牙"},
+    {"query": "bangle"},
+    {"query": "carved bangle"},
+    {"query": "nothing-like-this"},
+    {"query": "deals"},
+    {"entity": f"phone:{THREE_WAYS[0]}"},
+    {"entity": "handle:@bonecraft_deals"},
+    {"species": "Loxodonta africana"},
+    {"query": "ivory", "species": "Loxodonta africana"},
+]
+
+
+def build_cases(tmp_path: Path, signer: Signer, home: Path) -> None:
+    new_case(tmp_path / "cases" / "a", signer, "WL-A", seller_files())
+    new_case(
+        tmp_path / "cases" / "b",
+        signer,
+        "WL-B",
+        {
+            "post.txt": b"Carved ivory bangle, pangolin scales 3kg, WhatsApp +1 202-555-0147\n",
+            "other.txt": "Café crème, nothing to see; élan vital.\n".encode(),
+            "deals.txt": b"bonecraft deals and ivoire\n",
+        },
+    )
+    register_folders(home, [tmp_path / "cases"])
+
+
+def keys(hits: Any) -> list[tuple[str, str]]:
+    return sorted((h.case_id, h.item_id) for h in hits)
+
+
+def test_search_through_postgresql_returns_the_local_index_items(
+    pg_server: PgServer, signer: Signer, isolated_home: Path, tmp_path: Path
+) -> None:
+    build_cases(tmp_path, signer, isolated_home)
+    db = pg_server.new_database()
+    report = publish_index(isolated_home, settings(), db)
+    assert sorted(report.cases) == [("WL-A", 2), ("WL-B", 3)]
+    found_any = 0
+    for spec in QUERIES:
+        query = spec.get("query")
+        entity, species = spec.get("entity"), spec.get("species")
+        local = search(isolated_home, settings(), query, entity=entity, species=species)
+        shared = search_shared(db, settings(), query, entity=entity, species=species)
+        assert keys(shared.hits) == keys(local.hits), spec
+        found_any += bool(local.hits)
+    assert found_any >= len(QUERIES) - 2, "the queries must find something to compare"
+
+
+def test_publishing_again_replaces_a_case_rows(
+    pg_server: PgServer, signer: Signer, isolated_home: Path, tmp_path: Path
+) -> None:
+    build_cases(tmp_path, signer, isolated_home)
+    db = pg_server.new_database()
+    publish_index(isolated_home, settings(), db)
+    extra = tmp_path / "late.txt"
+    extra.write_bytes(b"rhino horn powder\n")
+    from cybercase.evidence import Case
+
+    Case.open(tmp_path / "cases" / "b").add_files(signer, [extra])
+    again = publish_index(isolated_home, settings(), db, ["WL-B"])
+    assert again.cases == [("WL-B", 4)]
+    hits = search_shared(db, settings(), "rhino").hits
+    assert keys(hits) == [("WL-B", "E0004")]
+    assert keys(search_shared(db, settings(), "ivoire").hits) == keys(
+        search(isolated_home, settings(), "ivoire").hits
+    )
+
+
+def test_cli_index_to_and_search_db(
+    cli: Cli, pg_server: PgServer, signer: Signer, isolated_home: Path, tmp_path: Path
+) -> None:
+    build_cases(tmp_path, signer, isolated_home)
+    db = pg_server.new_database()
+    published = cli("index", "--to", db, "--json")
+    assert published.code == 0, published.stderr
+    found = cli("search", "pangolin", "--db", db, "--json")
+    assert found.code == 0, found.stderr
+    data: Any = found.json()
+    assert [(h["case"], h["item"]) for h in data["hits"]] == [("WL-B", "E0001")]
+    empty = pg_server.new_database()
+    unpublished = cli("search", "pangolin", "--db", empty)
+    assert unpublished.code == 2
+    assert "published" in unpublished.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Éléphant IVOIRE", "elephant ivoire"), ("a-b.c", "a b c"), ("象牙", "象 牙")],
+)
+def test_fold(text: str, expected: str) -> None:
+    assert fold(text).split() == expected.split()
+
+
+def test_tsquery_quotes_everything() -> None:
+    assert tsquery_for("it's & | ! (x)") == "('it' <-> 's') & 'x'"
+    assert tsquery_for("ivor*") == "'ivor':*"
+    assert tsquery_for('"white gold"') == "('white' <-> 'gold')"
