@@ -137,6 +137,11 @@ class ReplicationResult:
         }
 
 
+def head_name(seq: int) -> str:
+    """The key of the signed ``custody.head`` as it was when entry ``seq`` was the last."""
+    return f"heads/{seq:09d}.json"
+
+
 def segment_name(first: int, last: int) -> str:
     """The key (relative to the replica) of the log segment holding seqs first..last."""
     return f"{CUSTODY_DIR}/{first:010d}-{last:010d}.jsonl"
@@ -460,6 +465,11 @@ def replicate(
         _run_all(send_object, todo, jobs)
     finally:
         progress.finish()
+    for seal in sorted((case.root / logfile.SEALS_DIR).glob("*.tsr")):
+        name = f"{logfile.SEALS_DIR}/{seal.name}"
+        if logfile.seal_copy_seq(seal.name) is not None and name not in present:
+            data = seal.read_bytes()
+            send(name, data, hashlib.sha256(data).hexdigest())
     if len(lines) > through:
         body = b"".join(lines[through:])
         send(segment_name(through + 1, len(lines)), body, hashlib.sha256(body).hexdigest())
@@ -475,6 +485,10 @@ def replicate(
         segment_name(len(lines) + 1, len(lines) + len(own)), body, hashlib.sha256(body).hexdigest()
     )
     result.segments_sent += 1
+    # The signed head cannot be made again without the key, and a head is rewritten on
+    # every append: each one sent is kept under its own seq, written once like the rest.
+    head = (case.root / logfile.HEAD_NAME).read_bytes()
+    send(head_name(len(lines) + len(own)), head, hashlib.sha256(head).hexdigest())
     return result
 
 
@@ -756,8 +770,15 @@ def restore(
         fsync_dir(store.base)
         scan = logfile.scan(staging / logfile.LOG_NAME)
         entries = [line.entry for line in scan.lines if line.entry is not None]
-        if entries:
-            logfile.write_head(staging / logfile.HEAD_NAME, entries[-1].seq, entries[-1].hash)
+        heads = sorted(n for n in present if n.startswith("heads/") and n.endswith(".json"))
+        if heads:
+            _write(staging / logfile.HEAD_NAME, replica.get_bytes(heads[-1]))
+        seals = [n for n in present if n.startswith(f"{logfile.SEALS_DIR}/")]
+        if seals:
+            (staging / logfile.SEALS_DIR).mkdir()
+        for name in seals:
+            if logfile.seal_copy_seq(name.rsplit("/", 1)[-1]) is not None:
+                _write(staging / name, replica.get_bytes(name))
         fsync_dir(staging)
         with contextlib.suppress(FileNotFoundError):
             target.rmdir()
