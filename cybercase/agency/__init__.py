@@ -1,1 +1,12 @@
 """Agency deployment (optional extra): S3 Object Lock replicas, a PostgreSQL index and queue."""
+
+from cybercase.errors import CybercaseError
+
+
+def not_installed(exc: ImportError) -> CybercaseError:
+    """The one message for a missing optional extra (boto3, psycopg, procrastinate)."""
+    missing = exc.name or "a package"
+    return CybercaseError(
+        f"the agency features are not installed ({missing} is missing)",
+        hint='install them with: pip install "cybercase[agency]"',
+    )

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cybercase.agency import not_installed
 from cybercase.clock import SystemClock, format_utc
 from cybercase.errors import CaseNotFoundError, CybercaseError, InvalidInputError, NetworkError
 from cybercase.evidence import Case, EntryDraft, Signer
@@ -75,10 +76,7 @@ def _app(db: str, *, sync: bool) -> App:
     try:
         from procrastinate import App, PsycopgConnector, SyncPsycopgConnector
     except ImportError as exc:
-        raise CybercaseError(
-            "the agency features are not installed",
-            hint='install them with: pip install "cybercase[agency]"',
-        ) from exc
+        raise not_installed(exc) from exc
     connector: Any = SyncPsycopgConnector(conninfo=db) if sync else PsycopgConnector(conninfo=db)
     return App(connector=connector)
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cybercase.agency import not_installed
 from cybercase.errors import (
     CybercaseError,
     IdentityError,
@@ -74,10 +75,7 @@ def make_client() -> S3Client:
         import boto3
         from botocore.config import Config
     except ImportError as exc:
-        raise CybercaseError(
-            "the agency features are not installed",
-            hint='install them with: pip install "cybercase[agency]"',
-        ) from exc
+        raise not_installed(exc) from exc
     config = Config(
         max_pool_connections=MAX_POOL,
         retries={"max_attempts": 5, "mode": "standard"},

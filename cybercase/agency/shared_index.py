@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cybercase.agency import not_installed
 from cybercase.agency.queue import check_db_url
 from cybercase.clock import SystemClock, format_utc
-from cybercase.errors import CybercaseError, InvalidInputError, NetworkError
+from cybercase.errors import InvalidInputError, NetworkError
 from cybercase.investigate.analysis import AnalysisSettings
 from cybercase.investigate.index import (
     ZWSP,
@@ -107,10 +108,7 @@ def _connect(db: str) -> Any:
     try:
         import psycopg
     except ImportError as exc:
-        raise CybercaseError(
-            "the agency features are not installed",
-            hint='install them with: pip install "cybercase[agency]"',
-        ) from exc
+        raise not_installed(exc) from exc
     check_db_url(db)
     try:
         return psycopg.connect(db)

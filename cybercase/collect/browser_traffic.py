@@ -54,7 +54,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import certifi
 import h11
 import httpcore
 import httpx
@@ -81,8 +80,8 @@ from cybercase.collect.record import (
     Timings,
 )
 from cybercase.collect.redact import SECRET_HEADERS, Redactor
+from cybercase.collect.upstream import UpstreamPools
 from cybercase.collect.wire import CaptureCancelled, HopTap, RecordingBackend, tapping
-from cybercase.errors import InvalidInputError
 
 __all__ = ["ContextTraffic", "TrafficLog", "TrafficRecorder", "TrafficSettings"]
 
@@ -223,70 +222,6 @@ class _Authority:
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
-class _Upstream:
-    """httpcore pools through the recording backend, one verifying and one not."""
-
-    def __init__(self, settings: TrafficSettings, clock: Clock) -> None:
-        self.settings = settings
-        self._backend = RecordingBackend(clock)
-        self._lock = threading.Lock()
-        self._pools: dict[bool, httpcore.ConnectionPool] = {}
-        self._contexts = {
-            True: _client_context(settings, True),
-            False: _client_context(settings, False),
-        }
-
-    def pool(self, verify: bool) -> httpcore.ConnectionPool:
-        with self._lock:
-            pool = self._pools.get(verify)
-            if pool is not None:
-                return pool
-            common: dict[str, Any] = {
-                "ssl_context": self._contexts[verify],
-                "max_connections": None,
-                "max_keepalive_connections": 0,
-                "network_backend": self._backend,
-            }
-            proxy = self.settings.proxy
-            if proxy is None:
-                pool = httpcore.ConnectionPool(**common)
-            else:
-                url = httpx.URL(proxy)
-                auth = (url.username, url.password) if url.username else None
-                core = httpcore.URL(
-                    scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=b"/"
-                )
-                if url.scheme == "http":
-                    pool = httpcore.HTTPProxy(proxy_url=core, proxy_auth=auth, **common)
-                else:
-                    pool = httpcore.SOCKSProxy(proxy_url=core, proxy_auth=auth, **common)
-            self._pools[verify] = pool
-            return pool
-
-    def close(self) -> None:
-        with self._lock:
-            for pool in self._pools.values():
-                pool.close()
-            self._pools.clear()
-
-
-def _client_context(settings: TrafficSettings, verify: bool) -> ssl.SSLContext:
-    if not verify:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    context = ssl.create_default_context(cafile=certifi.where())
-    if settings.ca_bundle is not None:
-        try:
-            context.load_verify_locations(cafile=str(settings.ca_bundle))
-        except (OSError, ssl.SSLError) as exc:
-            raise InvalidInputError(
-                f"cannot read the CA bundle {settings.ca_bundle}: {exc}"
-            ) from exc
-    return context
-
-
 class TrafficRecorder:
     """Shared by every context of one browser: the certificates the proxy shows it."""
 
@@ -369,7 +304,9 @@ class ContextTraffic:
         self._recorder = recorder
         self._settings = settings
         self._clock = recorder.clock
-        self._upstream = _Upstream(settings, recorder.clock)
+        self._upstream = UpstreamPools(
+            RecordingBackend(recorder.clock), settings.ca_bundle, settings.proxy
+        )
         self._redactor = (
             Redactor(())
             if settings.keep_secrets

@@ -27,9 +27,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import BinaryIO, Literal
 
-import certifi
 import httpcore
 import httpx
 
@@ -53,6 +52,7 @@ from cybercase.collect.redact import (
     split_credentials,
     strip_userinfo,
 )
+from cybercase.collect.upstream import UpstreamPools
 from cybercase.collect.wire import (
     CaptureCancelled,
     ConnectFailure,
@@ -360,64 +360,16 @@ class Fetcher:
         self.clock: Clock = clock or SystemClock()
         self.cancel = cancel
         self._cookies = load_cookie_file(settings.cookies_file) if settings.cookies_file else None
-        self._backend = RecordingBackend(self.clock)
-        self._pools: dict[bool, httpcore.ConnectionPool] = {}
-        self._lock = threading.Lock()
-        self._verifying = self._context(verify=True)
-        self._unverified = self._context(verify=False)
-
-    # -- set-up ---------------------------------------------------------------------
-
-    def _context(self, *, verify: bool) -> ssl.SSLContext:
-        if not verify:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            return context
-        context = ssl.create_default_context(cafile=certifi.where())
-        if self.settings.ca_bundle is not None:
-            try:
-                context.load_verify_locations(cafile=str(self.settings.ca_bundle))
-            except (OSError, ssl.SSLError) as exc:
-                raise InvalidInputError(
-                    f"cannot read the CA bundle {self.settings.ca_bundle}: {exc}"
-                ) from exc
-        return context
+        self._upstream = UpstreamPools(
+            RecordingBackend(self.clock), settings.ca_bundle, settings.proxy
+        )
 
     def _pool(self, verify: bool) -> httpcore.ConnectionPool:
-        with self._lock:
-            pool = self._pools.get(verify)
-            if pool is not None:
-                return pool
-            context = self._verifying if verify else self._unverified
-            common: dict[str, Any] = {
-                "ssl_context": context,
-                "max_connections": None,
-                "max_keepalive_connections": 0,
-                "network_backend": self._backend,
-            }
-            proxy = self.settings.proxy
-            if proxy is None:
-                pool = httpcore.ConnectionPool(**common)
-            else:
-                url = httpx.URL(proxy)
-                auth = (url.username, url.password) if url.username else None
-                core_url = httpcore.URL(
-                    scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=b"/"
-                )
-                if url.scheme == "http":
-                    pool = httpcore.HTTPProxy(proxy_url=core_url, proxy_auth=auth, **common)
-                else:
-                    pool = httpcore.SOCKSProxy(proxy_url=core_url, proxy_auth=auth, **common)
-            self._pools[verify] = pool
-            return pool
+        return self._upstream.pool(verify)
 
     def close(self) -> None:
         """Close every connection."""
-        with self._lock:
-            for pool in self._pools.values():
-                pool.close()
-            self._pools.clear()
+        self._upstream.close()
 
     def _jar(self) -> httpx.Cookies:
         jar = http.cookiejar.CookieJar()

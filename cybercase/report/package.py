@@ -77,6 +77,7 @@ from cybercase.report.statement import (
 )
 from cybercase.report.timestamps import package_tokens
 from cybercase.report.wacz import REPLAY_FOLDER, WaczResult, captures_of, tsa_client, write_wacz
+from cybercase.report.zipfiles import durable_zip
 
 PACKAGE_LOG = f"{CUSTODY}/{logfile.LOG_NAME}"
 PACKAGE_KEYS = f"{CUSTODY}/keys"
@@ -561,34 +562,13 @@ def _report_pdf(inputs: ReportInputs, browser: Path | None) -> tuple[bytes | Non
 
 def _write_zip(staging: Path, name: str, final: Path) -> Digest:
     """Zip the package (under one top folder ``name/``) into ``final``, atomically."""
-    part = final.with_name(f".{final.name}.{secrets.token_hex(4)}.part")
-    try:
-        with zipfile.ZipFile(part, "x", allowZip64=True) as archive:
-            for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-                relative = path.relative_to(staging).as_posix()
-                method = (
-                    zipfile.ZIP_STORED
-                    if path.suffix.lower() in STORED_SUFFIXES
-                    else zipfile.ZIP_DEFLATED
-                )
-                archive.write(path, f"{name}/{relative}", compress_type=method)
-        with zipfile.ZipFile(part) as archive:
-            damaged = archive.testzip()
-        if damaged is not None:
-            raise StorageError(
-                f"the zip just written is damaged at {damaged}; nothing was exported",
-                hint="check the disk, then try again",
+    with durable_zip(final, "zip") as part, zipfile.ZipFile(part, "x", allowZip64=True) as archive:
+        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+            relative = path.relative_to(staging).as_posix()
+            method = (
+                zipfile.ZIP_STORED
+                if path.suffix.lower() in STORED_SUFFIXES
+                else zipfile.ZIP_DEFLATED
             )
-        with part.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        part.rename(final)
-        fsync_dir(final.parent)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        raise storage_error("write", final, exc) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        raise
+            archive.write(path, f"{name}/{relative}", compress_type=method)
     return hash_file(final)

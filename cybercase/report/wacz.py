@@ -27,7 +27,6 @@ import io
 import ipaddress
 import json
 import os
-import secrets
 import uuid
 import zipfile
 import zlib
@@ -42,7 +41,7 @@ from cybercase.clock import format_utc
 from cybercase.digest import Digest, hash_file
 from cybercase.errors import InvalidInputError, StorageError, VerificationFailedError
 from cybercase.evidence import Case, EntryDraft, Signer
-from cybercase.evidence.fsio import fsync_dir, storage_error
+from cybercase.evidence.fsio import storage_error
 from cybercase.evidence.state import CASE_EXPORTED
 from cybercase.evidence.tsa_client import TsaClient, TsaSettings
 from cybercase.progress import NullProgress, Progress
@@ -50,6 +49,7 @@ from cybercase.report.layout import Plan, PlannedFile, item_title, plan_package,
 from cybercase.report.layout import select_items as choose_items
 from cybercase.report.names import safe_file_name
 from cybercase.report.wacz_sign import key_binding, sign_datapackage
+from cybercase.report.zipfiles import durable_zip
 
 WACZ_VERSION = "1.1.1"
 DATAPACKAGE = "datapackage.json"
@@ -459,113 +459,89 @@ def write_wacz(
     created = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     software = f"cybercase {__version__}"
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     pages: list[WaczPage] = []
     lines: list[str] = []
-    try:
-        with zipfile.ZipFile(part, "x", allowZip64=True) as archive:
-            writer = _HashingZipWriter(archive, now.timetuple()[:6])
-            progress.start("Writing the WACZ", sum(c.warc.size for c in captures))
-            names: set[str] = set()
-            for capture in captures:
-                name = safe_file_name(f"{capture.item}.warc.gz")
-                names.add(name.lower())
-                with case.store.open(Digest.parse(capture.warc.digest)) as fh:
-                    got = writer.add_stream(
-                        f"archive/{name}", fh, stored=True, size_hint=capture.warc.size
-                    )
-                if str(got) != capture.warc.digest:
-                    raise StorageError(
-                        f"the WARC of {capture.item} in the case store does not match its "
-                        "custody entry; nothing was exported",
-                        hint="run 'cybercase verify' for the details",
-                    )
-                dates = _index_warc(
-                    case.store.path_for(Digest.parse(capture.warc.digest)), name, lines
+    with (
+        durable_zip(target, "WACZ") as part,
+        zipfile.ZipFile(part, "x", allowZip64=True) as archive,
+    ):
+        writer = _HashingZipWriter(archive, now.timetuple()[:6])
+        progress.start("Writing the WACZ", sum(c.warc.size for c in captures))
+        names: set[str] = set()
+        for capture in captures:
+            name = safe_file_name(f"{capture.item}.warc.gz")
+            names.add(name.lower())
+            with case.store.open(Digest.parse(capture.warc.digest)) as fh:
+                got = writer.add_stream(
+                    f"archive/{name}", fh, stored=True, size_hint=capture.warc.size
                 )
-                ts = (
-                    dates.get(capture.url)
-                    or (list(dates.values())[-1] if dates else "")
-                    or capture.started
+            if str(got) != capture.warc.digest:
+                raise StorageError(
+                    f"the WARC of {capture.item} in the case store does not match its "
+                    "custody entry; nothing was exported",
+                    hint="run 'cybercase verify' for the details",
                 )
-                title = f"{capture.item}: {capture.title}"
-                pages.append(WaczPage(capture.item, capture.url, ts, title))
-                progress.advance(capture.warc.size)
-            progress.finish()
-            shots = [(c, c.screenshot) for c in captures if c.screenshot is not None]
-            if shots:
-                views = io.BytesIO()
-                _views_warc(case, shots, views)
-                views_bytes = views.getvalue()
-                writer.add_bytes(VIEWS_WARC, views_bytes, stored=True)
-                view_path = _spool(views_bytes)
-                try:
-                    _index_warc(view_path, VIEWS_WARC.rsplit("/", 1)[-1], lines)
-                finally:
-                    view_path.unlink()
-                for capture, shot in shots:
-                    pages.append(
-                        WaczPage(
-                            capture.item,
-                            screenshot_url(capture.item, shot),
-                            shot.at,
-                            f"{capture.item}: screenshot of {capture.title}",
-                            "screenshot",
-                        )
+            dates = _index_warc(case.store.path_for(Digest.parse(capture.warc.digest)), name, lines)
+            ts = (
+                dates.get(capture.url)
+                or (list(dates.values())[-1] if dates else "")
+                or capture.started
+            )
+            title = f"{capture.item}: {capture.title}"
+            pages.append(WaczPage(capture.item, capture.url, ts, title))
+            progress.advance(capture.warc.size)
+        progress.finish()
+        shots = [(c, c.screenshot) for c in captures if c.screenshot is not None]
+        if shots:
+            views = io.BytesIO()
+            _views_warc(case, shots, views)
+            views_bytes = views.getvalue()
+            writer.add_bytes(VIEWS_WARC, views_bytes, stored=True)
+            view_path = _spool(views_bytes)
+            try:
+                _index_warc(view_path, VIEWS_WARC.rsplit("/", 1)[-1], lines)
+            finally:
+                view_path.unlink()
+            for capture, shot in shots:
+                pages.append(
+                    WaczPage(
+                        capture.item,
+                        screenshot_url(capture.item, shot),
+                        shot.at,
+                        f"{capture.item}: screenshot of {capture.title}",
+                        "screenshot",
                     )
-            writer.add_bytes(
-                INDEX_PATH, "".join(f"{x}\n" for x in sorted(lines)).encode(), stored=True
-            )
-            header = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
-            page_lines = [json.dumps(header)] + [json.dumps(p.to_json()) for p in pages]
-            writer.add_bytes(
-                PAGES_PATH, ("\n".join(page_lines) + "\n").encode("utf-8"), stored=True
-            )
-            binding = key_binding(signer)
-            package: dict[str, Any] = {
-                "profile": "data-package",
-                "wacz_version": WACZ_VERSION,
-                "title": f"{case.meta.id}: {case.meta.title}",
-                "description": f"Web captures of case {case.meta.id} ({case.meta.agency}), "
-                "exported by cybercase with their WARCs as logged",
-                "created": created,
-                "software": software,
-                "mainPageURL": pages[0].url,
-                "mainPageDate": pages[0].ts,
-                "resources": writer.resources,
-                "cybercase": {
-                    "case_id": case.meta.id,
-                    "items": [c.item for c in captures],
-                    **binding,
-                },
-            }
-            package_bytes = (json.dumps(package, indent=2, ensure_ascii=False) + "\n").encode()
-            writer.add_bytes(DATAPACKAGE, package_bytes, listed=False)
-            signed = sign_datapackage(
-                signer, package_bytes, created=created, software=software, tsa=tsa
-            )
-            writer.add_bytes(
-                DIGEST_FILE, (json.dumps(signed.data, indent=2) + "\n").encode(), listed=False
-            )
-        with zipfile.ZipFile(part) as check:
-            damaged = check.testzip()
-        if damaged is not None:
-            raise StorageError(
-                f"the WACZ just written is damaged at {damaged}; nothing was exported",
-                hint="check the disk, then try again",
-            )
-        with part.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        part.rename(target)
-        fsync_dir(target.parent)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        raise storage_error("write", target, exc) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        raise
+                )
+        writer.add_bytes(INDEX_PATH, "".join(f"{x}\n" for x in sorted(lines)).encode(), stored=True)
+        header = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+        page_lines = [json.dumps(header)] + [json.dumps(p.to_json()) for p in pages]
+        writer.add_bytes(PAGES_PATH, ("\n".join(page_lines) + "\n").encode("utf-8"), stored=True)
+        binding = key_binding(signer)
+        package: dict[str, Any] = {
+            "profile": "data-package",
+            "wacz_version": WACZ_VERSION,
+            "title": f"{case.meta.id}: {case.meta.title}",
+            "description": f"Web captures of case {case.meta.id} ({case.meta.agency}), "
+            "exported by cybercase with their WARCs as logged",
+            "created": created,
+            "software": software,
+            "mainPageURL": pages[0].url,
+            "mainPageDate": pages[0].ts,
+            "resources": writer.resources,
+            "cybercase": {
+                "case_id": case.meta.id,
+                "items": [c.item for c in captures],
+                **binding,
+            },
+        }
+        package_bytes = (json.dumps(package, indent=2, ensure_ascii=False) + "\n").encode()
+        writer.add_bytes(DATAPACKAGE, package_bytes, listed=False)
+        signed = sign_datapackage(
+            signer, package_bytes, created=created, software=software, tsa=tsa
+        )
+        writer.add_bytes(
+            DIGEST_FILE, (json.dumps(signed.data, indent=2) + "\n").encode(), listed=False
+        )
     return WaczResult(
         path=target,
         digest=hash_file(target),
