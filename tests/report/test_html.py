@@ -141,7 +141,8 @@ def test_capture_shows_the_tls_certificate(package: Path, rich_ids: RichIds) -> 
     assert leaf.subject.startswith("OU=Testing cert") and "trustme" in leaf.issuer
     assert f"<td>{escape(leaf.subject)}</td><td>{escape(leaf.issuer)}</td>" in capture
     assert leaf.sha256_fingerprint.removeprefix("sha256:") in capture
-    assert f'<td class="time">{leaf.not_before}</td><td class="time">{leaf.not_after}</td>' in capture
+    validity = f'<td class="time">{leaf.not_before}</td><td class="time">{leaf.not_after}</td>'
+    assert validity in capture
     assert f"{hop.tls.protocol}" in capture and hop.tls.cipher and hop.tls.cipher in capture
     assert 'class="ok">yes</span>' in capture
     assert "plain HTTP" in section(html, rich_ids.capture)
