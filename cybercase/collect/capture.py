@@ -48,6 +48,7 @@ from cybercase.collect.stages import Stage, StageOutput
 from cybercase.collect.warc import WARC_MEDIA_TYPE, WarcBuilder
 from cybercase.collect.wire import CaptureCancelled
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
+from cybercase.evidence.fsio import storage_error
 from cybercase.evidence.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
 
 CAPTURE_KIND = "capture"
@@ -209,8 +210,11 @@ class WorkFolder:
     def __call__(self) -> Path:
         """The folder (created on first use)."""
         if self._path is None:
-            self._parent.mkdir(parents=True, exist_ok=True)
-            self._path = Path(tempfile.mkdtemp(prefix=".capture-", dir=self._parent))
+            try:
+                self._parent.mkdir(parents=True, exist_ok=True)
+                self._path = Path(tempfile.mkdtemp(prefix=".capture-", dir=self._parent))
+            except OSError as exc:
+                raise storage_error("make a work folder in", self._parent, exc) from exc
         return self._path
 
     def remove(self) -> None:

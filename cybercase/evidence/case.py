@@ -299,7 +299,23 @@ class Case:
                 tx.add(draft)
         return tx.committed
 
-    def _check_writable(self, signer: Signer) -> None:
+    def check_writable(self, signer: Signer) -> None:
+        """Refuse now what a commit would refuse after slow work (a browser, a batch).
+
+        A damaged log, a key that is not a custodian, a lock, a log or an object store
+        the disk will not write: each is the error the first commit would raise. Nothing
+        is written to the case (a torn tail is left for the first commit to recover).
+        """
+        with self.lock:
+            self.refresh()
+            self._check_writable(signer, recover=False)
+            try:
+                self.log_path.open("ab").close()
+            except OSError as exc:
+                raise storage_error("append to", self.log_path, exc) from exc
+            self.store.check_writable()
+
+    def _check_writable(self, signer: Signer, *, recover: bool = True) -> None:
         if self.state.damaged_lines:
             raise CaseCorruptError(
                 f"the custody log has damaged line(s) {self.state.damaged_lines[:5]}; "
@@ -313,10 +329,12 @@ class Case:
                 hint="ask a custodian to run 'cybercase custodian add' with your public key",
             )
         if self.state.torn_bytes:
-            self._recover_torn_tail(signer)
+            self._check_torn_tail()
+            if recover:
+                self._recover_torn_tail(signer)
 
-    def _recover_torn_tail(self, signer: Signer) -> None:
-        """Set aside an uncommitted torn tail (as an object), cut it, and log that."""
+    def _check_torn_tail(self) -> None:
+        """A torn tail is harmless only if no committed entry lies in it."""
         head = logfile.read_head(self.head_path)
         if head is not None and head.seq > self.state.last_seq:
             raise CaseCorruptError(
@@ -324,6 +342,9 @@ class Case:
                 f"but entry {head.seq} was committed",
                 hint="run 'cybercase verify'; restore custody.jsonl from a copy",
             )
+
+    def _recover_torn_tail(self, signer: Signer) -> None:
+        """Set aside an uncommitted torn tail (as an object), cut it, and log that."""
         with self.log_path.open("rb") as fh:
             fh.seek(self.state.end)
             torn = fh.read()

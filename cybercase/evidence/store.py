@@ -163,6 +163,15 @@ class ObjectStore:
             return []
         return sorted(self.tmp.iterdir())
 
+    def check_writable(self) -> None:
+        """Write and remove one empty temporary file, so a read-only store fails now."""
+        try:
+            tmp = self._new_temp()
+            tmp.open("xb").close()
+            tmp.unlink()
+        except OSError as exc:
+            raise storage_error("store an object in", self.root, exc) from exc
+
     def _new_temp(self) -> Path:
         self.tmp.mkdir(parents=True, exist_ok=True)
         return temp_name(self.tmp, "object")
