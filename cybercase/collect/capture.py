@@ -31,7 +31,14 @@ from cybercase.clock import Clock, SystemClock, format_utc
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.environment import Surroundings, python_build, survey
 from cybercase.collect.exif import read_exif
-from cybercase.collect.fetch import Fetcher, FetchResult, WireHop, check_url, new_record_id
+from cybercase.collect.fetch import (
+    KEPT,
+    Fetcher,
+    FetchResult,
+    WireHop,
+    check_url,
+    new_record_id,
+)
 from cybercase.collect.html import is_text, media_type, read_page
 from cybercase.collect.record import (
     BatchRef,
@@ -313,7 +320,7 @@ class Capturer:
             )
         final_status = (
             final.hop.status
-            if final is not None and last.outcome in ("captured", "http-error")
+            if final is not None and last.outcome in (*KEPT, "http-error")
             else None
         )
         warcinfo_id = new_record_id()
@@ -438,7 +445,7 @@ class Capturer:
             outcome = fetched.last.outcome
             status = last.hop.status if last is not None else None
             body = last.hop.body if last is not None else None
-            if outcome != "captured" or last is None or body is None or last.body is None:
+            if outcome not in KEPT or last is None or body is None or last.body is None:
                 got.images.append(
                     Image(
                         url=image_url,

@@ -231,6 +231,24 @@ def tls_verification_error(exc: BaseException) -> str | None:
     return None
 
 
+KEPT = ("captured", "truncated")
+"""Outcomes whose body was received and kept (``truncated``: only its first part)."""
+
+
+def _cut_message(status: int, body: Body, max_body: int) -> str:
+    """What a capture cut at the body size limit says, in the record and on the console."""
+    declared = (
+        f" of the {body.declared_length:,} the server declared"
+        if body.declared_length is not None
+        else ""
+    )
+    return (
+        f"incomplete: HTTP {status}, the body was cut at the size limit, {body.size:,} bytes "
+        f"kept{declared}; only a capture with a larger limit (--max-size for pages, now "
+        f"{max_body:,} bytes) keeps all of it"
+    )
+
+
 def classify(exc: BaseException, settings: CaptureSettings) -> Classified:
     """Name a failure in the investigator's words, and say whether a retry may help."""
     named = _classify(exc, settings)
@@ -543,6 +561,9 @@ class Fetcher:
                         for k, v in wire.hop.response_headers
                     ]
                 )
+            elif wire.hop.body is not None and wire.hop.body.truncated == "length":
+                result.outcome = "truncated"
+                result.message = _cut_message(status, wire.hop.body, max_body)
             else:
                 result.outcome = "captured"
                 result.message = f"captured: HTTP {status} {wire.hop.reason or ''}".strip()
@@ -787,7 +808,7 @@ class Fetcher:
         """A small body (e.g. the egress lookup's answer), or the reason it failed."""
         result = self.fetch(url, folder, max_body=1024, retries=0, label="lookup-")
         hop = result.final_hop
-        if result.last.outcome != "captured" or hop is None or hop.body is None:
+        if result.last.outcome not in KEPT or hop is None or hop.body is None:
             return None, result.last.message
         with hop.body.open() as fh:
             return fh.read(), None

@@ -17,6 +17,7 @@ RECORD_FORMAT = "cybercase-capture/1"
 
 Outcome = Literal[
     "captured",
+    "truncated",
     "http-error",
     "redirect-loop",
     "too-many-redirects",

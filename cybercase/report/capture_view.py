@@ -59,7 +59,7 @@ FAILURES = {
 }
 """Each failed outcome of ``docs/capture.md`` in plain words."""
 
-OutcomeKind = Literal["captured", "removed", "http-error", "failed"]
+OutcomeKind = Literal["captured", "truncated", "removed", "http-error", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +243,15 @@ def _outcome(code: str, status: int | None, message: str) -> Outcome:
     message = message.removeprefix(f"{code}: ")
     if code == "captured":
         return Outcome("captured", code, message, f"Captured: {message}.", None)
+    if code == "truncated":
+        return Outcome(
+            "truncated",
+            code,
+            message,
+            f"Captured only in part: {message.removeprefix('incomplete: ')}. The part received "
+            "is kept exactly as sent; the rest of the page was not.",
+            "incomplete: cut at the size limit",
+        )
     if code == "http-error" and status in REMOVED_STATUSES:
         return Outcome(
             "removed",
