@@ -13,8 +13,8 @@ that already have an item from that batch, whatever their outcome.
 
 Ctrl-C sets a cancel flag (it raises no KeyboardInterrupt mid-commit): captures in progress
 stop at their next network read and are discarded, captures already complete are committed,
-and the result says the batch was interrupted. An interrupted or killed batch leaves at most unreferenced
-objects or temporary files, which ``verify`` reports as harmless.
+and the result says the batch was interrupted. An interrupted or killed batch leaves at
+most unreferenced objects or temporary files, which ``verify`` reports as harmless.
 """
 
 from __future__ import annotations

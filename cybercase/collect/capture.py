@@ -299,6 +299,7 @@ class Capturer:
                 )
                 page, text = read.page, read.text
                 got.warnings.extend(read.warnings)
+            final.text_sample = b""
         if page is not None and settings.images and final is not None:
             self._images(page, final, workdir, got)
         for stage, future in pending:

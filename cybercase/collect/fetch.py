@@ -152,8 +152,8 @@ class WireHop:
     block_digest: str | None = None
     unparsed: bytes | None = None
     """What the server sent when it was not a valid HTTP response head."""
-    text_sample: bytes = b""
-    """The first bytes of a text body, for reading the page."""
+    text_sample: bytes | bytearray = b""
+    """The first bytes of a text body, for reading the page (released once read)."""
     set_cookie: bool = False
 
 
@@ -790,7 +790,7 @@ class Fetcher:
         wire.body = spool
         wire.payload_digest = "sha256:" + payload.hexdigest()
         wire.block_digest = "sha256:" + block.hexdigest()
-        wire.text_sample = bytes(sample)
+        wire.text_sample = sample
         return (
             Body(
                 size=size,

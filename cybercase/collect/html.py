@@ -65,11 +65,13 @@ def is_text(content_type: str | None) -> bool:
     return media_type(content_type) in TEXT_TYPES
 
 
-def decode_content(data: bytes, encoding: str | None, limit: int) -> tuple[bytes, str | None]:
+def decode_content(
+    data: bytes | bytearray, encoding: str | None, limit: int
+) -> tuple[bytes | memoryview, str | None]:
     """Undo a content-encoding (at most ``limit`` bytes out); returns (bytes, problem)."""
     coding = (encoding or "identity").strip().lower()
     if coding in ("", "identity"):
-        return data[:limit], None
+        return memoryview(data)[:limit], None
     if coding in ("gzip", "x-gzip", "deflate"):
         wbits = zlib.MAX_WBITS | 32 if coding != "deflate" else zlib.MAX_WBITS
         try:
@@ -189,6 +191,7 @@ class _PageReader:
         self.links: dict[str, None] = {}
         self.images: dict[str, None] = {}
         self.lines: list[str] = []
+        """The text's clean lines, joined by the piece of input they came from."""
         self._parts: list[str] = []
         self.data = self._parts.append
         self._carry = ""
@@ -249,7 +252,9 @@ class _PageReader:
             text = _SKIPPED.sub("", text)
         lines = _SPACE.sub(" ", text).split("\n")
         self._carry = "" if final else lines.pop()
-        self.lines.extend(line for line in (raw.strip() for raw in lines) if line)
+        kept = "\n".join(line for line in (raw.strip() for raw in lines) if line)
+        if kept:
+            self.lines.append(kept)
 
     def _take_title(self, text: str) -> None:
         """The first title with words in it is the page's title."""
@@ -318,7 +323,7 @@ def _read_html(
         parser.close()
     reader.close()
     links = [u.split("#", 1)[0] or u for u in reader.resolved(url, reader.links)]
-    text = "\n".join(reader.lines) + "\n"
+    text = "\n".join([*reader.lines, ""]) if reader.lines else "\n"
     return reader.title, list(dict.fromkeys(links)), reader.resolved(url, reader.images), text
 
 
@@ -332,7 +337,7 @@ class PageText:
 
 
 def read_page(
-    raw: bytes,
+    raw: bytes | bytearray,
     *,
     content_type: str | None,
     content_encoding: str | None,
