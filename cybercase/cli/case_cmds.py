@@ -247,7 +247,10 @@ def note(
 
 
 def status(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -> None:
-    """One screen: requests due, the case, its counts, the last entry, and visible problems."""
+    """One screen: requests due, the case, its counts, the last entry, and visible problems.
+
+    Exit 1 when a problem is seen (run 'cybercase verify' for the full check).
+    """
     from cybercase.evidence.status import case_status
     from cybercase.request import due_requests
 
@@ -256,7 +259,9 @@ def status(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -> None:
     due = [row.to_json() for row in due_requests(case)]
     if json_out:
         emit_json({**report.to_json(), "due_requests": due})
-        return
-    from cybercase.cli.render import render_status
+    else:
+        from cybercase.cli.render import render_status
 
-    render_status(out(), report, due=due)
+        render_status(out(), report, due=due)
+    if report.problems:
+        raise typer.Exit(1)

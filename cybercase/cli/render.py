@@ -99,14 +99,10 @@ def render_status(
         )
     case = report.case
     if report.problems:
-        console.print(
-            Panel(
-                "\n".join(f"• {escape(p)}" for p in report.problems),
-                title="Problems",
-                border_style="red",
-                expand=False,
-            )
-        )
+        # Plain lines, not a panel: a panel crops what is wider than the terminal.
+        console.print("[bold red]Problems:[/bold red]")
+        for problem in report.problems:
+            console.print(f"[red]•[/red] {escape(problem)}")
     lines = [
         f"[bold]{escape(case['id'])}[/bold] — {escape(case['title'])}",
         f"agency: {escape(case['agency'])}",
@@ -118,12 +114,19 @@ def render_status(
         lines.append("species: " + escape(", ".join(case["species"])))
     lines.append(f"folder: {escape(report.root)}")
     console.print(Panel("\n".join(lines), title="Case", expand=False))
-    counts = "   ".join(f"{name}: [bold]{value}[/bold]" for name, value in report.counts.items())
+    counts = "   ".join(
+        f"{name.replace('_', ' ')}: [bold]{value}[/bold]" for name, value in report.counts.items()
+    )
     console.print(counts)
     if report.last_entry:
         e = report.last_entry
         console.print(f"last entry: #{e['seq']} {e['action']} at {e['at']} by {escape(e['actor'])}")
-    console.print(f"last verified: {report.last_verified or 'never'}")
+    verified = report.last_verified
+    console.print(
+        f"last verified: {verified['at']} ({verified['result']})"
+        if verified
+        else "last verified: never"
+    )
     if not report.problems:
         console.print("[green]No problems seen[/green] (run 'cybercase verify' for a full check).")
 

@@ -318,7 +318,12 @@ def check_head(head_path: Path, check: LogCheck) -> list[Finding]:
                 logfile.LOG_NAME,
                 f"the log ends at seq {last} but entry {head.seq} was committed: "
                 f"{head.seq - last} entr{'y was' if head.seq - last == 1 else 'ies were'} "
-                "removed from the end",
+                "removed from the end"
+                + (
+                    f" (what follows entry {last} is damaged, not an interrupted write)"
+                    if check.torn_bytes
+                    else ""
+                ),
             )
         ]
     entry = by_seq.get(head.seq)
@@ -659,6 +664,9 @@ def verify_case(
     report = VerificationReport(target=str(root), case_id=None)
     case_findings, report.case_id = check_case_json(root / "case.json", log_check)
     head_findings = check_head(root / logfile.HEAD_NAME, log_check)
+    if any(f.code == "head.truncated" for f in head_findings):
+        # The damaged last line held a committed entry: it is not an interrupted write.
+        log_check.findings = [f for f in log_check.findings if f.code != "log.torn-tail"]
     key_findings = check_key_files(root / "keys", log_check.keys)
     object_findings, object_stats = check_objects(
         referenced_objects(log_check.entries), StoreSource(ObjectStore(root / "objects")), progress
