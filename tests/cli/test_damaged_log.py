@@ -18,7 +18,7 @@ def case_dir(cli: Cli, tmp_path: Path) -> Path:
     folder = tmp_path / "WL-1"
     assert cli("init", folder, "--id", "WL-1", "--title", "Ivory", "--agency", "KWS").code == 0
     while Case.open(folder).state.last_seq < 10:
-        assert cli("note", "Seller answered on the chat; screenshots follow", "-C", folder).code == 0
+        assert cli("note", "Seller answered on the chat", "-C", folder).code == 0
     return folder
 
 
