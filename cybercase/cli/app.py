@@ -8,6 +8,7 @@ never shown in a traceback because passphrases and keys live in them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import typer
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     try:
+        if "--json" in args:
+            return _main_json(args)
         app(args=args, prog_name="cybercase", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
@@ -104,6 +107,35 @@ def main(argv: list[str] | None = None) -> int:
         err().print("interrupted: what was completed is kept; nothing half-written counts")
         return 130
     return 0
+
+
+def _click_usage_errors() -> tuple[type[Exception], ...]:
+    """Click's usage error: typer may bundle its own copy of click, or use the package."""
+    import click
+
+    found: list[type[Exception]] = [click.UsageError]
+    with contextlib.suppress(ImportError):
+        from typer._click.exceptions import UsageError as BundledUsageError
+
+        found.append(BundledUsageError)
+    return tuple(found)
+
+
+def _main_json(args: list[str]) -> int:
+    """With ``--json``, a usage error is a JSON error object too, not only plain text."""
+    try:
+        code = app(args=args, prog_name="cybercase", standalone_mode=False)
+    except _click_usage_errors() as exc:
+        from cybercase.errors import UsageError
+
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "cybercase"
+        format_message = getattr(exc, "format_message", None)
+        message = str(format_message()) if callable(format_message) else str(exc)
+        raise UsageError(message, hint=f"see '{command} --help'") from exc
+    except typer.Abort:
+        raise KeyboardInterrupt from None
+    return code if isinstance(code, int) else 0
 
 
 def entry_point() -> None:

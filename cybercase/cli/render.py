@@ -53,7 +53,7 @@ def render_item(console: Console, view: ItemView, entries: list[CustodyEntry]) -
         f"at {view.created_at} by {escape(view.actor_name)}"
     ]
     for key, value in view.detail.items():
-        if key == "artifacts" or isinstance(value, dict | list):
+        if key == "artifacts" or value is None or isinstance(value, dict | list):
             continue
         lines.append(f"{escape(key)}: {escape(str(value))}")
     console.print(Panel("\n".join(lines), expand=False))

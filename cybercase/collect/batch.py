@@ -62,7 +62,8 @@ so a slow URL holds back the commits (never the captures) of at most this many a
 def parse_url_list(text: str, source: str = "the URL list") -> list[str]:
     """URLs from a list: one a line, blank lines and ``#`` comments ignored.
 
-    Every line is checked before anything is fetched; bad lines are named together.
+    Every line is checked before anything is fetched; bad lines are named together. The URLs
+    are returned as written (the capture records both that and the normalised form).
     """
     urls: list[str] = []
     problems: list[str] = []
@@ -71,9 +72,11 @@ def parse_url_list(text: str, source: str = "the URL list") -> list[str]:
         if not value or value.startswith("#"):
             continue
         try:
-            urls.append(check_url(value))
+            check_url(value)
         except InvalidInputError as exc:
             problems.append(f"line {number}: {exc.message}")
+            continue
+        urls.append(value)
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise InvalidInputError(
@@ -191,19 +194,20 @@ def run_batch(
     cancel: threading.Event | None = None,
 ) -> BatchResult:
     """Capture every URL as its own item; see the module's description."""
-    checked = [check_url(u) for u in urls]
+    typed = [u.strip() for u in urls]
+    checked = [check_url(u) for u in typed]
     if not checked:
         raise InvalidInputError("no URL to capture", hint="give URLs, or a list with --from")
     ident = batch_id or batch_id_for(checked)
     result = BatchResult(batch_id=ident, total=len(checked))
     done = already_captured(case, ident) if resume else Counter()
-    todo: list[tuple[int, str]] = []
-    for index, url in enumerate(checked, start=1):
+    todo: list[tuple[int, str, str]] = []
+    for index, (url, as_typed) in enumerate(zip(checked, typed, strict=True), start=1):
         if done[url] > 0:
             done[url] -= 1
             result.skipped += 1
             continue
-        todo.append((index, url))
+        todo.append((index, url, as_typed))
     progress = progress or NullProgress()
     cancel = cancel or threading.Event()
     if not todo:
@@ -213,7 +217,7 @@ def run_batch(
     )
     gate = HostGate(settings.per_host, settings.host_delay, cancel)
 
-    def work(index: int, url: str) -> PreparedCapture:
+    def work(index: int, url: str, as_typed: str) -> PreparedCapture:
         if cancel.is_set():
             raise CaptureCancelled("the batch was interrupted")
         request = CaptureRequest(
@@ -221,6 +225,7 @@ def run_batch(
             batch=BatchRef(id=ident, index=index, total=len(checked)),
             tags=tuple(tags),
             note=note,
+            typed=as_typed,
         )
         with gate.enter(url):
             return capturer.prepare(request)

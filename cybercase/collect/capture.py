@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import httpx
+
 from cybercase.clock import Clock, SystemClock, format_utc
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.environment import Surroundings, python_build, survey
@@ -78,6 +80,8 @@ class CaptureRequest:
     batch: BatchRef | None = None
     tags: tuple[str, ...] = ()
     note: str | None = None
+    typed: str | None = None
+    """The URL as the investigator gave it (``url`` is its normalised form)."""
 
 
 @dataclass(slots=True)
@@ -100,6 +104,7 @@ class PreparedCapture:
             "kind": CAPTURE_KIND,
             "capture_id": record.capture_id,
             "url": record.requested_url,
+            **({"url_as_typed": record.requested_as_typed} if record.requested_as_typed else {}),
             "final_url": record.final_url,
             "outcome": record.outcome,
             "status": record.status,
@@ -190,6 +195,18 @@ def settings_used(settings: CaptureSettings) -> SettingsUsed:
         images=settings.images,
         retries=settings.retries,
     )
+
+
+def _as_typed(typed: str | None, url: str) -> str | None:
+    """The URL as typed, when it differs from the one fetched (never with a user:password)."""
+    if typed is None or typed.strip() == url:
+        return None
+    try:
+        if httpx.URL(typed.strip()).userinfo:
+            return None
+    except (httpx.InvalidURL, ValueError):
+        return None
+    return typed.strip()
 
 
 def record_uri(capture_id: str) -> str:
@@ -329,6 +346,7 @@ class Capturer:
             capture_id=capture_id,
             case_id=self.case.meta.id,
             requested_url=url,
+            requested_as_typed=_as_typed(request.typed, url),
             final_url=final.hop.url if final is not None and final_status is not None else None,
             outcome=last.outcome,
             message=last.message,
@@ -621,7 +639,7 @@ def capture_url(
         case, signer, settings or CaptureSettings(), persona=persona, stages=stages, clock=clock
     )
     try:
-        prepared = capturer.prepare(CaptureRequest(url=url, tags=tuple(tags), note=note))
+        prepared = capturer.prepare(CaptureRequest(url=url, tags=tuple(tags), note=note, typed=url))
     finally:
         capturer.close()
     return commit_captures(case, signer, [prepared])[0]

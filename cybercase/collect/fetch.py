@@ -73,6 +73,9 @@ _HTTPCORE_ERRORS = (
 )
 
 
+MAX_PORT = 65535
+
+
 def check_url(text: str) -> str:
     """A URL the capture can fetch (http or https, with a host); else a usage error."""
     value = text.strip()
@@ -84,6 +87,10 @@ def check_url(text: str) -> str:
         raise InvalidInputError(
             f"not an http(s) URL: {value!r}",
             hint="only http:// and https:// addresses can be captured",
+        )
+    if url.port is not None and not 1 <= url.port <= MAX_PORT:
+        raise InvalidInputError(
+            f"not a valid URL: {value!r} (port {url.port} is not between 1 and {MAX_PORT})"
         )
     return str(url)
 

@@ -14,6 +14,7 @@ import pytest
 
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
+from tests.conftest import Cli
 from tests.fixtures.servers import LocalServer
 
 NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
@@ -81,3 +82,71 @@ def test_a_read_only_case_is_one_line_and_exit_3(
     set_writable(read_only_case.root, True)
     assert not read_only_case.store.leftover_temp_files()
     assert verify_case(read_only_case.root).ok
+
+
+@pytest.fixture
+def cli_case(cli: Cli, tmp_path: Path) -> Path:
+    assert cli("key", "new", "--name", "Amina Okafor").code == 0
+    folder = tmp_path / "c"
+    assert cli("init", folder, "--id", "C", "--title", "t", "--agency", "a").code == 0
+    return folder
+
+
+def test_a_bad_url_argument_is_named_as_an_argument(cli: Cli, cli_case: Path) -> None:
+    refused = cli("capture", "not a url", "-C", cli_case, "--no-browser")
+    assert refused.code == 2
+    assert "line" not in refused.stderr
+    assert "not an http(s) URL: 'not a url'" in refused.stderr
+
+
+def test_a_port_out_of_range_is_bad_input_not_a_refused_connection(
+    cli: Cli, cli_case: Path
+) -> None:
+    refused = cli("capture", "http://127.0.0.1:99999/listing", "-C", cli_case, "--no-browser")
+    assert refused.code == 2
+    assert "port 99999 is not between 1 and 65535" in refused.stderr
+    assert "refused" not in refused.stderr
+    assert Case.open(cli_case).state.evidence_ids() == []
+
+
+def test_the_url_is_kept_as_typed_beside_its_normalised_form(
+    cli: Cli, cli_case: Path, http_server: LocalServer
+) -> None:
+    typed = http_server.url("/listing/../page")
+    done = cli("capture", typed, "-C", cli_case, "--no-browser", "--no-images", "--json")
+    assert done.code == 0, done.stderr
+    detail = Case.open(cli_case).item("E0001").detail
+    assert detail["url"] == http_server.url("/page")
+    assert detail["url_as_typed"] == typed
+    record = json.loads(Case.open(cli_case).read_object(_record_digest(detail)))
+    assert record["requested_url"] == http_server.url("/page")
+    assert record["requested_as_typed"] == typed
+    plain = cli("capture", http_server.url("/page"), "-C", cli_case, "--no-browser", "--json")
+    assert "url_as_typed" not in Case.open(cli_case).item("E0002").detail, plain.stderr
+
+
+def _record_digest(detail: dict[str, object]) -> str:
+    artifacts = detail["artifacts"]
+    assert isinstance(artifacts, list)
+    return next(str(a["digest"]) for a in artifacts if a["role"] == "record")
+
+
+def test_a_usage_error_with_json_is_a_json_error(cli: Cli) -> None:
+    refused = cli("capture", "--json", "--no-such-flag")
+    assert refused.code == 2
+    error = refused.json()["error"]  # type: ignore[index]
+    assert error["type"] == "UsageError" and error["exit_code"] == 2
+    assert "--no-such-flag" in error["message"]
+    assert error["hint"] == "see 'cybercase capture --help'"
+    assert refused.stderr.startswith("error: ")
+
+
+def test_show_leaves_out_what_is_not_there(
+    cli: Cli, cli_case: Path, http_server: LocalServer
+) -> None:
+    url = "http://127.0.0.1:1/nothing-listens-here"
+    assert cli("capture", url, "-C", cli_case, "--no-browser", "--retries", "0").code == 1
+    assert Case.open(cli_case).item("E0001").detail["final_url"] is None
+    shown = cli("show", "E0001", "-C", cli_case)
+    assert shown.code == 0
+    assert "None" not in shown.stdout and "final_url" not in shown.stdout
