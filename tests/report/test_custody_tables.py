@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from cybercase.evidence import Case, CustodyEntry, Signer
 from cybercase.report import export_case
+from cybercase.report.capture_view import camera_time
 from tests.report.test_html import LAUNCH_FLAGS
 
 INTERNALS = re.compile(r"<built-in|<bound method|object at 0x|\bNone\b|\bUndefined\b")
@@ -139,3 +140,24 @@ def test_times_never_wrap_in_the_tables(package: Path, browser_path: Path, page:
             browser.close()
     assert len(times) >= 10
     assert [t for t in times if t[1] != 1] == []
+
+
+def test_camera_dates_are_shown_as_dates(package: Path) -> None:
+    """EXIF writes ``2026:02:14 10:30:00``; a reader sees ``2026-02-14 10:30:00``."""
+    text = visible_text(package / "index.html")
+    assert re.findall(r"\b\d{4}:\d{2}:\d{2}\b", text) == []
+    assert "2026-02-14 10:30:00" in text and "2026-02-20 16:05:42" in text
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("2026:02:14 10:30:00", "2026-02-14 10:30:00"),
+        ("2026:02:14", "2026-02-14"),
+        ("    :  :     :  :  ", "    :  :     :  :  "),
+        ("14/02/2026", "14/02/2026"),
+        (None, None),
+    ],
+)
+def test_camera_time(raw: str | None, shown: str | None) -> None:
+    assert camera_time(raw) == shown
