@@ -156,7 +156,7 @@ def test_capture_shows_gps_as_decimal_degrees_and_flags_no_fix(
     # 1°17'33" S, 36°49'18.84" E in the photo's EXIF.
     assert "<td>-1.2925, 36.8219</td>" in capture
     assert "Canon EOS 5D Mark IV" in capture and LEAD_SERIAL in capture
-    assert "2026:02:14 10:30:00" in capture
+    assert "2026-02-14 10:30:00" in capture
     no_fix = capture[capture.index("0.0, 0.0") :]
     assert no_fix.index("no fix") < no_fix.index("</td>")
     assert "maps" not in html and "geo:" not in html
