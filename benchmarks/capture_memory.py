@@ -1,4 +1,4 @@
-"""Benchmark: peak memory of ``cybercase capture`` on a 1 GiB response (target < 150 MB).
+"""Benchmark: peak memory of ``cybercase capture`` on a 1 GiB response (target < 100 MB).
 
 A local server generates the body on the fly (never held in memory). The capture runs in
 its own process with a 2 GiB body limit, so the whole GiB is streamed to disk, hashed,
@@ -7,7 +7,11 @@ with ``getrusage(RUSAGE_CHILDREN)``. ``curl -o /dev/null`` on the same URL is ti
 as the peer for speed. The capture runs with ``--no-browser``: a browser is a set of
 processes of its own (Chromium's main process alone holds about 200 MB whatever the page),
 and ``RUSAGE_CHILDREN`` would report the largest of them instead of cybercase's.
-Usage: ``python benchmarks/capture_memory.py [--size-mib 1024]``.
+With ``--html`` the body is an HTML page (so it is also read for its title, links and
+text, up to the text limit), and ``--max-size-mib`` cuts it at the body limit, as a
+hostile server's endless page would be: the capture is then expected to end
+``truncated`` (exit 1), with the cut recorded.
+Usage: ``python benchmarks/capture_memory.py [--size-mib 1024] [--html] [--max-size-mib 256]``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ from pathlib import Path
 
 PASSPHRASE = "benchmark passphrase"
 BLOCK = (b"ivory pangolin rhino horn " * 2600)[: 256 * 1024]
-LIMIT_MB = 150
+HTML_HEAD = b"<!DOCTYPE html><html><head><title>Endless listing</title></head><body>\n"
+HTML_BLOCK = (
+    b'<div class="offer"><p>Carved <b>ivory</b> bangle, pangolin scales &amp; horn.</p>'
+    b'<a href="/listing/42">listing</a> <img src="/photo.jpg"></div>\n' * 2000
+)[: 256 * 1024]
+LIMIT_MB = 100
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -40,15 +49,25 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         """Stream the body."""
+        if "size=" not in self.path:
+            self.send_error(404)
+            return
+        html = "/page?" in self.path
         size = int(self.path.rsplit("=", 1)[1])
         self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header(
+            "Content-Type", "text/html; charset=utf-8" if html else "application/octet-stream"
+        )
         self.send_header("Content-Length", str(size))
         self.end_headers()
         sent = 0
+        block = HTML_BLOCK if html else BLOCK
         try:
+            if html:
+                self.wfile.write(HTML_HEAD)
+                sent += len(HTML_HEAD)
             while sent < size:
-                part = BLOCK[: min(len(BLOCK), size - sent)]
+                part = block[: min(len(block), size - sent)]
                 self.wfile.write(part)
                 sent += len(part)
         except (BrokenPipeError, ConnectionResetError):
@@ -58,12 +77,19 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--html", action="store_true", help="serve an HTML page")
+    parser.add_argument(
+        "--max-size-mib", type=int, default=None, help="body limit (default: twice the size)"
+    )
     args = parser.parse_args()
     size = args.size_mib * 1024 * 1024
+    limit_mib = args.max_size_mib or args.size_mib * 2
+    cut = limit_mib < args.size_mib
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/big?size={size}"
+    path = "page" if args.html else "big"
+    url = f"http://127.0.0.1:{server.server_address[1]}/{path}?size={size}"
     cybercase = [
         sys.executable,
         "-c",
@@ -107,7 +133,7 @@ def main() -> int:
                 str(work / "case"),
                 "--json",
                 "--max-size",
-                f"{args.size_mib * 2}M",
+                f"{limit_mib}M",
                 "--timeout",
                 "900",
                 "--retries",
@@ -121,23 +147,32 @@ def main() -> int:
         )
         elapsed = time.perf_counter() - start
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        if done.returncode != 0:
+        if not done.stdout.strip():
             print(done.stderr, file=sys.stderr)
             return 1
         item = json.loads(done.stdout.splitlines()[0])
         warc = next(a for a in item["artifacts"] if a["role"] == "warc")
     server.shutdown()
     peak_mb = peak_kib * 1024 / 1e6
-    print(f"body: {args.size_mib} MiB streamed from {url.split('/big')[0]}")
+    kind = "HTML" if args.html else "binary"
+    print(f"body: {args.size_mib} MiB of {kind} served, limit {limit_mib} MiB, from {url}")
     print(
         f"cybercase capture: {elapsed:6.2f} s, {args.size_mib / elapsed:7.1f} MiB/s, "
         f"peak RSS {peak_mb:6.1f} MB (limit {LIMIT_MB} MB; setup peak {before * 1024 / 1e6:.1f} MB)"
     )
-    print(f"  item {item['item']} outcome {item['outcome']}, WARC {warc['size']:,} bytes")
+    print(
+        f"  item {item['item']} outcome {item['outcome']}, exit {done.returncode}, "
+        f"WARC {warc['size']:,} bytes"
+    )
     if peer is not None:
         print(f"curl -o /dev/null : {peer:6.2f} s, {args.size_mib / peer:7.1f} MiB/s")
         print(f"ratio cybercase / curl (speed): {peer / elapsed:.2f}x")
-    return 0 if peak_mb < LIMIT_MB and item["ok"] else 1
+    expected = (
+        item["outcome"] == "truncated" and done.returncode == 1
+        if cut
+        else item["ok"] and done.returncode == 0
+    )
+    return 0 if peak_mb < LIMIT_MB and expected else 1
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ never shown in a traceback because passphrases and keys live in them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import typer
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     try:
+        if "--json" in args:
+            return _main_json(args)
         app(args=args, prog_name="cybercase", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
@@ -119,11 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         err().print("interrupted: what was completed is kept; nothing half-written counts")
         return 130
     except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message
-        return _internal_error(exc, verbose="--verbose" in args)
+        return _internal_error(exc, verbose="--verbose" in args, json_out="--json" in args)
     return 0
 
 
-def _internal_error(exc: Exception, *, verbose: bool) -> int:
+def _internal_error(exc: Exception, *, verbose: bool, json_out: bool) -> int:
     """A bug: one line by default; the traceback without locals with ``--verbose``.
 
     Committed evidence is never at risk here: every write is durable before it counts, so
@@ -131,20 +134,62 @@ def _internal_error(exc: Exception, *, verbose: bool) -> int:
     """
     import traceback
 
-    from cybercase.cli.common import err
+    from cybercase.cli.common import clean, emit_json, err
     from cybercase.errors import EXIT_CANNOT_RUN
 
+    message = f"internal error (a bug in cybercase {__version__}): {type(exc).__name__}: {exc}"
+    if json_out:
+        emit_json(
+            {
+                "error": {
+                    "message": message,
+                    "hint": "run the command again with 'cybercase --verbose ...' for a bug report",
+                    "type": "InternalError",
+                    "exit_code": EXIT_CANNOT_RUN,
+                }
+            }
+        )
     console = err()
     if verbose:
-        console.print("".join(traceback.format_exception(exc)), markup=False, highlight=False)
+        trace = "".join(traceback.format_exception(exc))
+        console.print(clean(trace, multiline=True), markup=False, highlight=False)
     console.print(
-        f"internal error (a bug in cybercase {__version__}): {type(exc).__name__}: {exc} — "
+        f"{clean(message)} — "
         "what was committed is kept; run the command again with 'cybercase --verbose ...' "
         "and send the traceback with your bug report",
         markup=False,
         highlight=False,
     )
     return EXIT_CANNOT_RUN
+
+
+def _click_usage_errors() -> tuple[type[Exception], ...]:
+    """Click's usage error: typer may bundle its own copy of click, or use the package."""
+    import click
+
+    found: list[type[Exception]] = [click.UsageError]
+    with contextlib.suppress(ImportError):
+        from typer._click.exceptions import UsageError as BundledUsageError
+
+        found.append(BundledUsageError)
+    return tuple(found)
+
+
+def _main_json(args: list[str]) -> int:
+    """With ``--json``, a usage error is a JSON error object too, not only plain text."""
+    try:
+        code = app(args=args, prog_name="cybercase", standalone_mode=False)
+    except _click_usage_errors() as exc:
+        from cybercase.errors import UsageError
+
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "cybercase"
+        format_message = getattr(exc, "format_message", None)
+        message = str(format_message()) if callable(format_message) else str(exc)
+        raise UsageError(message, hint=f"see '{command} --help'") from exc
+    except typer.Abort:
+        raise KeyboardInterrupt from None
+    return code if isinstance(code, int) else 0
 
 
 def entry_point() -> None:

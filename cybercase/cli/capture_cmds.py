@@ -155,7 +155,12 @@ def capture(
                 raise InvalidInputError(f"{from_file} is not UTF-8 text") from exc
             source = from_file
         listed = parse_url_list(text, source)
-    all_urls = parse_url_list("\n".join(urls or []), "the command line") + listed
+    from cybercase.collect.fetch import check_url
+
+    given = [u.strip() for u in urls or [] if u.strip()]
+    for url in given:
+        check_url(url)
+    all_urls = given + listed
     if not all_urls:
         raise InvalidInputError(
             "no URL to capture", hint="give URLs, or a file with --from FILE (or - for stdin)"

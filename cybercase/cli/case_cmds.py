@@ -288,7 +288,10 @@ def note(
 
 
 def status(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -> None:
-    """One screen: watched listings gone, requests due, the case, its counts, and problems."""
+    """One screen: watched listings gone, requests due, the case, its counts, and problems.
+
+    Exit 1 when a problem is seen (run 'cybercase verify' for the full check).
+    """
     from cybercase.evidence.status import case_status
     from cybercase.monitor import load, watch_alerts
     from cybercase.request import due_requests
@@ -301,9 +304,11 @@ def status(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -> None:
         emit_json(
             {**report.to_json(), "due_requests": due, "watch_alerts": [a.to_json() for a in alerts]}
         )
-        return
-    from cybercase.cli.render import render_status
-    from cybercase.cli.watch_cmds import render_alerts
+    else:
+        from cybercase.cli.render import render_status
+        from cybercase.cli.watch_cmds import render_alerts
 
-    render_alerts(out(), alerts)
-    render_status(out(), report, due=due)
+        render_alerts(out(), alerts)
+        render_status(out(), report, due=due)
+    if report.problems:
+        raise typer.Exit(1)

@@ -60,7 +60,7 @@ def render_item(console: Console, view: ItemView, entries: list[CustodyEntry]) -
         f"at {view.created_at} by {shown(view.actor_name)}"
     ]
     for key, value in view.detail.items():
-        if key == "artifacts" or isinstance(value, dict | list):
+        if key == "artifacts" or value is None or isinstance(value, dict | list):
             continue
         lines.append(f"{shown(key)}: {shown(str(value))}")
     console.print(Panel("\n".join(lines), expand=False))
@@ -106,14 +106,10 @@ def render_status(
         )
     case = report.case
     if report.problems:
-        console.print(
-            Panel(
-                "\n".join(f"• {shown(p)}" for p in report.problems),
-                title="Problems",
-                border_style="red",
-                expand=False,
-            )
-        )
+        # Plain lines, not a panel: a panel crops what is wider than the terminal.
+        console.print("[bold red]Problems:[/bold red]")
+        for problem in report.problems:
+            console.print(f"[red]•[/red] {shown(problem)}")
     lines = [
         f"[bold]{shown(case['id'])}[/bold] — {shown(case['title'])}",
         f"agency: {shown(case['agency'])}",
@@ -125,12 +121,19 @@ def render_status(
         lines.append("species: " + shown(", ".join(case["species"])))
     lines.append(f"folder: {shown(report.root)}")
     console.print(Panel("\n".join(lines), title="Case", expand=False))
-    counts = "   ".join(f"{name}: [bold]{value}[/bold]" for name, value in report.counts.items())
+    counts = "   ".join(
+        f"{name.replace('_', ' ')}: [bold]{value}[/bold]" for name, value in report.counts.items()
+    )
     console.print(counts)
     if report.last_entry:
         e = report.last_entry
         console.print(f"last entry: #{e['seq']} {e['action']} at {e['at']} by {shown(e['actor'])}")
-    console.print(f"last verified: {report.last_verified or 'never'}")
+    verified = report.last_verified
+    console.print(
+        f"last verified: {verified['at']} ({verified['result']})"
+        if verified
+        else "last verified: never"
+    )
     if not report.problems:
         console.print("[green]No problems seen[/green] (run 'cybercase verify' for a full check).")
 

@@ -2,23 +2,25 @@
 
 Workers prepare captures in parallel (``jobs``), never more than ``per_host`` at a time for
 one host and never starting two captures of a host closer than ``host_delay`` seconds
-apart. The calling thread commits whatever has finished, several items per transaction
-(one ``fsync`` of the log for the group, after the group's objects are made durable), and
-reports each item as soon as it is committed.
+apart. The calling thread commits what has finished in list order, several items per
+transaction (one ``fsync`` of the log for the group, after the group's objects are made
+durable), and reports each item as soon as it is committed: the item numbers follow the
+list (E0001 is its first URL), whichever capture finishes first.
 
 Every URL of a batch is recorded with the batch's id (``detail.batch.id``). The id is the
 SHA-256 of the URL list, or the name given with ``--batch``; ``--resume`` skips the URLs
 that already have an item from that batch, whatever their outcome.
 
-Ctrl-C (KeyboardInterrupt) sets a cancel flag: captures in progress stop at their next
-network read and are discarded, captures already complete are committed, and the result
-says the batch was interrupted. An interrupted or killed batch leaves at most unreferenced
-objects or temporary files, which ``verify`` reports as harmless.
+Ctrl-C sets a cancel flag (it raises no KeyboardInterrupt mid-commit): captures in progress
+stop at their next network read and are discarded, captures already complete are committed,
+and the result says the batch was interrupted. An interrupted or killed batch leaves at
+most unreferenced objects or temporary files, which ``verify`` reports as harmless.
 """
 
 from __future__ import annotations
 
 import hashlib
+import signal
 import threading
 import time
 from collections import Counter
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,12 +54,17 @@ from cybercase.progress import NullProgress, Progress
 
 MAX_GROUP = 256
 POLL_SECONDS = 0.25
+WINDOW_PER_JOB = 8
+MIN_WINDOW = 32
+"""URLs prepared ahead of the first one not yet committed: items are numbered in list order,
+so a slow URL holds back the commits (never the captures) of at most this many after it."""
 
 
 def parse_url_list(text: str, source: str = "the URL list") -> list[str]:
     """URLs from a list: one a line, blank lines and ``#`` comments ignored.
 
-    Every line is checked before anything is fetched; bad lines are named together.
+    Every line is checked before anything is fetched; bad lines are named together. The URLs
+    are returned as written (the capture records both that and the normalised form).
     """
     urls: list[str] = []
     problems: list[str] = []
@@ -65,9 +73,11 @@ def parse_url_list(text: str, source: str = "the URL list") -> list[str]:
         if not value or value.startswith("#"):
             continue
         try:
-            urls.append(check_url(value))
+            check_url(value)
         except InvalidInputError as exc:
             problems.append(f"line {number}: {exc.message}")
+            continue
+        urls.append(value)
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise InvalidInputError(
@@ -185,7 +195,8 @@ def run_batch(
     cancel: threading.Event | None = None,
 ) -> BatchResult:
     """Capture every URL as its own item; see the module's description."""
-    checked = [check_url(u) for u in urls]
+    typed = [u.strip() for u in urls]
+    checked = [check_url(u) for u in typed]
     if not checked:
         raise InvalidInputError("no URL to capture", hint="give URLs, or a list with --from")
     # The id and --resume use the URLs as stored: a password in a URL never reaches the
@@ -194,13 +205,13 @@ def run_batch(
     ident = batch_id or batch_id_for(stored)
     result = BatchResult(batch_id=ident, total=len(checked))
     done = already_captured(case, ident) if resume else Counter()
-    todo: list[tuple[int, str]] = []
-    for index, url in enumerate(checked, start=1):
+    todo: list[tuple[int, str, str]] = []
+    for index, (url, as_typed) in enumerate(zip(checked, typed, strict=True), start=1):
         if done[stored[index - 1]] > 0:
             done[stored[index - 1]] -= 1
             result.skipped += 1
             continue
-        todo.append((index, url))
+        todo.append((index, url, as_typed))
     progress = progress or NullProgress()
     cancel = cancel or threading.Event()
     if not todo:
@@ -210,7 +221,7 @@ def run_batch(
     )
     gate = HostGate(settings.per_host, settings.host_delay, cancel)
 
-    def work(index: int, url: str) -> PreparedCapture:
+    def work(index: int, url: str, as_typed: str) -> PreparedCapture:
         if cancel.is_set():
             raise CaptureCancelled("the batch was interrupted")
         request = CaptureRequest(
@@ -218,6 +229,7 @@ def run_batch(
             batch=BatchRef(id=ident, index=index, total=len(checked)),
             tags=tuple(tags),
             note=note,
+            typed=as_typed,
         )
         with gate.enter(strip_userinfo(url)):
             return capturer.prepare(request)
@@ -226,43 +238,109 @@ def run_batch(
     pool = ThreadPoolExecutor(
         max_workers=min(settings.jobs, len(todo)), thread_name_prefix="capture"
     )
-    futures: set[Future[PreparedCapture]] = set()
+    window = max(WINDOW_PER_JOB * settings.jobs, MIN_WINDOW)
+    running: dict[Future[PreparedCapture], int] = {}
+    finished: dict[int, Future[PreparedCapture]] = {}
+    submitted = committed = 0
     try:
-        futures = {pool.submit(work, index, url) for index, url in todo}
-        while futures:
-            finished, futures = wait(futures, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            _commit(case, signer, finished, result, progress, on_result)
-    except KeyboardInterrupt:
-        result.interrupted = True
-        cancel.set()
-        for future in futures:
-            future.cancel()
-        finished, _ = wait(futures)
-        _commit(case, signer, finished, result, progress, on_result, quiet=True)
+        with _ctrl_c_cancels(cancel) as ctrl_c:
+            while committed < len(todo):
+                while (
+                    submitted < len(todo) and submitted < committed + window and not cancel.is_set()
+                ):
+                    running[pool.submit(work, *todo[submitted])] = submitted
+                    submitted += 1
+                if cancel.is_set() or not running:
+                    break
+                arrived, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for future in arrived:
+                    finished[running.pop(future)] = future
+                if any(_failed(f) for f in finished.values()):
+                    # Keep every capture that is ready, then stop on the error.
+                    ready = [finished.pop(n) for n in sorted(finished)]
+                    _commit(case, signer, ready, result, progress, on_result)
+                start = committed
+                while committed in finished:
+                    committed += 1
+                ready = [finished.pop(n) for n in range(start, committed)]
+                _commit(case, signer, ready, result, progress, on_result)
+            if cancel.is_set():
+                result.interrupted = ctrl_c.pressed
+                for pending in running:
+                    pending.cancel()
+                arrived, _ = wait(running)
+                for future in arrived:
+                    finished[running.pop(future)] = future
+                ready = [finished.pop(n) for n in sorted(finished)]
+                _commit(case, signer, ready, result, progress, on_result, quiet=True)
     except BaseException:
         cancel.set()
-        for future in futures:
-            future.cancel()
+        for pending in running:
+            pending.cancel()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         capturer.close()
         progress.finish()
-    result.results.sort(key=lambda r: r.index or 0)
     return result
+
+
+class _CtrlC:
+    """Whether Ctrl-C was pressed during the batch."""
+
+    pressed = False
+
+
+@contextmanager
+def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[_CtrlC]:
+    """Ctrl-C sets ``cancel`` instead of raising mid-commit (main thread only).
+
+    A KeyboardInterrupt raised between the custody log's write and the bookkeeping after it
+    would report fewer items than the log holds; as a flag, the batch stops between
+    commits. A second Ctrl-C raises as usual, for a user who will not wait.
+    """
+    state = _CtrlC()
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:
+        yield state
+        return
+
+    def pressed(signum: int, frame: FrameType | None) -> None:
+        if state.pressed:
+            raise KeyboardInterrupt
+        state.pressed = True
+        cancel.set()
+
+    signal.signal(signal.SIGINT, pressed)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _failed(future: Future[PreparedCapture]) -> bool:
+    """Whether a finished capture raised a real error (not a cancellation)."""
+    if future.cancelled():
+        return False
+    error = future.exception()
+    return error is not None and not isinstance(error, CaptureCancelled)
 
 
 def _commit(
     case: Case,
     signer: Signer,
-    finished: set[Future[PreparedCapture]],
+    finished: Sequence[Future[PreparedCapture]],
     result: BatchResult,
     progress: Progress,
     on_result: Callable[[CaptureResult], None] | None,
     *,
     quiet: bool = False,
 ) -> None:
-    """Commit the prepared captures among ``finished``, then raise the first real error."""
+    """Commit the prepared captures among ``finished`` (in list order), then raise the first
+    real error; ``quiet`` (after Ctrl-C) drops errors, which the resumed batch meets again."""
     ready: list[PreparedCapture] = []
     problem: BaseException | None = None
     for future in finished:
@@ -275,7 +353,6 @@ def _commit(
             continue
         elif problem is None:
             problem = error
-    ready.sort(key=lambda p: p.request.batch.index if p.request.batch else 0)
     for start in range(0, len(ready), MAX_GROUP):
         for committed in commit_captures(case, signer, ready[start : start + MAX_GROUP]):
             result.results.append(committed)

@@ -27,11 +27,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import httpx
+
 from cybercase.clock import Clock, SystemClock, format_utc
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.environment import Surroundings, python_build, survey
 from cybercase.collect.exif import read_exif
-from cybercase.collect.fetch import Fetcher, FetchResult, WireHop, check_url, new_record_id
+from cybercase.collect.fetch import (
+    KEPT,
+    Fetcher,
+    FetchResult,
+    WireHop,
+    check_url,
+    new_record_id,
+)
 from cybercase.collect.html import is_text, media_type, read_page
 from cybercase.collect.record import (
     BatchRef,
@@ -50,6 +59,7 @@ from cybercase.collect.stages import Stage, StageOutput
 from cybercase.collect.warc import WARC_MEDIA_TYPE, WarcBuilder
 from cybercase.collect.wire import CaptureCancelled
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
+from cybercase.evidence.fsio import storage_error
 from cybercase.evidence.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
 
 CAPTURE_KIND = "capture"
@@ -72,6 +82,8 @@ class CaptureRequest:
     batch: BatchRef | None = None
     tags: tuple[str, ...] = ()
     note: str | None = None
+    typed: str | None = None
+    """The URL as the investigator gave it (``url`` is its normalised form)."""
 
 
 @dataclass(slots=True)
@@ -94,6 +106,7 @@ class PreparedCapture:
             "kind": CAPTURE_KIND,
             "capture_id": record.capture_id,
             "url": record.requested_url,
+            **({"url_as_typed": record.requested_as_typed} if record.requested_as_typed else {}),
             "final_url": record.final_url,
             "outcome": record.outcome,
             "status": record.status,
@@ -195,6 +208,18 @@ def settings_used(settings: CaptureSettings) -> SettingsUsed:
     )
 
 
+def _as_typed(typed: str | None, url: str) -> str | None:
+    """The URL as typed, when it differs from the one fetched (never with a user:password)."""
+    if typed is None or typed.strip() == url:
+        return None
+    try:
+        if httpx.URL(typed.strip()).userinfo:
+            return None
+    except (httpx.InvalidURL, ValueError):
+        return None
+    return typed.strip()
+
+
 def record_uri(capture_id: str) -> str:
     """The metadata record's target: a URN, so replay tools never serve it for the page."""
     return f"urn:cybercase:capture-record:{capture_id}"
@@ -221,8 +246,11 @@ class WorkFolder:
     def __call__(self) -> Path:
         """The folder (created on first use)."""
         if self._path is None:
-            self._parent.mkdir(parents=True, exist_ok=True)
-            self._path = Path(tempfile.mkdtemp(prefix=self._prefix, dir=self._parent))
+            try:
+                self._parent.mkdir(parents=True, exist_ok=True)
+                self._path = Path(tempfile.mkdtemp(prefix=self._prefix, dir=self._parent))
+            except OSError as exc:
+                raise storage_error("make a work folder in", self._parent, exc) from exc
         return self._path
 
     def remove(self) -> None:
@@ -311,6 +339,7 @@ class Capturer:
                 )
                 page, text = read.page, read.text
                 got.warnings.extend(read.warnings)
+            final.text_sample = b""
         if page is not None and settings.images and final is not None:
             self._images(page, final, workdir, got, credentials)
         for stage, future in pending:
@@ -336,7 +365,7 @@ class Capturer:
             )
         final_status = (
             final.hop.status
-            if final is not None and last.outcome in ("captured", "http-error")
+            if final is not None and last.outcome in (*KEPT, "http-error")
             else None
         )
         outcome, message = last.outcome, last.message
@@ -350,6 +379,7 @@ class Capturer:
             capture_id=capture_id,
             case_id=self.case.meta.id,
             requested_url=url,
+            requested_as_typed=_as_typed(request.typed, url),
             final_url=final.hop.url if final is not None and final_status is not None else None,
             outcome=outcome,
             message=message,
@@ -483,7 +513,7 @@ class Capturer:
             outcome = fetched.last.outcome
             status = last.hop.status if last is not None else None
             body = last.hop.body if last is not None else None
-            if outcome != "captured" or last is None or body is None or last.body is None:
+            if outcome not in KEPT or last is None or body is None or last.body is None:
                 got.images.append(
                     Image(
                         url=image_url,
@@ -663,7 +693,7 @@ def capture_url(
         case, signer, settings or CaptureSettings(), persona=persona, stages=stages, clock=clock
     )
     try:
-        prepared = capturer.prepare(CaptureRequest(url=url, tags=tuple(tags), note=note))
+        prepared = capturer.prepare(CaptureRequest(url=url, tags=tuple(tags), note=note, typed=url))
     finally:
         capturer.close()
     return commit_captures(case, signer, [prepared])[0]

@@ -79,6 +79,9 @@ _HTTPCORE_ERRORS = (
 )
 
 
+MAX_PORT = 65535
+
+
 def check_url(text: str) -> str:
     """A URL the capture can fetch (http or https, with a host); else a usage error."""
     value = text.strip()
@@ -93,6 +96,10 @@ def check_url(text: str) -> str:
         raise InvalidInputError(
             f"not an http(s) URL: {mask_credentials(value)!r}",
             hint="only http:// and https:// addresses can be captured",
+        )
+    if url.port is not None and not 1 <= url.port <= MAX_PORT:
+        raise InvalidInputError(
+            f"not a valid URL: {value!r} (port {url.port} is not between 1 and {MAX_PORT})"
         )
     return str(url)
 
@@ -161,8 +168,8 @@ class WireHop:
     block_digest: str | None = None
     unparsed: bytes | None = None
     """What the server sent when it was not a valid HTTP response head."""
-    text_sample: bytes = b""
-    """The first bytes of a text body, for reading the page."""
+    text_sample: bytes | bytearray = b""
+    """The first bytes of a text body, for reading the page (released once read)."""
     set_cookie: bool = False
 
 
@@ -238,6 +245,24 @@ def tls_verification_error(exc: BaseException) -> str | None:
         if isinstance(item, ssl.SSLCertVerificationError):
             return str(item.verify_message or item.reason or item)
     return None
+
+
+KEPT = ("captured", "truncated")
+"""Outcomes whose body was received and kept (``truncated``: only its first part)."""
+
+
+def _cut_message(status: int, body: Body, max_body: int) -> str:
+    """What a capture cut at the body size limit says, in the record and on the console."""
+    declared = (
+        f" of the {body.declared_length:,} the server declared"
+        if body.declared_length is not None
+        else ""
+    )
+    return (
+        f"incomplete: HTTP {status}, the body was cut at the size limit, {body.size:,} bytes "
+        f"kept{declared}; only a capture with a larger limit (--max-size for pages, now "
+        f"{max_body:,} bytes) keeps all of it"
+    )
 
 
 def classify(exc: BaseException, settings: CaptureSettings) -> Classified:
@@ -519,6 +544,9 @@ class Fetcher:
                         for k, v in wire.hop.response_headers
                     ]
                 )
+            elif wire.hop.body is not None and wire.hop.body.truncated == "length":
+                result.outcome = "truncated"
+                result.message = _cut_message(status, wire.hop.body, max_body)
             else:
                 result.outcome = "captured"
                 result.message = f"captured: HTTP {status} {wire.hop.reason or ''}".strip()
@@ -761,7 +789,7 @@ class Fetcher:
         wire.body = spool
         wire.payload_digest = "sha256:" + payload.hexdigest()
         wire.block_digest = "sha256:" + block.hexdigest()
-        wire.text_sample = bytes(sample)
+        wire.text_sample = sample
         return (
             Body(
                 size=size,
@@ -779,7 +807,7 @@ class Fetcher:
         """A small body (e.g. the egress lookup's answer), or the reason it failed."""
         result = self.fetch(url, folder, max_body=1024, retries=0, label="lookup-")
         hop = result.final_hop
-        if result.last.outcome != "captured" or hop is None or hop.body is None:
+        if result.last.outcome not in KEPT or hop is None or hop.body is None:
             return None, result.last.message
         with hop.body.open() as fh:
             return fh.read(), None

@@ -11,14 +11,13 @@ closely enough for titles, links and text, and is fast enough for thousands of p
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 import zlib
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
-import lxml.html
 
 from cybercase.collect.record import Page
 
@@ -40,8 +39,11 @@ _BLOCK = frozenset(
     }
 )  # fmt: skip
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg"})
+_NOT_TEXT = _SKIP | {"title"}
+_REFERENCE_TAGS = frozenset({"a", "area", "img", "source", "meta", "link", "base", "title"})
 _IGNORED = ("javascript:", "data:", "#", "mailto:", "tel:")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+FEED_CHUNK = 256 * 1024
 
 
 def media_type(content_type: str | None) -> str:
@@ -63,11 +65,13 @@ def is_text(content_type: str | None) -> bool:
     return media_type(content_type) in TEXT_TYPES
 
 
-def decode_content(data: bytes, encoding: str | None, limit: int) -> tuple[bytes, str | None]:
+def decode_content(
+    data: bytes | bytearray, encoding: str | None, limit: int
+) -> tuple[bytes | memoryview, str | None]:
     """Undo a content-encoding (at most ``limit`` bytes out); returns (bytes, problem)."""
     coding = (encoding or "identity").strip().lower()
     if coding in ("", "identity"):
-        return data[:limit], None
+        return memoryview(data)[:limit], None
     if coding in ("gzip", "x-gzip", "deflate"):
         wbits = zlib.MAX_WBITS | 32 if coding != "deflate" else zlib.MAX_WBITS
         try:
@@ -91,26 +95,40 @@ def _known(name: str | None) -> str | None:
         return None
 
 
-def sniff_charset(data: bytes, content_type: str | None) -> tuple[str, str]:
+def sniff_charset(data: bytes | memoryview, content_type: str | None) -> tuple[str, str]:
     """``(codec, source)`` with source ``header``, ``bom``, ``meta`` or ``default``."""
     declared = _known(header_charset(content_type))
     if declared:
         return declared, "header"
+    head = bytes(data[:4096])
     for bom, name in _BOMS:
-        if data.startswith(bom):
+        if head.startswith(bom):
             return name, "bom"
-    match = _META_CHARSET.search(data[:4096])
+    match = _META_CHARSET.search(head)
     if match:
         meta = _known(match.group(1).decode("ascii", "replace"))
         if meta:
             # A page served as bytes cannot really be UTF-16 when its <meta> is readable ASCII.
             return ("utf-8" if meta.startswith("utf-16") else meta), "meta"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(data) - 4:
-            return "cp1252", "default"
+    error = _utf8_error_at(memoryview(data))
+    if error is not None and error < len(data) - 4:
+        return "cp1252", "default"
     return "utf-8", "default"
+
+
+def _utf8_error_at(view: memoryview) -> int | None:
+    """Where the bytes stop being UTF-8 (checked in pieces: no copy of a large page).
+
+    A sequence cut at the very end (a body cut mid-character) is not an error.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(view), FEED_CHUNK):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(view[start : start + FEED_CHUNK])
+        except UnicodeDecodeError as exc:
+            return start - pending + exc.start
+    return None
 
 
 class _Resolver:
@@ -147,57 +165,166 @@ class _Resolver:
         return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def _collect(tree: Any, base: str) -> tuple[str | None, list[str], list[str], str]:
-    """Title, links, image URLs and text of a parsed document, in one pass."""
-    resolve = _Resolver(base)
-    for element in tree.iter("base"):
-        href = element.get("href")
-        if href:
-            resolve.set_base(urljoin(base, href.strip()))
-            break
-    title: str | None = None
-    links: dict[str, None] = {}
-    images: dict[str, None] = {}
+_SKIP_ON, _SKIP_OFF, _TITLE_ON, _TITLE_OFF = "\x00S", "\x00E", "\x00T", "\x00t"
+"""Markers in the stream of text: libxml2 never hands a NUL character to ``data``."""
+_SKIPPED = re.compile("\x00S.*?\x00E", flags=re.DOTALL)
+_TITLES = re.compile("\x00T(.*?)\x00t", flags=re.DOTALL)
 
-    def image(value: str | None) -> None:
-        url = resolve(value)
-        if url:
-            images.setdefault(url, None)
 
-    for element in tree.iter():
-        tag = element.tag
-        if not isinstance(tag, str):
-            continue
+class _PageReader:
+    """An lxml parser target: title, links, image URLs and text, as the parser streams.
+
+    No tree is built, so memory stays bounded by what is kept (the text and the distinct
+    references), not by the size of the page: a 16 MiB page of dense markup would
+    otherwise grow into a tree of several hundred MB. Text arrives through
+    ``list.append`` itself (no Python call per piece of text), with markers around
+    skipped parts; :meth:`pump`, called between pieces of input, turns what is complete
+    into clean lines. References are kept as written and resolved at the end, against
+    the first ``<base href>`` wherever it stands. Text follows what a browser's "select
+    all" copies: every element's text but scripts, styles, templates, SVG and titles,
+    a line break around each block.
+    """
+
+    def __init__(self) -> None:
+        self.base: str | None = None
+        self.title: str | None = None
+        self.links: dict[str, None] = {}
+        self.images: dict[str, None] = {}
+        self.lines: list[str] = []
+        """The text's clean lines, joined by the piece of input they came from."""
+        self._parts: list[str] = []
+        self.data = self._parts.append
+        self._carry = ""
+        self._skip = 0
+        self._skip_from = 0
+        self._in_title = False
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        if tag in _REFERENCE_TAGS:
+            self._reference(tag, attrib)
+        if self._skip:
+            self._skip += 1
+        elif tag in _NOT_TEXT:
+            self._skip = 1
+            self._skip_from = len(self._parts)
+            self._parts.append(_SKIP_ON)
+        elif tag in _BLOCK:
+            self._parts.append("\n")
+        if tag == "title" and self.title is None:
+            self._in_title = True
+            self._parts.append(_TITLE_ON)
+
+    def end(self, tag: str) -> None:
+        if tag == "title" and self._in_title:
+            self._in_title = False
+            self._parts.append(_TITLE_OFF)
+        if self._skip:
+            self._skip -= 1
+            if not self._skip:
+                self._parts.append(_SKIP_OFF)
+        elif tag in _BLOCK:
+            self._parts.append("\n")
+
+    def close(self) -> None:
+        self.pump(final=True)
+
+    def pump(self, *, final: bool = False) -> None:
+        """Turn the text received so far into lines, and drop skipped text."""
+        parts = self._parts
+        if self._skip and not final:
+            cut = self._skip_from
+            if not self._in_title and len(parts) > cut + 1:
+                self._take_title("".join(parts[cut + 1 :]))
+                del parts[cut + 1 :]
+            done = parts[:cut]
+            del parts[:cut]
+            self._skip_from = 0
+        else:
+            done = parts[:]
+            parts.clear()
+            if self._skip:
+                done.append(_SKIP_OFF)
+        text = self._carry + "".join(done)
+        if _TITLE_ON in text:
+            self._take_title(text)
+            text = text.replace(_TITLE_ON, "").replace(_TITLE_OFF, "")
+        if _SKIP_ON in text:
+            text = _SKIPPED.sub("", text)
+        lines = _SPACE.sub(" ", text).split("\n")
+        self._carry = "" if final else lines.pop()
+        kept = "\n".join(line for line in (raw.strip() for raw in lines) if line)
+        if kept:
+            self.lines.append(kept)
+
+    def _take_title(self, text: str) -> None:
+        """The first title with words in it is the page's title."""
+        if self.title is None and _TITLE_ON in text:
+            for found in _TITLES.findall(text):
+                self.title = " ".join(found.replace(_SKIP_ON, "").split()) or None
+                if self.title is not None:
+                    return
+
+    def _reference(self, tag: str, attrib: dict[str, str]) -> None:
         if tag in ("a", "area"):
-            url = resolve(element.get("href"))
-            if url:
-                links.setdefault(url.split("#", 1)[0] or url, None)
+            self._add(self.links, attrib.get("href"))
         elif tag in ("img", "source"):
             for key in ("src", "data-src", "data-original", "data-lazy-src"):
-                image(element.get(key))
+                self._add(self.images, attrib.get(key))
             for key in ("srcset", "data-srcset"):
-                for candidate in (element.get(key) or "").split(","):
-                    image(candidate.strip().split(" ", 1)[0])
+                for candidate in (attrib.get(key) or "").split(","):
+                    self._add(self.images, candidate.strip().split(" ", 1)[0])
         elif tag == "meta":
-            kind = (element.get("property") or element.get("name") or "").lower()
+            kind = (attrib.get("property") or attrib.get("name") or "").lower()
             if kind in ("og:image", "og:image:url", "twitter:image"):
-                image(element.get("content"))
-        elif tag == "link" and (element.get("rel") or "").lower() == "image_src":
-            image(element.get("href"))
-        elif tag == "title" and title is None:
-            title = " ".join((element.text_content() or "").split()) or None
-        if tag in _BLOCK:
-            element.tail = "\n" + (element.tail or "")
-            element.text = "\n" + (element.text or "")
-    for element in list(tree.iter(*_SKIP, "title")):
-        element.drop_tree()
-    body = lxml.etree.tostring(tree, method="text", encoding="unicode", with_tail=False)
-    return title, list(links), list(images), body
+                self._add(self.images, attrib.get("content"))
+        elif tag == "link":
+            if (attrib.get("rel") or "").lower() == "image_src":
+                self._add(self.images, attrib.get("href"))
+        elif tag == "base" and self.base is None and attrib.get("href"):
+            self.base = attrib["href"].strip()
+
+    @staticmethod
+    def _add(found: dict[str, None], value: str | None) -> None:
+        if value:
+            found.setdefault(value, None)
+
+    def resolved(self, url: str, found: dict[str, None]) -> list[str]:
+        """The references as absolute http(s) URLs, in order, each once."""
+        base = url
+        if self.base is not None:
+            with contextlib.suppress(ValueError):
+                base = urljoin(url, self.base)
+        resolve = _Resolver(base)
+        out: dict[str, None] = {}
+        for value in found:
+            absolute = resolve(value)
+            if absolute:
+                out.setdefault(absolute, None)
+        return list(out)
 
 
-def _clean_text(parts: list[str]) -> str:
-    lines = (line.strip() for line in _SPACE.sub(" ", "".join(parts)).split("\n"))
-    return "\n".join(line for line in lines if line) + "\n"
+def _read_html(
+    data: bytes | memoryview, charset: str, url: str
+) -> tuple[str | None, list[str], list[str], str]:
+    """Title, links, image URLs and text of an HTML page, parsed in pieces."""
+    reader = _PageReader()
+    parser = lxml.etree.HTMLParser(target=reader, encoding="utf-8")
+    decoder = codecs.getincrementaldecoder(charset)(errors="replace")
+    view = memoryview(data)
+    for start in range(0, len(view), FEED_CHUNK):
+        text = decoder.decode(view[start : start + FEED_CHUNK])
+        if text:
+            parser.feed(text.replace("\x00", "").encode("utf-8", "surrogatepass"))
+            reader.pump()
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        parser.feed(tail.replace("\x00", "").encode("utf-8", "surrogatepass"))
+    with contextlib.suppress(lxml.etree.XMLSyntaxError):
+        parser.close()
+    reader.close()
+    links = [u.split("#", 1)[0] or u for u in reader.resolved(url, reader.links)]
+    text = "\n".join([*reader.lines, ""]) if reader.lines else "\n"
+    return reader.title, list(dict.fromkeys(links)), reader.resolved(url, reader.images), text
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +337,7 @@ class PageText:
 
 
 def read_page(
-    raw: bytes,
+    raw: bytes | bytearray,
     *,
     content_type: str | None,
     content_encoding: str | None,
@@ -224,27 +351,20 @@ def read_page(
     if problem:
         warnings.append(problem)
         return PageText(Page(), "", warnings)
-    cut = raw_truncated or len(data) > limit
-    data = data[:limit]
-    charset, source = sniff_charset(data, content_type)
-    text = data.decode(charset, errors="replace")
+    over_limit = len(data) > limit
+    cut = raw_truncated or over_limit
+    view = memoryview(data)[:limit]
+    charset, source = sniff_charset(view, content_type)
+    if over_limit:
+        warnings.append(f"only the first {limit} bytes of the page were read for text and links")
     if media_type(content_type) == "text/plain":
+        text = str(view, charset, "replace")
         body = text if text.endswith("\n") else text + "\n"
         page = Page(
             charset=charset, charset_source=source, text_chars=len(body), text_truncated=cut
         )
         return PageText(page, body, warnings)
-    try:
-        tree = lxml.html.document_fromstring(text.replace("\x00", "") or "<html></html>")
-    except (lxml.etree.ParserError, ValueError):
-        # An XML declaration in a str, or nothing parseable: read the bytes instead.
-        try:
-            tree = lxml.html.document_fromstring(data)
-        except (lxml.etree.ParserError, ValueError) as exc:
-            warnings.append(f"the page could not be parsed as HTML: {exc}")
-            return PageText(Page(charset=charset, charset_source=source), "", warnings)
-    title, links, images, raw_text = _collect(tree, url)
-    body = _clean_text([raw_text])
+    title, links, images, body = _read_html(view, charset, url)
     page = Page(
         title=title,
         charset=charset,
@@ -254,6 +374,4 @@ def read_page(
         links=links,
         image_urls=images,
     )
-    if cut:
-        warnings.append(f"only the first {limit} bytes of the page were read for text and links")
     return PageText(page, body, warnings)

@@ -17,6 +17,7 @@ RECORD_FORMAT = "cybercase-capture/1"
 
 Outcome = Literal[
     "captured",
+    "truncated",
     "http-error",
     "redirect-loop",
     "too-many-redirects",
@@ -484,7 +485,9 @@ class CaptureRecord(Model):
     case_id: str
     """The case."""
     requested_url: str
-    """The URL asked for."""
+    """The URL asked for, as fetched (normalised: ``a/../b`` is ``b``)."""
+    requested_as_typed: str | None = None
+    """The URL exactly as the investigator gave it, when normalising changed it."""
     final_url: str | None
     """The URL of the last response (after redirects)."""
     outcome: Outcome

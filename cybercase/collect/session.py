@@ -143,6 +143,7 @@ def capture_urls(
 ) -> SessionResult:
     """Capture URLs into the case with everything a capture should hold (see the module)."""
     choice = browser if browser is not None else BrowserChoice()
+    case.check_writable(signer)
     with open_browser(choice, settings) as (renderer, browser_note):
         stages: list[Stage] = []
         browser_name = None

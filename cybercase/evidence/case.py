@@ -15,11 +15,13 @@ import mimetypes
 import os
 import secrets
 import shutil
+import string
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import quote_from_bytes
 
 from pydantic import ValidationError
 
@@ -76,6 +78,37 @@ def custodian_detail(identity: PublicIdentity) -> dict[str, Any]:
         "fingerprint": identity.fingerprint,
         "public_key": identity.public_b64,
     }
+
+
+RAW_NAME_SAFE = "".join(c for c in string.punctuation + " " if c != "%")
+
+
+def _is_text(value: str) -> bool:
+    """Whether a string is real text (no undecodable bytes smuggled in as surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_name(path: Path | str) -> str:
+    """A file name as a person can read it: bytes that are not UTF-8 become U+FFFD."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
+def name_fields(key: str, name: str) -> dict[str, str]:
+    """A file name for the log, losslessly.
+
+    A name that is not UTF-8 (a file from an old Windows or Linux system) cannot be
+    written as JSON text: it is recorded readable (``key``, with U+FFFD for the bad
+    bytes) and exactly (``key_bytes``: every byte, percent-escaped except printable
+    ASCII; ``urllib.parse.unquote_to_bytes`` gives the name back).
+    """
+    if _is_text(name):
+        return {key: name}
+    raw = os.fsencode(name)
+    return {key: printable_name(name), f"{key}_bytes": quote_from_bytes(raw, safe=RAW_NAME_SAFE)}
 
 
 def locate_case(explicit: Path | None = None, start: Path | None = None) -> Path:
@@ -301,7 +334,23 @@ class Case:
                 tx.add(draft)
         return tx.committed
 
-    def _check_writable(self, signer: Signer) -> None:
+    def check_writable(self, signer: Signer) -> None:
+        """Refuse now what a commit would refuse after slow work (a browser, a batch).
+
+        A damaged log, a key that is not a custodian, a lock, a log or an object store
+        the disk will not write: each is the error the first commit would raise. Nothing
+        is written to the case (a torn tail is left for the first commit to recover).
+        """
+        with self.lock:
+            self.refresh()
+            self._check_writable(signer, recover=False)
+            try:
+                self.log_path.open("ab").close()
+            except OSError as exc:
+                raise storage_error("append to", self.log_path, exc) from exc
+            self.store.check_writable()
+
+    def _check_writable(self, signer: Signer, *, recover: bool = True) -> None:
         if self.state.damaged_lines:
             raise CaseCorruptError(
                 f"the custody log has damaged line(s) {self.state.damaged_lines[:5]}; "
@@ -315,7 +364,9 @@ class Case:
                 hint="ask a custodian to run 'cybercase custodian add' with your public key",
             )
         if self.state.torn_bytes:
-            self._recover_torn_tail(signer)
+            self._check_torn_tail()
+            if recover:
+                self._recover_torn_tail(signer)
 
     def _remove_leftovers(self, signer: Signer) -> None:
         """Remove what killed processes left in ``objects/tmp``, and log what went."""
@@ -324,8 +375,8 @@ class Case:
             draft = leftovers_draft("objects/tmp", [(r.name, r.size) for r in removed])
             self._commit(signer, [draft])
 
-    def _recover_torn_tail(self, signer: Signer) -> None:
-        """Set aside an uncommitted torn tail (as an object), cut it, and log that."""
+    def _check_torn_tail(self) -> None:
+        """A torn tail is harmless only if no committed entry lies in it."""
         head = logfile.read_head(self.head_path)
         if head is not None and head.seq > self.state.last_seq:
             raise CaseCorruptError(
@@ -333,6 +384,9 @@ class Case:
                 f"but entry {head.seq} was committed",
                 hint="run 'cybercase verify'; restore custody.jsonl from a copy",
             )
+
+    def _recover_torn_tail(self, signer: Signer) -> None:
+        """Set aside an uncommitted torn tail (as an object), cut it, and log that."""
         with self.log_path.open("rb") as fh:
             fh.seek(self.state.end)
             torn = fh.read()
@@ -411,11 +465,15 @@ class Case:
         """
         for path in paths:
             if not path.exists():
-                raise InvalidInputError(f"file not found: {path}")
+                raise InvalidInputError(f"file not found: {printable_name(path)}")
             if not path.is_file():
-                raise InvalidInputError(f"{path} is not a regular file")
+                raise InvalidInputError(f"{printable_name(path)} is not a regular file")
             if not os.access(path, os.R_OK):
-                raise InvalidInputError(f"cannot read {path}: permission denied")
+                raise InvalidInputError(f"cannot read {printable_name(path)}: permission denied")
+        for what, text in (("note", note), ("source", source)):
+            if text is not None and not _is_text(text):
+                raise InvalidInputError(f"the {what} is not valid text (not UTF-8)")
+        self.check_writable(signer)
         stored: list[tuple[Path, Digest, os.stat_result]] = []
         for path in paths:
             info = path.stat()
@@ -429,13 +487,13 @@ class Case:
                 media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 detail: dict[str, Any] = {
                     "kind": "file",
-                    "original_name": path.name,
-                    "original_path": str(path.absolute()),
+                    **name_fields("original_name", path.name),
+                    **name_fields("original_path", str(path.absolute())),
                     "original_mtime": format_utc(datetime.fromtimestamp(info.st_mtime, tz=UTC)),
                     "artifacts": [
                         Artifact(
                             role="original",
-                            name=path.name,
+                            name=printable_name(Path(path.name)),
                             digest=str(digest),
                             size=digest.size or 0,
                             media_type=media_type,

@@ -23,7 +23,8 @@ class StatusReport:
     root: str
     counts: dict[str, int]
     last_entry: dict[str, Any] | None
-    last_verified: str | None
+    last_verified: dict[str, str] | None
+    """The last ``case.verified`` entry: its time (``at``) and ``result``."""
     problems: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -47,10 +48,25 @@ def case_status(case: Case) -> StatusReport:
             f"custody log line(s) {', '.join(map(str, state.damaged_lines[:10]))} are damaged: "
             "run 'cybercase verify'"
         )
-    if state.torn_bytes:
+    head = logfile.read_head(case.head_path)
+    lost = head is not None and head.seq > state.last_seq
+    if lost and state.torn_bytes:
+        assert head is not None
         problems.append(
-            f"the custody log ends with {state.torn_bytes} bytes of an interrupted write; "
-            "they are set aside at the next change"
+            f"the custody log's last line is damaged: it held entry {head.seq}, which was "
+            "committed; nothing more can be added: run 'cybercase verify', then restore "
+            "custody.jsonl from a copy"
+        )
+    elif lost:
+        assert head is not None
+        problems.append(
+            f"entries {state.last_seq + 1}-{head.seq} are missing from the end of the custody "
+            "log: run 'cybercase verify', then restore custody.jsonl from a copy"
+        )
+    elif state.torn_bytes:
+        problems.append(
+            f"the custody log ends with {state.torn_bytes} bytes of an interrupted write "
+            "(never committed); they are set aside at the next change"
         )
     try:
         recorded = state.case_json_digest
@@ -58,13 +74,8 @@ def case_status(case: Case) -> StatusReport:
             problems.append("case.json changed since the case was created: run 'cybercase verify'")
     except OSError:
         problems.append("case.json cannot be read")
-    head = logfile.read_head(case.head_path)
-    if head is not None and head.seq > state.last_seq:
-        problems.append(
-            f"entries {state.last_seq + 1}-{head.seq} are missing from the end of the custody log"
-        )
     last_entry = None
-    last_verified = None
+    last_verified: dict[str, str] | None = None
     entries = list(case.entries())
     if entries:
         last = entries[-1]
@@ -77,18 +88,19 @@ def case_status(case: Case) -> StatusReport:
         }
         for entry in reversed(entries):
             if entry.action == CASE_VERIFIED:
-                result = entry.detail.get("result", "?")
-                last_verified = f"{entry.at} ({result})"
+                last_verified = {"at": entry.at, "result": str(entry.detail.get("result", "?"))}
                 break
     counts = {
-        "evidence items": len(state.evidence_ids()),
+        "evidence_items": len(state.evidence_ids()),
         "requests": len(state.request_ids()),
-        "custody entries": state.last_seq,
+        "custody_entries": state.last_seq,
         "custodians": len(state.keys),
     }
     from cybercase.evidence.timestamps import timestamp_counts
 
-    counts.update(timestamp_counts(state, entries))
+    counts.update(
+        {name.replace(" ", "_"): n for name, n in timestamp_counts(state, entries).items()}
+    )
     return StatusReport(
         case=case.meta.model_dump(),
         root=str(case.root),

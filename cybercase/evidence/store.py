@@ -322,6 +322,15 @@ class ObjectStore:
         os.close(fd)
         return True
 
+    def check_writable(self) -> None:
+        """Write and remove one empty temporary file, so a read-only store fails now."""
+        try:
+            tmp = self._new_temp()
+            tmp.open("xb").close()
+            tmp.unlink()
+        except OSError as exc:
+            raise storage_error("store an object in", self.root, exc) from exc
+
     def _new_temp(self) -> Path:
         return self.tmp / f"{self.temp_prefix('object')}{secrets.token_hex(6)}.part"
 

@@ -394,7 +394,12 @@ def check_head(head_path: Path, check: LogCheck) -> list[Finding]:
                 logfile.LOG_NAME,
                 f"the log ends at seq {last} but entry {head.seq} was committed: "
                 f"{head.seq - last} entr{'y was' if head.seq - last == 1 else 'ies were'} "
-                "removed from the end",
+                "removed from the end"
+                + (
+                    f" (what follows entry {last} is damaged, not an interrupted write)"
+                    if check.torn_bytes
+                    else ""
+                ),
             )
         )
         return findings
@@ -978,6 +983,9 @@ def verify_case(
     case_findings, report.case_id = check_case_json(root / "case.json", log_check)
     head_findings = check_head(root / logfile.HEAD_NAME, log_check)
     head_findings += check_seal_copies(root, log_check)
+    if any(f.code == "head.truncated" for f in head_findings):
+        # The damaged last line held a committed entry: it is not an interrupted write.
+        log_check.findings = [f for f in log_check.findings if f.code != "log.torn-tail"]
     trust_findings, trust_summary = check_trust(log_check, trusted_keys)
     key_findings = check_key_files(root / "keys", log_check.keys) + trust_findings
     case_findings += check_links(root)

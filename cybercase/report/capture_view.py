@@ -14,6 +14,7 @@ Nothing here writes HTML: the templates do, autoescaped. The HTML section and
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -59,7 +60,7 @@ FAILURES = {
 }
 """Each failed outcome of ``docs/capture.md`` in plain words."""
 
-OutcomeKind = Literal["captured", "removed", "http-error", "failed"]
+OutcomeKind = Literal["captured", "truncated", "removed", "http-error", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +240,37 @@ def read_record(
         )
 
 
+_EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?\s*$")
+
+
+def camera_time(raw: str | None) -> str | None:
+    """EXIF's ``2025:10:28 14:03:11`` as people write it (``2025-10-28 14:03:11``).
+
+    The camera's own clock, with no time zone: it is shown, never converted to UTC.
+    Anything else is shown as written.
+    """
+    if raw is None:
+        return None
+    match = _EXIF_TIME.match(raw)
+    if match is None:
+        return raw
+    year, month, day, clock = match.groups()
+    return f"{year}-{month}-{day}" + (f" {clock}" if clock else "")
+
+
 def _outcome(code: str, status: int | None, message: str) -> Outcome:
     message = message.removeprefix(f"{code}: ")
     if code == "captured":
         return Outcome("captured", code, message, f"Captured: {message}.", None)
+    if code == "truncated":
+        return Outcome(
+            "truncated",
+            code,
+            message,
+            f"Captured only in part: {message.removeprefix('incomplete: ')}. The part received "
+            "is kept exactly as sent; the rest of the page was not.",
+            "incomplete: cut at the size limit",
+        )
     if code == "http-error" and status in REMOVED_STATUSES:
         return Outcome(
             "removed",
@@ -399,7 +427,7 @@ def _images(record: CaptureRecord, plan: ItemPlan) -> list[ImageView]:
                 gps=gps,
                 camera=_camera(exif) if exif else None,
                 serial=_serial(exif),
-                taken=exif.datetime_original if exif else None,
+                taken=camera_time(exif.datetime_original) if exif else None,
             )
         )
     return found

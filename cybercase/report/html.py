@@ -238,7 +238,7 @@ def render_index(inputs: ReportInputs, *, embed_images: bool = False) -> str:
                     "at": e.at,
                     "actor": e.actor_name,
                     "action": e.action,
-                    "items": ", ".join(e.items),
+                    "item_ids": ", ".join(e.items),
                     "description": describe(e),
                 }
                 for e in inputs.entries
@@ -270,7 +270,7 @@ def render_custody(inputs: ReportInputs) -> str:
                     "actor": e.actor_name,
                     "key": e.actor_key,
                     "action": e.action,
-                    "items": ", ".join(e.items),
+                    "item_ids": ", ".join(e.items),
                     "hash": e.hash,
                     "prev": e.prev,
                     "detail": json.dumps(e.detail, indent=2, ensure_ascii=False),

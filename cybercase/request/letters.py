@@ -14,7 +14,7 @@ web pages), and an undefined variable is an error rather than an empty gap in a 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -81,6 +81,23 @@ class Letter:
         return described
 
 
+PRIMARY_ROLES = ("warc", "original")
+"""The file a platform can match an item by: a capture's WARC, an imported file itself."""
+
+
+def primary_artifact(artifacts: Sequence[Any]) -> Any | None:
+    """The one file (and hash) a letter names for an item; the others stay in the case."""
+    for role in PRIMARY_ROLES:
+        for artifact in artifacts:
+            if _field(artifact, "role") == role:
+                return artifact
+    return artifacts[0] if artifacts else None
+
+
+def _field(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
 def _long_date(value: str | datetime) -> str:
     at = parse_utc(value) if isinstance(value, str) else value
     return f"{at.day} {at.strftime('%B %Y')}"
@@ -124,6 +141,7 @@ class LetterRenderer:
         )
         self.env.filters["long_date"] = _long_date
         self.env.filters["utc"] = _utc
+        self.env.filters["primary"] = primary_artifact
         self.env.globals.update(
             category_labels=CATEGORY_LABELS,
             follow_up_labels=FOLLOW_UP_LABELS,

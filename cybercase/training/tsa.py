@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from cybercase.clock import Clock, SystemClock
-from cybercase.errors import StorageError
+from cybercase.errors import StorageError, UsageError
 
 TEST_POLICY_OID = "2.25.165085347854171525604336554920548930707"
 """The policy this authority grants under: a UUID-derived OID with no meaning at all."""
@@ -589,6 +589,17 @@ def run_test_tsa(
         running.stop()
 
 
+def _case_holding(folder: Path) -> Path | None:
+    """The case folder that ``folder`` is in (or is), if any."""
+    from cybercase.evidence.case import CASE_JSON
+    from cybercase.evidence.log import LOG_NAME
+
+    for parent in [folder.absolute(), *folder.absolute().parents]:
+        if (parent / CASE_JSON).is_file() and (parent / LOG_NAME).is_file():
+            return parent
+    return None
+
+
 def start_classroom_tsa(folder: Path, *, port: int = 0) -> RunningTsa:
     """Start a test TSA for a class and write what students point cybercase at.
 
@@ -599,6 +610,13 @@ def start_classroom_tsa(folder: Path, *, port: int = 0) -> RunningTsa:
     """
     from cybercase.training.marketplace import bind_error
 
+    case = _case_holding(folder)
+    if case is not None:
+        raise UsageError(
+            f"{folder} is inside the case {case}: the test TSA's private keys would become "
+            "part of the case (and of its exports)",
+            hint="run it from outside the case, or give --dir a folder outside it",
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         pki = TsaPki.load_or_create(folder)

@@ -86,7 +86,7 @@ def test_add_show_log_note_status(cli: Cli, case_dir: Path, tmp_path: Path) -> N
 
     status = cli("status", "--case", case_dir, "--json").json()
     assert isinstance(status, dict)
-    assert status["counts"]["evidence items"] == 1
+    assert status["counts"]["evidence_items"] == 1
     assert status["last_entry"]["action"] == "note.added"
     assert status["problems"] == []
 

@@ -31,9 +31,9 @@ def test_add_one_file_gets_its_own_token(
     assert "E0001: token from test-tsa, TSA time" in run.stdout
     status = cli("status", "--case", case.root, "--json").json()
     assert isinstance(status, dict)
-    assert status["counts"]["item tokens"] == 1
+    assert status["counts"]["item_tokens"] == 1
     assert status["counts"]["seals"] == 0
-    assert status["counts"]["awaiting timestamp"] == 0
+    assert status["counts"]["awaiting_timestamp"] == 0
 
 
 def test_add_several_files_gets_one_seal_and_json_says_granted(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -250,6 +251,61 @@ def test_sigkill_mid_batch_then_resume_completes(
     assert report.ok, [f.line() for f in report.errors]
 
 
+class Spawned:
+    """A process whose output goes to files, waited on by its exit, never by its pipes.
+
+    A child the process starts (a browser, a resolver helper) may inherit stdout and keep
+    it open after the process has exited: ``communicate()`` then waits for the child,
+    and times out on a busy machine although the process under test ended long before.
+    """
+
+    def __init__(self, command: list[str], env: dict[str, str], folder: Path) -> None:
+        self.out_path = folder / "stdout.txt"
+        self.err_path = folder / "stderr.txt"
+        with self.out_path.open("wb") as out, self.err_path.open("wb") as err:
+            self.proc = subprocess.Popen(
+                command, env=env, stdout=out, stderr=err, start_new_session=True
+            )
+
+    def first_line(self, limit: float = 120.0) -> str:
+        """The first complete line of stdout (bounded in time: the process may die first)."""
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            text = self.out_path.read_text(encoding="utf-8")
+            if "\n" in text:
+                return text.split("\n", 1)[0]
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no line on stdout; stderr: {self.err_path.read_text()}")
+
+    def wait(self, limit: float = 300.0) -> tuple[int, str, str]:
+        """Exit code, stdout and stderr, once the process itself has exited."""
+        code = self.proc.wait(timeout=limit)
+        return code, self.out_path.read_text("utf-8"), self.err_path.read_text("utf-8")
+
+    def stop_group(self) -> None:
+        """End what the process left running (its session, which it alone leads)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def test_spawned_waits_for_the_process_not_for_a_child_holding_its_output(
+    tmp_path: Path,
+) -> None:
+    """The way the Ctrl-C test waits: a grandchild keeping stdout open does not delay it."""
+    holder = (
+        "import subprocess, sys; subprocess.Popen(['sleep', '60']); print('first'); sys.exit(3)"
+    )
+    spawned = Spawned([sys.executable, "-c", holder], dict(os.environ), tmp_path)
+    try:
+        assert spawned.first_line() == "first"
+        code, out, _ = spawned.wait(limit=30)
+    finally:
+        spawned.stop_group()
+    assert code == 3 and out == "first\n"
+
+
 def test_ctrl_c_stops_a_real_batch_cleanly(
     tmp_path: Path, http_server: LocalServer, isolated_home: Path, signer: Signer
 ) -> None:
@@ -263,19 +319,39 @@ def test_ctrl_c_stops_a_real_batch_cleanly(
         "capture", "--from", str(listing), "-C", str(case.root), "--json", "-j", "2",
         "--per-host", "2", "--no-images", "--no-browser",
     ]  # fmt: skip
-    with subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as proc:
-        assert proc.stdout is not None and proc.stderr is not None
-        first = proc.stdout.readline()
+    spawned = Spawned(command, env, tmp_path)
+    try:
+        first = spawned.first_line()
         assert json.loads(first)["ok"] is True
-        proc.send_signal(signal.SIGINT)
-        rest, errors = proc.communicate(timeout=60)
-    assert proc.returncode == 130, errors
-    lines = [json.loads(line) for line in [first, *rest.splitlines()]]
+        spawned.proc.send_signal(signal.SIGINT)
+        code, out, errors = spawned.wait()
+    finally:
+        spawned.stop_group()
+    assert code == 130, errors
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[0] == json.loads(first)
     summary = lines[-1]["summary"]
     assert summary["interrupted"] is True
     assert 1 <= summary["captured"] < 30
+    items = lines[:-1]
+    assert len(items) == summary["captured"]
+    assert [i["url"] for i in items] == urls[: len(items)]
     assert len(Case.open(case.root).state.evidence_ids()) == summary["captured"]
+    assert "Traceback" not in errors
     report = verify_case(case.root)
     assert report.ok, [f.line() for f in report.errors]
+
+
+def test_item_numbers_follow_the_list_not_the_finishing_order(
+    case: Case, signer: Signer, http_server: LocalServer
+) -> None:
+    """The first URL is slow and the others fast: E0001 is still the first URL."""
+    urls = [http_server.url("/slow?ms=1500&order=0")]
+    urls += [http_server.url(f"/slow?ms=10&order={i}") for i in range(1, 8)]
+    seen: list[str] = []
+    result = run_batch(case, signer, urls, QUICK, on_result=lambda r: seen.append(r.item_id))
+    assert [r.url for r in result.results] == urls
+    assert seen == [f"E{i:04d}" for i in range(1, 9)]
+    for number, url in enumerate(urls, start=1):
+        detail = case.item(f"E{number:04d}").detail
+        assert detail["url"] == url and detail["batch"]["index"] == number

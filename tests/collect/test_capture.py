@@ -154,7 +154,7 @@ def test_one_gib_body_truncated_at_64_mib(
 ) -> None:
     settings = CaptureSettings(retries=0, max_body_bytes=64 * MIB, images=False)
     result = capture_url(case, signer, http_server.url(f"/big?size={1 << 30}"), settings)
-    assert result.outcome == "captured"
+    assert result.outcome == "truncated" and not result.ok
     body = record_of(case, result)["attempts"][0]["hops"][0]["body"]
     assert body["size"] == 64 * MIB
     assert body["truncated"] == "length"

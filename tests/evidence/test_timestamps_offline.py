@@ -54,7 +54,7 @@ def test_tsa_down_add_succeeds_pending_then_completed_and_gap_reported(
     assert pending_items(case) == ["E0001"]
     status = cli("status", "--case", case.root, "--json").json()
     assert isinstance(status, dict)
-    assert status["counts"]["awaiting timestamp"] == 1
+    assert status["counts"]["awaiting_timestamp"] == 1
 
     # Two days later a TSA answers again.
     later = FixedClock(SystemClock().now() + timedelta(days=2, hours=3, seconds=30))

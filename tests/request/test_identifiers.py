@@ -201,8 +201,10 @@ def test_request_from_items_holds_capture_times_and_hashes(
     final = next(t for t in record.targets if t.value == RECORD["final_url"])
     assert final.source == capture and final.seen_at == "2026-02-20T10:15:00.250000Z"
     letter = rcase.read_object(result.artifacts[1].digest).decode()
-    record_digest = rcase.item(capture).artifacts[1].digest
-    assert record_digest in letter
+    artifacts = rcase.item(capture).artifacts
+    warc = next(a for a in artifacts if a.role == "warc")
+    assert warc.digest in letter
+    assert [a.digest for a in artifacts if a.role != "warc" and a.digest in letter] == []
     assert "2026-02-20 10:15:00 UTC" in letter
     assert "Pangolin scales 2kg &lt;b&gt;rare&lt;/b&gt;" in letter
     assert result.entry.detail["evidence"] == [capture, imported.id]
