@@ -25,7 +25,8 @@ from typing import Any
 from cybercase.agency import not_installed
 from cybercase.agency.queue import check_db_url
 from cybercase.clock import SystemClock, format_utc
-from cybercase.errors import InvalidInputError, NetworkError
+from cybercase.errors import CybercaseError, InvalidInputError, NetworkError
+from cybercase.evidence import Case
 from cybercase.investigate.analysis import AnalysisSettings
 from cybercase.investigate.index import (
     ZWSP,
@@ -36,6 +37,7 @@ from cybercase.investigate.index import (
     normalise_entity,
     refresh_index,
 )
+from cybercase.request import RequestSummary, list_requests
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cybercase_cases(
@@ -70,6 +72,14 @@ CREATE TABLE IF NOT EXISTS cybercase_images(
     FOREIGN KEY (case_id, item_id) REFERENCES cybercase_items ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS cybercase_images_sha ON cybercase_images(sha256);
+CREATE TABLE IF NOT EXISTS cybercase_requests(
+    case_id TEXT NOT NULL REFERENCES cybercase_cases(case_id) ON DELETE CASCADE,
+    request_id TEXT NOT NULL, type TEXT, platform TEXT, state TEXT, reference TEXT,
+    outcome TEXT, targets TEXT[], sent_at TIMESTAMPTZ, expires_at TIMESTAMPTZ,
+    deadline_kind TEXT, deadline_at TIMESTAMPTZ,
+    PRIMARY KEY (case_id, request_id)
+);
+CREATE INDEX IF NOT EXISTS cybercase_requests_deadline ON cybercase_requests(deadline_at);
 """
 
 
@@ -128,11 +138,14 @@ class PublishReport:
     """``(case id, items)`` of each case published."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """``(folder, reason)`` of each registered case that could not be read."""
+    requests: int = 0
+    """Requests published, with their deadlines, over all cases."""
 
     def to_json(self) -> dict[str, Any]:
         """For ``--json``."""
         return {
             "cases": [{"case": c, "items": n} for c, n in self.cases],
+            "requests": self.requests,
             "skipped": [{"folder": f, "reason": r} for f, r in self.skipped],
         }
 
@@ -161,6 +174,11 @@ def publish_index(
                     report.skipped.append((case.path, case.error or "no case id"))
                     continue
                 rows = list(items)
+                try:
+                    requests = list_requests(Case.open(Path(case.path)))
+                except CybercaseError as exc:
+                    report.skipped.append((case.path, f"requests not read: {exc.message}"))
+                    requests = []
                 with conn.transaction():
                     conn.execute("DELETE FROM cybercase_cases WHERE case_id = %s", (case.case_id,))
                     conn.execute(
@@ -168,10 +186,118 @@ def publish_index(
                         (case.case_id, case.title, case.path, host, now, len(rows)),
                     )
                     _insert(conn, case.case_id, rows)
+                    _insert_requests(conn, case.case_id, requests)
                 report.cases.append((case.case_id, len(rows)))
+                report.requests += len(requests)
         except psycopg.Error as exc:
             raise NetworkError(f"publishing the index failed: {exc}") from exc
     return report
+
+
+def _insert_requests(conn: Any, case_id: str, requests: list[RequestSummary]) -> None:
+    """Each request with its next deadline as of this publication (publish daily)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO cybercase_requests VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    case_id,
+                    r.status.id,
+                    r.status.type,
+                    r.status.platform,
+                    r.status.phase,
+                    r.status.reference,
+                    r.status.outcome,
+                    list(r.status.targets),
+                    r.status.sent_at,
+                    r.status.expires_at,
+                    r.deadline.kind if r.deadline else None,
+                    r.deadline.at if r.deadline else None,
+                )
+                for r in requests
+            ],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRequest:
+    """One request of a published case, as the shared index holds it."""
+
+    case_id: str
+    request_id: str
+    type: str
+    platform: str
+    state: str
+    deadline_kind: str | None
+    deadline_at: str | None
+    days_left: float | None
+    targets: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        """For ``--json``."""
+        return {
+            "case": self.case_id,
+            "id": self.request_id,
+            "type": self.type,
+            "platform": self.platform,
+            "state": self.state,
+            "deadline": (
+                {"kind": self.deadline_kind, "at": self.deadline_at} if self.deadline_at else None
+            ),
+            "days_left": self.days_left,
+            "targets": self.targets,
+        }
+
+
+def shared_requests(db: str, *, due_within_days: float | None = None) -> list[SharedRequest]:
+    """The agency's requests (every published case), or those due within N days.
+
+    The same rule as ``cybercase request list --due``: a deadline within the window, or one
+    already passed on a request that is not closed. Deadlines are as of each case's last
+    publication.
+    """
+    import psycopg
+
+    if due_within_days is not None and due_within_days < 0:
+        raise InvalidInputError("--due takes a number of days, 0 or more")
+    where = ""
+    named: dict[str, Any] = {}
+    if due_within_days is not None:
+        where = (
+            "WHERE deadline_at IS NOT NULL AND state <> 'closed' "
+            "AND deadline_at <= now() + make_interval(secs => %(secs)s)"
+        )
+        named["secs"] = due_within_days * 86400
+    sql = (
+        "SELECT case_id, request_id, type, platform, state, deadline_kind, deadline_at, "
+        "EXTRACT(EPOCH FROM (deadline_at - now())) / 86400, targets FROM cybercase_requests "
+        f"{where} ORDER BY deadline_at NULLS LAST, case_id, request_id"
+    )
+    with _connect(db) as conn:
+        try:
+            rows = conn.execute(sql, named).fetchall()
+        except psycopg.errors.UndefinedTable as exc:
+            raise InvalidInputError(
+                "nothing has been published to this database yet",
+                hint="publish with 'cybercase index --to postgresql://…'",
+            ) from exc
+        except psycopg.Error as exc:
+            raise NetworkError(f"reading the shared index failed: {exc}") from exc
+    return [
+        SharedRequest(
+            case_id,
+            request_id,
+            kind,
+            platform,
+            state,
+            deadline_kind,
+            format_utc(at) if at is not None else None,
+            round(float(left), 2) if left is not None else None,
+            list(targets or []),
+        )
+        for case_id, request_id, kind, platform, state, deadline_kind, at, left, targets in rows
+    ]
 
 
 def _insert(conn: Any, case_id: str, rows: list[Any]) -> None:
@@ -351,4 +477,12 @@ def search_shared(
     return SearchResult(hits, [], int(count[0]) if count else 0)
 
 
-__all__ = ["PublishReport", "fold", "publish_index", "search_shared", "tsquery_for"]
+__all__ = [
+    "PublishReport",
+    "SharedRequest",
+    "fold",
+    "publish_index",
+    "search_shared",
+    "shared_requests",
+    "tsquery_for",
+]

@@ -19,6 +19,7 @@ from cybercase.cli.common import (
     open_case,
     out,
     say,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -404,12 +405,23 @@ def request_list(
         "or already passed.",
     ),
     open_only: bool = typer.Option(False, "--open", help="Leave out closed requests."),
+    db: str = typer.Option(
+        None,
+        "--db",
+        metavar="postgresql://USER@HOST:PORT/DATABASE",
+        help="Every published case of the agency's shared index instead (see "
+        "'cybercase index --to'); deadlines as of each case's last publication.",
+        show_default=False,
+    ),
     case_dir: Path = CASE_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
     """List the requests of the case, with their next deadline."""
     from cybercase.request import list_requests
 
+    if db is not None:
+        _list_shared(db, due, open_only, json_out)
+        return
     case = open_case(case_dir)
     rows = list_requests(case, due_within_days=due, include_closed=not open_only)
     if json_out:
@@ -419,6 +431,32 @@ def request_list(
         say("No request due." if due is not None else "No request in this case yet.")
         return
     _render_list(out(), rows, due)
+
+
+def _list_shared(db: str, due: float | None, open_only: bool, json_out: bool) -> None:
+    from cybercase.agency.shared_index import shared_requests
+
+    rows = shared_requests(db, due_within_days=due)
+    if open_only:
+        rows = [r for r in rows if r.state != "closed"]
+    if json_out:
+        emit_json([r.to_json() for r in rows])
+        return
+    if not rows:
+        say("No request due in the shared index." if due is not None else "No request published.")
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in ("case", "id", "type", "platform", "state", "next deadline", "days left"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        when = f"{r.deadline_kind} {r.deadline_at}" if r.deadline_at else "—"
+        left = f"{r.days_left:.1f}" if r.days_left is not None else "—"
+        table.add_row(
+            shown(r.case_id), r.request_id, r.type, shown(r.platform), r.state, when, left
+        )
+    out().print(table)
 
 
 @request_app.command("platforms")

@@ -11,6 +11,7 @@ from cybercase.agency.shared_index import fold, publish_index, search_shared, ts
 from cybercase.evidence import Signer
 from cybercase.investigate.index import search
 from cybercase.investigate.registry import register_folders
+from cybercase.request import RequestConfig
 from tests.conftest import Cli
 from tests.fixtures.agency import PgServer
 from tests.investigate.helpers import THREE_WAYS, new_case, seller_files, settings
@@ -118,3 +119,49 @@ def test_tsquery_quotes_everything() -> None:
     assert tsquery_for("it's & | ! (x)") == "('it' <-> 's') & 'x'"
     assert tsquery_for("ivor*") == "'ivor':*"
     assert tsquery_for('"white gold"') == "('white' <-> 'gold')"
+
+
+def test_requests_and_deadlines_are_published_and_listed_across_cases(
+    pg_server: PgServer,
+    signer: Signer,
+    isolated_home: Path,
+    tmp_path: Path,
+    request_config: RequestConfig,
+    cli: Cli,
+) -> None:
+    """`request list --db --due` gives what `request list --due` gives in each case."""
+    from datetime import UTC, datetime, timedelta
+
+    from cybercase.clock import SteppingClock
+    from cybercase.evidence import Case
+    from cybercase.request import create_request, mark_sent
+    from tests.fixtures.requests import preservation_spec
+
+    start = datetime.now(UTC) - timedelta(days=80)
+    case = Case.create(
+        tmp_path / "cases" / "old", case_id="WL-OLD", title="t", agency="NWCU", signer=signer,
+        offence="x",
+        clock=SteppingClock(start),
+    )  # fmt: skip
+    for days in (None, 200):
+        create_request(case, signer, preservation_spec(days=days), config=request_config, pdf=None)
+    for rid in ("R0001", "R0002"):
+        mark_sent(case, signer, rid, via="email")
+    new_case(tmp_path / "cases" / "quiet", signer, "WL-QUIET", {"a.txt": b"nothing due\n"})
+    register_folders(isolated_home, [tmp_path / "cases"])
+    db = pg_server.new_database()
+    report = publish_index(isolated_home, settings(), db)
+    assert report.requests == 2
+    local = cli("request", "list", "--due", "14", "--json", "--case", case.root)
+    shared = cli("request", "list", "--due", "14", "--json", "--db", db)
+    assert shared.code == 0, shared.stderr
+    local_rows: Any = local.json()
+    shared_rows: Any = shared.json()
+    assert [(r["id"], r["deadline"]) for r in local_rows] == [
+        (r["id"], r["deadline"]) for r in shared_rows
+    ]
+    assert [r["case"] for r in shared_rows] == ["WL-OLD"]
+    assert shared_rows[0]["deadline"]["kind"] == "extension"
+    assert 2 < shared_rows[0]["days_left"] < 4
+    everything: Any = cli("request", "list", "--json", "--db", db).json()
+    assert sorted(r["id"] for r in everything) == ["R0001", "R0002"]
