@@ -124,7 +124,7 @@ def analysis_json(analysis: ItemAnalysis | None) -> dict[str, Any] | None:
 
 def render_analysis(analysis: ItemAnalysis | None) -> None:
     """Entities and lexicon hits under 'cybercase show' (nothing if never analysed)."""
-    from rich.markup import escape
+    from cybercase.cli.common import shown
 
     if analysis is None:
         say("Not analysed yet: 'cybercase analyze ITEM' finds its entities and species terms.")
@@ -135,23 +135,23 @@ def render_analysis(analysis: ItemAnalysis | None) -> None:
         f"lexicon {analysis.lexicon[:19]}…)"
     )
     for e in analysis.entities:
-        note = f"  [dim]{escape(e.note)}[/dim]" if e.note else ""
+        note = f"  [dim]{shown(e.note)}[/dim]" if e.note else ""
         console.print(
-            f"  {e.kind:<9} {escape(e.value)}  [dim]{escape(repr(e.text))} in {escape(e.artifact)} "
+            f"  {e.kind:<9} {shown(e.value)}  [dim]{shown(repr(e.text))} in {shown(e.artifact)} "
             f"at {e.offset}[/dim]{note}"
         )
     console.print(f"[bold]Lexicon hits[/bold] ({len(analysis.hits)})")
     for h in analysis.hits:
         cites = "/".join(h.cites) or "not listed"
-        tag = escape(f"[{h.lang}, {h.kind}]")
+        tag = shown(f"[{h.lang}, {h.kind}]")
         console.print(
-            f"  {escape(h.matched)} {tag} → {escape(', '.join(h.species))} "
-            f"(CITES {cites})  [dim]{escape(h.artifact)} at {h.offset}; {escape(h.source)}[/dim]"
+            f"  {shown(h.matched)} {tag} → {shown(', '.join(h.species))} "
+            f"(CITES {cites})  [dim]{shown(h.artifact)} at {h.offset}; {shown(h.source)}[/dim]"
         )
     for image in analysis.images:
         if image.not_hashed:
             console.print(
-                f"  [dim]{escape(image.artifact)}: not hashed ({escape(image.not_hashed)})[/dim]"
+                f"  [dim]{shown(image.artifact)}: not hashed ({shown(image.not_hashed)})[/dim]"
             )
 
 
@@ -268,18 +268,18 @@ def search(
             }
         )
         return
-    from rich.markup import escape
+    from cybercase.cli.common import shown
 
     for folder, reason in result.skipped:
-        say(f"[yellow]skipped[/yellow] {escape(folder)}: {escape(reason)}")
+        say(f"[yellow]skipped[/yellow] {shown(folder)}: {shown(reason)}")
     console = out()
     for hit in result.hits:
-        label = escape(hit.title or hit.url or "")
-        console.print(f"[bold]{escape(hit.case_id)} {hit.item_id}[/bold]  {label}")
-        snippet = escape(hit.snippet).replace("«", "[reverse]").replace("»", "[/reverse]")
+        label = shown(hit.title or hit.url or "")
+        console.print(f"[bold]{shown(hit.case_id)} {hit.item_id}[/bold]  {label}")
+        snippet = shown(hit.snippet).replace("«", "[reverse]").replace("»", "[/reverse]")
         console.print(f"  {snippet}")
         for extra in (*hit.entities, *hit.species):
-            console.print(f"  [dim]{escape(extra)}[/dim]")
+            console.print(f"  [dim]{shown(extra)}[/dim]")
     say(f"{len(result.hits)} item(s) in {result.cases} case(s).")
     if result.cases == 0 and not result.skipped:
         say("No case is registered: add one with 'cybercase cases add DIR'.")
@@ -322,13 +322,13 @@ def index_rebuild(config: Path = CONFIG_OPTION, json_out: bool = JSON_OPTION) ->
             }
         )
         return
-    from rich.markup import escape
+    from cybercase.cli.common import shown
 
     for folder, reason in report.skipped:
-        say(f"[yellow]skipped[/yellow] {escape(folder)}: {escape(reason)}")
+        say(f"[yellow]skipped[/yellow] {shown(folder)}: {shown(reason)}")
     say(
         f"Index rebuilt: {report.items} item(s) of {len(report.indexed)} case(s) in "
-        f"{escape(str(report.path))}"
+        f"{shown(str(report.path))}"
         + (
             f" ({report.computed} analysed for the index only: run 'cybercase analyze' in "
             "their case to record the analysis)"

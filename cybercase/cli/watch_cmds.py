@@ -141,9 +141,9 @@ def watch_list(
     if not rows:
         say("Nothing is watched. Add a listing with: cybercase watch add URL --every 6h")
         return
-    from rich.markup import escape
     from rich.table import Table
 
+    from cybercase.cli.common import shown
     from cybercase.monitor import describe_every
 
     table = Table(title=f"Watched in {case.meta.id}")
@@ -155,7 +155,7 @@ def watch_list(
         if row.state == "due":
             due = f"[bold]now[/bold] (due since {due})"
         table.add_row(
-            escape(row.watch.url),
+            shown(row.watch.url),
             describe_every(row.watch.spec.every_seconds),
             str(row.captures),
             last,
@@ -180,13 +180,13 @@ def render_alerts(console: Console, alerts: Sequence[Alert]) -> None:
     """
     if not alerts:
         return
-    from rich.markup import escape
+    from cybercase.cli.common import shown
 
     console.print(f"[bold red]Watched listings: {len(alerts)} warning(s)[/bold red]")
     for alert in alerts:
-        console.print(f"• [bold]{escape(alert.message)}[/bold]")
+        console.print(f"• [bold]{shown(alert.message)}[/bold]")
         if alert.evidence:
-            console.print(f"  next: {escape(alert.command)}")
+            console.print(f"  next: {shown(alert.command)}")
             if alert.platform is None:
                 console.print("  (PLATFORM: a name from 'cybercase request platforms')")
     console.print()
@@ -262,11 +262,10 @@ def watch_run(
 
     def on_capture(item: CaptureResult) -> None:
         if not json_out and item.outcome not in ("captured", "http-error"):
-            from rich.markup import escape
+            from cybercase.cli.common import shown
 
             err().print(
-                f"[red]{item.item_id} {item.outcome}[/red] {escape(item.url)}: "
-                f"{escape(item.message)}"
+                f"[red]{item.item_id} {item.outcome}[/red] {shown(item.url)}: {shown(item.message)}"
             )
 
     if not forever:
@@ -333,7 +332,7 @@ def _json_line(data: object) -> None:
 
 
 def _say_event(event: WatchEvent) -> None:
-    from rich.markup import escape
+    from cybercase.cli.common import shown
 
     c = event.comparison
     label = {
@@ -346,10 +345,10 @@ def _say_event(event: WatchEvent) -> None:
     detail = "; ".join(ch.summary for ch in c.changes if ch.field != "status" or not c.facts.gone)
     if c.verdict == "gone" and c.facts.gone_reason:
         detail = c.facts.gone_reason + (f"; {detail}" if detail else "")
-    tail = f": {escape(detail)}" if detail else ""
-    err().print(f"{c.current} {label} {escape(c.url)}{tail}")
+    tail = f": {shown(detail)}" if detail else ""
+    err().print(f"{c.current} {label} {shown(c.url)}{tail}")
     if event.alert is not None and event.alert.evidence:
-        err().print(f"  next: {escape(event.alert.command)}")
+        err().print(f"  next: {shown(event.alert.command)}")
 
 
 def _finish(result: RunResult, json_out: bool) -> None:
@@ -404,13 +403,13 @@ def timeline(
 
 def render_timeline(console: Console, found: Timeline, *, diff: bool = True) -> None:
     """A URL's timeline for people (also used by ``cybercase show URL``)."""
-    from rich.markup import escape
+    from cybercase.cli.common import shown
 
     render_alerts(console, found.alerts)
     watched = ""
     if found.watch is not None:
         watched = " (watched)" if found.watch.active else " (no longer watched)"
-    console.print(f"[bold]{escape(found.url)}[/bold]{watched}: {len(found.rows)} capture(s)")
+    console.print(f"[bold]{shown(found.url)}[/bold]{watched}: {len(found.rows)} capture(s)")
     for row in found.rows:
         ref, c = row.capture, row.comparison
         status = f"HTTP {ref.status}" if ref.status is not None else ref.outcome
@@ -420,14 +419,14 @@ def render_timeline(console: Console, found: Timeline, *, diff: bool = True) -> 
             continue
         console.print(f"{head}  {_verdict(c.verdict)}" + (" (same bytes)" if c.identical else ""))
         if c.verdict == "gone" and c.facts.gone_reason:
-            console.print(f"    gone: {escape(c.facts.gone_reason)}")
+            console.print(f"    gone: {shown(c.facts.gone_reason)}")
         for change in c.changes:
             if change.field == "status" and c.facts.gone:
                 continue
-            console.print(f"    {escape(change.summary)}")
+            console.print(f"    {shown(change.summary)}")
         if diff and c.text_diff:
             for line in c.text_diff.splitlines()[2:]:
                 colour = (
                     "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
                 )
-                console.print(f"      [{colour}]{escape(line)}[/{colour}]")
+                console.print(f"      [{colour}]{shown(line)}[/{colour}]")
