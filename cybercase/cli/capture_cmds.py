@@ -106,6 +106,17 @@ def capture(
         "--browser",
         help="The Chromium/Chrome/Edge to render pages with (default: found automatically).",
     ),
+    scroll: bool = typer.Option(
+        False,
+        "--scroll",
+        help="Load feeds first: scroll until the page stops growing, click 'load more'.",
+    ),
+    max_scroll: int = typer.Option(
+        None, "--max-scroll", metavar="SCREENS", help="With --scroll: screens at most [60]."
+    ),
+    max_time: float = typer.Option(
+        None, "--max-time", metavar="SECONDS", help="With --scroll: seconds per page at most [120]."
+    ),
     config: Path = CONFIG_OPTION,
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
@@ -167,6 +178,18 @@ def capture(
             "retries": retries,
         },
     )
+    feed = None
+    if scroll:
+        from cybercase.collect.browser_feed import load_feed_settings
+
+        if no_browser:
+            raise InvalidInputError(
+                "--scroll needs the browser", hint="leave out --no-browser, or --scroll"
+            )
+        feed_settings = load_feed_settings(
+            config, {"max_screens": max_scroll, "max_time": max_time}
+        )
+        feed = feed_settings.options()
     tsa = TsaSettings.load(config)
     case = open_case(case_dir)
     signer = load_signer(key)
@@ -193,7 +216,10 @@ def capture(
         all_urls,
         settings,
         browser=BrowserChoice(
-            enabled=not no_browser, executable=browser, pool_size=browser_pages(settings.jobs)
+            enabled=not no_browser,
+            executable=browser,
+            pool_size=browser_pages(settings.jobs),
+            feed=feed,
         ),
         tsa=tsa,
         batch_id=batch,

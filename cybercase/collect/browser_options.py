@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from playwright.async_api import ProxySettings
 
     from cybercase.collect.browser_annotate import Caption
+    from cybercase.collect.browser_feed import FeedOptions
     from cybercase.collect.browser_traffic import TrafficSettings
 
 PROXY_SCHEMES = {"http": "http", "https": "https", "socks5": "socks5", "socks5h": "socks5"}
@@ -90,6 +91,9 @@ class RenderOptions:
     """Keep Cookie/Authorization values in the recorded requests (else their hash only)."""
     max_body_bytes: int = 256 * 1024 * 1024
     """Bytes of one recorded response body (the browser still gets all of it)."""
+    feed: FeedOptions | None = None
+    """Load the page as a feed (scroll until it stops growing, click "load more") instead
+    of the plain scroll; the steps are in the result's ``feed``."""
 
 
 @dataclass(frozen=True, slots=True)

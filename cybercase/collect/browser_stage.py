@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from cybercase.collect.browser import Renderer
+from cybercase.collect.browser_feed import FeedOptions
 from cybercase.collect.browser_options import RenderOptions
 from cybercase.collect.browser_result import RenderResult
 from cybercase.collect.config import CaptureSettings
@@ -26,7 +27,9 @@ from cybercase.errors import CybercaseError
 BROWSER_STAGE = "browser"
 
 
-def render_options_for(settings: CaptureSettings, *, record_traffic: bool = True) -> RenderOptions:
+def render_options_for(
+    settings: CaptureSettings, *, record_traffic: bool = True, feed: FeedOptions | None = None
+) -> RenderOptions:
     """The browser identity, trust and limits matching the raw fetch's settings.
 
     ``record_traffic`` sends every request through the recording proxy, so that all the
@@ -39,12 +42,14 @@ def render_options_for(settings: CaptureSettings, *, record_traffic: bool = True
         headers=dict(settings.headers),
         cookies_file=settings.cookies_file,
         insecure=settings.insecure,
-        page_timeout=min(90.0, settings.total_timeout),
+        # Loading a feed has its own time limit, on top of the page's.
+        page_timeout=min(90.0, settings.total_timeout) + (feed.max_time if feed else 0.0),
         navigation_timeout=min(30.0, settings.total_timeout),
         record_traffic=record_traffic,
         ca_bundle=settings.ca_bundle if record_traffic else None,
         keep_secrets=settings.keep_secrets,
         max_body_bytes=settings.max_body_bytes,
+        feed=feed,
     )
 
 

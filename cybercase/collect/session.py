@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cybercase.clock import Clock, parse_utc
 from cybercase.collect.batch import BatchResult, run_batch
@@ -30,6 +30,9 @@ from cybercase.evidence import Artifact, Case, EntryDraft, Signer
 from cybercase.evidence.timestamps import TimestampOutcome, timestamp_new_items
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.progress import Progress
+
+if TYPE_CHECKING:
+    from cybercase.collect.browser_feed import FeedOptions
 
 ITEM_ANNOTATED = "item.annotated"
 ANNOTATED_NAME = "screenshot-annotated.png"
@@ -52,6 +55,8 @@ class BrowserChoice:
     """Every request the browser makes into the WARC (through the recording proxy).
     ``CYBERCASE_BROWSER_TRAFFIC=off`` turns it off, for benchmarks only: the browser then
     cannot honour ``--ca-bundle``, and each record says ``traffic_recorded: false``."""
+    feed: FeedOptions | None = None
+    """``--scroll``: load each page as a feed before capturing it."""
 
 
 ENV_BROWSER_TRAFFIC = "CYBERCASE_BROWSER_TRAFFIC"
@@ -111,7 +116,9 @@ def open_browser(
         renderer = Renderer(
             choice.executable,
             pool_size=max(1, choice.pool_size),
-            options=render_options_for(settings, record_traffic=choice.record_traffic),
+            options=render_options_for(
+                settings, record_traffic=choice.record_traffic, feed=choice.feed
+            ),
         )
     except BrowserUnavailableError as exc:
         if choice.executable is not None:
