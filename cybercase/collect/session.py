@@ -33,6 +33,7 @@ from cybercase.progress import Progress
 
 if TYPE_CHECKING:
     from cybercase.collect.browser_feed import FeedOptions
+    from cybercase.collect.video import MediaResult, VideoLimits
 
 ITEM_ANNOTATED = "item.annotated"
 ANNOTATED_NAME = "screenshot-annotated.png"
@@ -88,6 +89,8 @@ class SessionResult:
     """Items that received an annotated screenshot."""
     annotation_warnings: list[str] = field(default_factory=list)
     timestamps: TimestampOutcome | None = None
+    media: list[MediaResult] = field(default_factory=list)
+    """The videos of each page (``--video``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The closing ``--json`` line."""
@@ -98,6 +101,8 @@ class SessionResult:
         if self.annotation_warnings:
             data["annotation_warnings"] = self.annotation_warnings
         data["timestamps"] = self.timestamps.to_json() if self.timestamps else None
+        if self.media:
+            data["media"] = [m.to_json() for m in self.media]
         return data
 
 
@@ -147,6 +152,7 @@ def capture_urls(
     on_browser: Callable[[str | None, str | None], None] | None = None,
     clock: Clock | None = None,
     cancel: threading.Event | None = None,
+    videos: VideoLimits | None = None,
 ) -> SessionResult:
     """Capture URLs into the case with everything a capture should hold (see the module)."""
     choice = browser if browser is not None else BrowserChoice()
@@ -187,6 +193,12 @@ def capture_urls(
         result = SessionResult(batch=batch, browser=browser_name, browser_note=browser_note)
         if annotator is not None:
             result.annotated, result.annotation_warnings = annotator.commit()
+    if videos is not None:
+        from cybercase.collect.video import collect_videos
+
+        for item in batch.results:
+            if item.ok:
+                result.media.append(collect_videos(case, signer, item.item_id, settings, videos))
     if tsa is not None and batch.results:
         ids = [r.item_id for r in batch.results]
         result.timestamps = timestamp_new_items(case, signer, ids, tsa)
