@@ -18,6 +18,7 @@ import pytest
 from cybercase.collect.video import ITEM_MEDIA, find_video_sources
 from cybercase.evidence import Case
 from cybercase.evidence.verify import verify_case
+from cybercase.report.verify import verify_package
 from tests.conftest import Cli
 
 PAGES = {
@@ -132,6 +133,13 @@ def test_the_video_is_stored_hashed_and_playable(
     assert case.root.as_posix() not in json.dumps(info)
     report = verify_case(case.root)
     assert report.ok, [f.line() for f in report.findings]
+    if page == "mp4.html":
+        done = cli("export", "--case", case.root, "--out", tmp_path / "out", "--no-pdf", "--json")
+        assert done.code == 0, done.stderr
+        package = next(p for p in (tmp_path / "out").iterdir() if p.is_dir())
+        assert verify_package(package).ok
+        exported = [p for p in package.rglob("*.mp4") if p.read_bytes() == data]
+        assert exported, "the video travels in the package"
 
 
 @pytest.mark.browser
