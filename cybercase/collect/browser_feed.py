@@ -46,6 +46,9 @@ DEFAULT_PATTERNS = (
 MAX_STEPS_RECORDED = 2000
 SCROLL_PAUSE = 0.15
 """Seconds between a scroll and the wait for quiet, so the page's scroll handler runs."""
+CHANGE_CHECKS = 10
+CHANGE_PAUSE = 0.1
+"""A click that changed nothing for a second (after its requests) is not repeated."""
 STABLE_CHECKS = 2
 """Times in a row the bottom must be reached without growth before the feed is done."""
 
@@ -58,12 +61,13 @@ _CLICK_JS = """({selectors, patterns, maxPerElement}) => {
   }
   if (patterns.length) {
     document.querySelectorAll('button, [role=button], a:not([href]), a[href="#"], '
-        + 'a[href^="javascript:"], summary').forEach(el => {
+        + 'a[href^="javascript:"]').forEach(el => {
       const text = (el.innerText || el.textContent || '').trim().toLowerCase();
       if (text.length <= 80 && patterns.some(p => text.includes(p))) candidates.add(el);
     });
   }
   const clicked = [];
+  const last = window[Symbol.for('cybercase.feed.last')] = [];
   for (const el of candidates) {
     if (!el.isConnected || el.disabled || el.getAttribute('aria-disabled') === 'true') continue;
     const box = el.getBoundingClientRect();
@@ -71,6 +75,7 @@ _CLICK_JS = """({selectors, patterns, maxPerElement}) => {
     const done = counts.get(el) || 0;
     if (done >= maxPerElement) continue;
     counts.set(el, done + 1);
+    last.push(el);
     el.scrollIntoView({block: 'center'});
     el.click();
     clicked.push((el.innerText || el.textContent || el.tagName).trim().slice(0, 80));
@@ -78,11 +83,20 @@ _CLICK_JS = """({selectors, patterns, maxPerElement}) => {
   return clicked;
 }"""
 
+# A button whose click changed nothing is not clicked again.
+_EXHAUST_JS = """(maxPerElement) => {
+  const counts = window[Symbol.for('cybercase.feed.clicks')];
+  for (const el of window[Symbol.for('cybercase.feed.last')] || []) counts.set(el, maxPerElement);
+}"""
+
 _SCROLL_JS = """() => {
   const root = document.scrollingElement || document.documentElement;
   window.scrollBy(0, window.innerHeight);
   return root.scrollHeight;
 }"""
+
+# How much the page holds: grows when a click loaded something (or a click opened text).
+_LENGTH_JS = """() => document.body ? document.body.innerHTML.length : 0"""
 
 _STATE_JS = """() => {
   const root = document.scrollingElement || document.documentElement;
@@ -257,11 +271,16 @@ async def load_feed(
             clicked = clicked[: options.max_clicks - clicks]
         if clicked:
             clicks += len(clicked)
+            before_click = await page.evaluate(_LENGTH_JS)
             await asyncio.sleep(SCROLL_PAUSE)
             await quiet("after clicking")
             height, _ = await page.evaluate(_STATE_JS)
             for text in clicked:
                 record("click", int(height), text)
+            if not await _changed(page, before_click):
+                await page.evaluate(_EXHAUST_JS, options.max_clicks_per_button)
+            else:
+                await quiet("after clicking")
             stable = 0
             continue
         if screens >= options.max_screens:
@@ -293,6 +312,15 @@ async def load_feed(
         steps=steps,
         steps_omitted=omitted,
     )
+
+
+async def _changed(page: Page, before: int) -> bool:
+    """Whether the page's content changed since ``before``, allowing a slow answer."""
+    for _ in range(CHANGE_CHECKS):
+        if await page.evaluate(_LENGTH_JS) != before:
+            return True
+        await asyncio.sleep(CHANGE_PAUSE)
+    return False
 
 
 def feed_warning(record: FeedRecord) -> str | None:

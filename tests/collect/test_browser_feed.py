@@ -19,6 +19,7 @@ from cybercase.evidence.verify import verify_case
 from cybercase.training import Marketplace
 from cybercase.training.feed import COMMENTS, POSTS, comment_text, post_text
 from tests.conftest import Cli
+from tests.fixtures.servers import LocalServer, send
 
 
 def png_height(data: bytes) -> int:
@@ -135,3 +136,24 @@ def test_scroll_without_the_browser_is_bad_usage(
     )
     assert done.code == 2
     assert "--scroll needs the browser" in done.stderr
+
+
+DEAD_BUTTON_PAGE = b"""<!doctype html><html><body><h1>Dead button</h1>
+<button id="b" onclick="window.clicks = (window.clicks || 0) + 1;
+document.title = 'clicked ' + window.clicks">Load more</button>
+<a href="/elsewhere">Load more offers elsewhere</a></body></html>"""
+
+
+@pytest.mark.browser
+def test_a_button_that_loads_nothing_is_clicked_once_and_links_never(
+    cli: Cli, case: Case, http_server: LocalServer
+) -> None:
+    http_server.route(
+        "/dead-button",
+        lambda h: send(h, 200, DEAD_BUTTON_PAGE, {"Content-Type": "text/html; charset=utf-8"}),
+    )
+    browser, _ = capture_feed(cli, case, http_server.url("/dead-button"), "--scroll")
+    assert browser["feed"]["clicks"] == 1
+    assert browser["title"] == "clicked 1"
+    assert browser["feed"]["stopped"] == "end"
+    assert not any("/elsewhere" in r["url"] for r in browser["requests"])
