@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,7 +28,9 @@ PAGES = {
     "hls.html": "<html><body><h1>Live tortoise stream</h1>"
     '<video controls src="/media/hls/stream.m3u8"></video></body></html>',
     "broken.html": '<html><body><video src="media/gone.mp4"></video></body></html>',
+    "slow.html": '<html><body><video src="slow.mp4"></video></body></html>',
 }
+SLOW_CHUNKS = 200
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -40,6 +43,23 @@ class _Quiet(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent."""
+
+    def do_GET(self) -> None:
+        """``/slow.mp4`` trickles 1 KiB every 50 ms (10 s in all); the rest are files."""
+        if self.path != "/slow.mp4":
+            super().do_GET()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(SLOW_CHUNKS * 1024))
+        self.end_headers()
+        try:
+            for _ in range(SLOW_CHUNKS):
+                self.wfile.write(b"\0" * 1024)
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            return
 
 
 def ffmpeg(*args: str | Path) -> None:
@@ -162,6 +182,15 @@ def test_the_size_limit_is_an_outcome_too(cli: Cli, case: Case, media_site: str)
     assert video["outcome"] == "too-large", video
     assert entry.detail["artifacts"] == []
     assert entry.detail["limits"]["max_bytes"] == 1024
+
+
+@pytest.mark.browser
+def test_the_time_limit_stops_a_slow_video(cli: Cli, case: Case, media_site: str) -> None:
+    code, summary = capture(cli, case, f"{media_site}/slow.html", "--max-video-time", "1")
+    assert code == 1
+    [video] = media_entry(case, summary["media"][0]["item"]).detail["videos"]
+    assert video["outcome"] == "timeout", video
+    assert video["digest"] is None
 
 
 def test_sources_are_found_in_video_source_and_links() -> None:
