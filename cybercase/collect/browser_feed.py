@@ -46,9 +46,9 @@ DEFAULT_PATTERNS = (
 MAX_STEPS_RECORDED = 2000
 SCROLL_PAUSE = 0.15
 """Seconds between a scroll and the wait for quiet, so the page's scroll handler runs."""
-CHANGE_CHECKS = 10
+CHANGE_CHECKS = 30
 CHANGE_PAUSE = 0.1
-"""A click that changed nothing for a second (after its requests) is not repeated."""
+"""A click that changed nothing for 3 s (after its requests) is not repeated."""
 STABLE_CHECKS = 2
 """Times in a row the bottom must be reached without growth before the feed is done."""
 
@@ -67,6 +67,7 @@ _CLICK_JS = """({selectors, patterns, maxPerElement}) => {
     });
   }
   const clicked = [];
+  const before = document.body ? document.body.innerHTML.length : 0;
   const last = window[Symbol.for('cybercase.feed.last')] = [];
   for (const el of candidates) {
     if (!el.isConnected || el.disabled || el.getAttribute('aria-disabled') === 'true') continue;
@@ -80,7 +81,7 @@ _CLICK_JS = """({selectors, patterns, maxPerElement}) => {
     el.click();
     clicked.push((el.innerText || el.textContent || el.tagName).trim().slice(0, 80));
   }
-  return clicked;
+  return {clicked, before};
 }"""
 
 # A button whose click changed nothing is not clicked again.
@@ -259,8 +260,9 @@ async def load_feed(
             stopped = "max-time"
             break
         clicked: list[str] = []
+        before_click = 0
         if clicks < options.max_clicks and (selectors or patterns):
-            clicked = await page.evaluate(
+            answer = await page.evaluate(
                 _CLICK_JS,
                 {
                     "selectors": list(selectors),
@@ -268,10 +270,10 @@ async def load_feed(
                     "maxPerElement": options.max_clicks_per_button,
                 },
             )
-            clicked = clicked[: options.max_clicks - clicks]
+            clicked = answer["clicked"][: options.max_clicks - clicks]
+            before_click = int(answer["before"])
         if clicked:
             clicks += len(clicked)
-            before_click = await page.evaluate(_LENGTH_JS)
             await asyncio.sleep(SCROLL_PAUSE)
             await quiet("after clicking")
             height, _ = await page.evaluate(_STATE_JS)

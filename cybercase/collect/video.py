@@ -18,10 +18,12 @@ headers are removed from it; the entry says so.
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -195,6 +197,19 @@ def fetch_video(
     source: str, workdir: Path, limits: VideoLimits, settings: CaptureSettings
 ) -> tuple[Outcome, str, Path | None, dict[str, Any]]:
     """Download one video into ``workdir``: outcome, message, file and its clean info JSON."""
+    try:
+        return _download(source, workdir, limits, settings)
+    finally:
+        # yt-dlp leaves the connection of a download it stopped (too large, too slow,
+        # refused) to the garbage collector; close it now, not at some later moment.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+
+
+def _download(
+    source: str, workdir: Path, limits: VideoLimits, settings: CaptureSettings
+) -> tuple[Outcome, str, Path | None, dict[str, Any]]:
     import yt_dlp
     from yt_dlp.utils import DownloadError
 
