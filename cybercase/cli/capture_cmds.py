@@ -23,6 +23,7 @@ from cybercase.cli.common import (
 if TYPE_CHECKING:
     from cybercase.collect.batch import BatchResult
     from cybercase.collect.capture import CaptureResult
+    from cybercase.collect.video import VideoLimits
     from cybercase.evidence.timestamps import TimestampOutcome
     from cybercase.progress import Progress
 
@@ -121,6 +122,26 @@ def capture(
         "--browser",
         help="The Chromium/Chrome/Edge to render pages with (default: found automatically).",
     ),
+    scroll: bool = typer.Option(
+        False,
+        "--scroll",
+        help="Load feeds first: scroll until the page stops growing, click 'load more'.",
+    ),
+    max_scroll: int = typer.Option(
+        None, "--max-scroll", metavar="SCREENS", help="With --scroll: screens at most [60]."
+    ),
+    max_time: float = typer.Option(
+        None, "--max-time", metavar="SECONDS", help="With --scroll: seconds per page at most [120]."
+    ),
+    video: bool = typer.Option(
+        False, "--video", help="Also download the page's videos with yt-dlp (extra 'video')."
+    ),
+    max_video_size: str = typer.Option(
+        None, "--max-video-size", metavar="SIZE", help="With --video: bytes per video [512M]."
+    ),
+    max_video_time: float = typer.Option(
+        None, "--max-video-time", metavar="SECONDS", help="With --video: seconds per video [300]."
+    ),
     config: Path = CONFIG_OPTION,
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
@@ -188,6 +209,19 @@ def capture(
             "retries": retries,
         },
     )
+    feed = None
+    if scroll:
+        from cybercase.collect.browser_feed import load_feed_settings
+
+        if no_browser:
+            raise InvalidInputError(
+                "--scroll needs the browser", hint="leave out --no-browser, or --scroll"
+            )
+        feed_settings = load_feed_settings(
+            config, {"max_screens": max_scroll, "max_time": max_time}
+        )
+        feed = feed_settings.options()
+    videos = _video_limits(video, max_video_size, max_video_time)
     tsa = TsaSettings.load(config)
     case = open_case(case_dir)
     signer = load_signer(key)
@@ -214,7 +248,10 @@ def capture(
         all_urls,
         settings,
         browser=BrowserChoice(
-            enabled=not no_browser, executable=browser, pool_size=browser_pages(settings.jobs)
+            enabled=not no_browser,
+            executable=browser,
+            pool_size=browser_pages(settings.jobs),
+            feed=feed,
         ),
         tsa=tsa,
         batch_id=batch,
@@ -225,6 +262,7 @@ def capture(
         progress=_progress(json_out),
         on_result=report,
         on_browser=browser_line,
+        videos=videos,
     )
     result = session.batch
     if json_out:
@@ -235,10 +273,38 @@ def capture(
             say(f"[yellow]warning:[/yellow] {shown(warning)}")
         if session.timestamps is not None:
             _say_timestamps(session.timestamps)
+    for media in session.media:
+        for fetch in media.failed:
+            say(f"[yellow]{media.item_id}: video not stored[/yellow] ({shown(fetch.message)})")
     if result.interrupted:
         raise typer.Exit(130)
-    if result.failed:
+    if result.failed or any(m.failed for m in session.media):
         raise typer.Exit(1)
+
+
+def _video_limits(video: bool, max_size: str | None, max_time: float | None) -> VideoLimits | None:
+    """The ``--video`` limits, or ``None``; yt-dlp missing is one clear error."""
+    if not video:
+        return None
+    import importlib.util
+
+    from cybercase.collect.video import VideoLimits
+    from cybercase.errors import InvalidInputError
+
+    if importlib.util.find_spec("yt_dlp") is None:
+        raise InvalidInputError(
+            "--video needs yt-dlp", hint="pip install 'cybercase[video]' (and ffmpeg for HLS)"
+        )
+    limits = VideoLimits()
+    size = parse_size(max_size)
+    if size is not None or max_time is not None:
+        if max_time is not None and max_time <= 0:
+            raise InvalidInputError("--max-video-time must be more than 0 seconds")
+        limits = VideoLimits(
+            max_bytes=size if size is not None else limits.max_bytes,
+            max_time=max_time if max_time is not None else limits.max_time,
+        )
+    return limits
 
 
 def emit_json_line(data: object) -> None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from playwright.async_api import ProxySettings
 
     from cybercase.collect.browser_annotate import Caption
+    from cybercase.collect.browser_feed import FeedOptions
     from cybercase.collect.browser_traffic import TrafficSettings
     from cybercase.collect.redact import Credentials
 
@@ -96,6 +97,9 @@ class RenderOptions:
     credentials: Credentials | None = None
     """A user name and password split off the page's URL: sent (HTTP Basic) to their
     origin only; the URL the browser opens, and so every URL it records, has none."""
+    feed: FeedOptions | None = None
+    """Load the page as a feed (scroll until it stops growing, click "load more") instead
+    of the plain scroll; the steps are in the result's ``feed``."""
 
 
 @dataclass(frozen=True, slots=True)

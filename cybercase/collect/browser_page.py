@@ -18,12 +18,14 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from cybercase.collect.browser_annotate import CaptionPainter
 from cybercase.collect.browser_contexts import ContextPool, Lease, origin_of
+from cybercase.collect.browser_feed import FeedRecord, feed_warning, load_feed
 from cybercase.collect.browser_result import (
     FILE_NAMES,
     MEDIA_TYPES,
@@ -127,6 +129,7 @@ class PageJob:
     """The browser failed or was cut off on this page: its context is not lent again."""
     traffic: TrafficLog | None = None
     navigation_error: str | None = None
+    feed: FeedRecord | None = None
 
     async def run(self, browser: Browser) -> RenderResult:
         """Render the page under its hard deadline and return what was produced."""
@@ -165,6 +168,7 @@ class PageJob:
             complete=self.complete,
             traffic=self.traffic,
             tls_failure=self._tls_failure(),
+            feed=self.feed,
         )
 
     def _tls_failure(self) -> str | None:
@@ -230,6 +234,14 @@ class PageJob:
     async def _settle(self, page: Page) -> None:
         options = self.spec.options
         await self._quiet("after loading")
+        if options.feed is not None:
+            host = urlsplit(page.url).hostname or ""
+            self.feed = await load_feed(page, options.feed, host, self._quiet)
+            warning = feed_warning(self.feed)
+            if warning is not None:
+                self.warnings.append(warning)
+            await self._after_scroll(page)
+            return
         if not options.scroll or options.max_scroll_steps == 0:
             return
         scrolled = await page.evaluate(
@@ -241,6 +253,9 @@ class PageJob:
                 "the page may hold more further down"
             )
         await self._quiet("after scrolling")
+        await self._after_scroll(page)
+
+    async def _after_scroll(self, page: Page) -> None:
         missing = await page.evaluate(_IMAGES_JS, IMAGE_WAIT_MS)
         if missing:
             self.warnings.append(f"{missing} image(s) had not loaded when the page was captured")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from cybercase.clock import format_utc
+from cybercase.collect.browser_feed import FeedRecord
 from cybercase.collect.browser_options import Identity
 from cybercase.collect.record import Hop
 from cybercase.evidence.models import Record
@@ -107,6 +108,8 @@ class RenderResult:
     files under the result's folder until the capture writes them into its WARC)."""
     tls_failure: str | None = None
     """Why the page itself could not be shown because its TLS certificate failed."""
+    feed: FeedRecord | None = None
+    """How the feed was loaded, when the page was loaded as a feed."""
 
     def file(self, role: str) -> RenderedFile | None:
         """The file with ``role``, if it was produced."""
@@ -156,6 +159,7 @@ class RenderResult:
             traffic_recorded=self.traffic is not None,
             traffic=[w.hop for w in self.traffic.exchanges] if self.traffic else [],
             tls_failure=self.tls_failure,
+            feed=self.feed,
         )
 
 
@@ -239,3 +243,5 @@ class BrowserRecord(Record):
     name its request and response records)."""
     tls_failure: str | None = None
     """Why the page itself failed TLS in the browser, if it did."""
+    feed: FeedRecord | None = None
+    """Each scroll and "load more" click made before capturing (``--scroll``)."""

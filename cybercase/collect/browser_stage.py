@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cybercase.collect.browser import Renderer
+from cybercase.collect.browser_feed import FeedOptions
 from cybercase.collect.browser_options import RenderOptions
 from cybercase.collect.browser_result import RenderResult
 from cybercase.collect.config import CaptureSettings
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
 BROWSER_STAGE = "browser"
 
 
-def render_options_for(settings: CaptureSettings, *, record_traffic: bool = True) -> RenderOptions:
+def render_options_for(
+    settings: CaptureSettings, *, record_traffic: bool = True, feed: FeedOptions | None = None
+) -> RenderOptions:
     """The browser identity, trust and limits matching the raw fetch's settings.
 
     ``record_traffic`` sends every request through the recording proxy, so that all the
@@ -44,13 +47,15 @@ def render_options_for(settings: CaptureSettings, *, record_traffic: bool = True
         headers=dict(settings.headers),
         cookies_file=settings.cookies_file,
         insecure=settings.insecure,
-        page_timeout=min(90.0, settings.total_timeout),
+        # Loading a feed has its own time limit, on top of the page's.
+        page_timeout=min(90.0, settings.total_timeout) + (feed.max_time if feed else 0.0),
         navigation_timeout=min(30.0, settings.total_timeout),
         record_traffic=record_traffic,
         ca_bundle=settings.ca_bundle if record_traffic else None,
         keep_secrets=settings.keep_secrets,
         keep_headers=tuple(settings.keep_headers),
         max_body_bytes=settings.max_body_bytes,
+        feed=feed,
     )
 
 

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cybercase.clock import Clock, parse_utc
 from cybercase.collect.batch import BatchResult, run_batch
@@ -30,6 +30,10 @@ from cybercase.evidence import Artifact, Case, EntryDraft, Signer
 from cybercase.evidence.timestamps import TimestampOutcome, timestamp_new_items
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.progress import Progress
+
+if TYPE_CHECKING:
+    from cybercase.collect.browser_feed import FeedOptions
+    from cybercase.collect.video import MediaResult, VideoLimits
 
 ITEM_ANNOTATED = "item.annotated"
 ANNOTATED_NAME = "screenshot-annotated.png"
@@ -52,6 +56,8 @@ class BrowserChoice:
     """Every request the browser makes into the WARC (through the recording proxy).
     ``CYBERCASE_BROWSER_TRAFFIC=off`` turns it off, for benchmarks only: the browser then
     cannot honour ``--ca-bundle``, and each record says ``traffic_recorded: false``."""
+    feed: FeedOptions | None = None
+    """``--scroll``: load each page as a feed before capturing it."""
 
 
 ENV_BROWSER_TRAFFIC = "CYBERCASE_BROWSER_TRAFFIC"
@@ -83,6 +89,8 @@ class SessionResult:
     """Items that received an annotated screenshot."""
     annotation_warnings: list[str] = field(default_factory=list)
     timestamps: TimestampOutcome | None = None
+    media: list[MediaResult] = field(default_factory=list)
+    """The videos of each page (``--video``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The closing ``--json`` line."""
@@ -93,6 +101,8 @@ class SessionResult:
         if self.annotation_warnings:
             data["annotation_warnings"] = self.annotation_warnings
         data["timestamps"] = self.timestamps.to_json() if self.timestamps else None
+        if self.media:
+            data["media"] = [m.to_json() for m in self.media]
         return data
 
 
@@ -111,7 +121,9 @@ def open_browser(
         renderer = Renderer(
             choice.executable,
             pool_size=max(1, choice.pool_size),
-            options=render_options_for(settings, record_traffic=choice.record_traffic),
+            options=render_options_for(
+                settings, record_traffic=choice.record_traffic, feed=choice.feed
+            ),
         )
     except BrowserUnavailableError as exc:
         if choice.executable is not None:
@@ -140,6 +152,7 @@ def capture_urls(
     on_browser: Callable[[str | None, str | None], None] | None = None,
     clock: Clock | None = None,
     cancel: threading.Event | None = None,
+    videos: VideoLimits | None = None,
 ) -> SessionResult:
     """Capture URLs into the case with everything a capture should hold (see the module)."""
     choice = browser if browser is not None else BrowserChoice()
@@ -181,6 +194,12 @@ def capture_urls(
         result = SessionResult(batch=batch, browser=browser_name, browser_note=browser_note)
         if annotator is not None:
             result.annotated, result.annotation_warnings = annotator.commit()
+    if videos is not None:
+        from cybercase.collect.video import collect_videos
+
+        for item in batch.results:
+            if item.ok:
+                result.media.append(collect_videos(case, signer, item.item_id, settings, videos))
     if tsa is not None and batch.results:
         ids = [r.item_id for r in batch.results]
         result.timestamps = timestamp_new_items(case, signer, ids, tsa)

@@ -24,6 +24,8 @@ Routes::
     /media/<file>.jpg         photos, with EXIF
     /static/site.css, /static/contact.js
     /api/contact/<handle>     JSON the page's script fetches to show contact details
+    /feed                     a social feed that loads 10 posts per scroll, up to 60
+    /api/feed, /api/comments  the feed's JSON (more posts, more comments)
     /sitemap.txt              every listing URL, one per line (for ``capture --from``)
     /_trainer                 the trainer's controls (GET shows, POST changes the day)
 """
@@ -46,7 +48,7 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from cybercase.errors import InvalidInputError, InvalidTransitionError, NetworkError
-from cybercase.training import catalogue
+from cybercase.training import catalogue, feed
 from cybercase.training.pages import Site, contact_json
 
 HOST = "127.0.0.1"
@@ -255,6 +257,8 @@ class Marketplace:
                 HTTPStatus.METHOD_NOT_ALLOWED,
                 self._site.gone("Not allowed", "This page cannot be posted to."),
             ), day
+        if (answer := _feed(path, raw_path)) is not None:
+            return answer, day
         return self._page(path, day), day
 
     def _page(self, path: str, day: int) -> _Response:
@@ -336,6 +340,19 @@ class Marketplace:
     def _failed(self, text: str) -> None:
         with self._lock:
             self.errors.append(text)
+
+
+def _feed(path: str, raw_path: str) -> _Response | None:
+    """The fictitious feed's page and its JSON (:mod:`cybercase.training.feed`)."""
+    query = parse_qs(urlsplit(raw_path).query)
+    if path == "/feed":
+        return _Response(HTTPStatus.OK, feed.feed_page())
+    if path == "/api/feed":
+        return _Response(HTTPStatus.OK, feed.feed_json(feed.page_number(query)), "application/json")
+    if path == "/api/comments":
+        body = feed.comments_json(feed.page_number(query))
+        return _Response(HTTPStatus.OK, body, "application/json")
+    return None
 
 
 def _check_day(day: int) -> None:
