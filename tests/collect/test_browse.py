@@ -1,0 +1,128 @@
+"""A recorded browsing session, driven as a user would under Xvfb (a headed Chromium)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cybercase.collect.browse import BROWSE_ENDED, BrowseOptions, BrowseSession, browse
+from cybercase.collect.browser_find import find_browser
+from cybercase.errors import CybercaseError
+from cybercase.evidence import Case, Signer
+from cybercase.evidence.verify import verify_case
+from cybercase.training import Marketplace
+
+PASSWORD = "Tr0ub4dor&3-fictitious-9f2e"
+
+
+def _browser_or_skip() -> Path:
+    try:
+        return find_browser()
+    except CybercaseError as exc:
+        pytest.skip(exc.one_line())
+
+
+@pytest.fixture
+def display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An Xvfb display of its own (the first free one from :90 up)."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed")
+    for number in range(90, 130):
+        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        process = subprocess.Popen(
+            ["Xvfb", f":{number}", "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and process.poll() is None:
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                break
+            time.sleep(0.05)
+        if process.poll() is None and Path(f"/tmp/.X11-unix/X{number}").exists():
+            monkeypatch.setenv("DISPLAY", f":{number}")
+            try:
+                yield f":{number}"
+            finally:
+                process.terminate()
+                process.wait(timeout=10)
+            return
+        process.kill()
+        process.wait(timeout=10)
+    pytest.skip("no free X display between :90 and :129")
+
+
+def _all_bytes(root: Path) -> Iterator[tuple[Path, bytes]]:
+    for path in root.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        yield path, data
+        if data[:2] == b"\x1f\x8b":
+            yield path, gzip.decompress(data)
+
+
+def test_a_browsing_session_records_every_page_and_no_secret(
+    display: str, case: Case, signer: Signer, marketplace: Marketplace, isolated_home: Path
+) -> None:
+    _browser_or_skip()
+    listing = marketplace.listing_urls()[0]
+    seen: dict[str, str] = {}
+
+    def drive(session: BrowseSession) -> None:
+        page = session.page
+        page.goto(marketplace.url + "/")
+        session.pump()
+        page.goto(listing)
+        session.pump()
+        page.goto(marketplace.url_for("/login"))
+        session.pump()
+        page.fill("#username", "trainee")
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.click("#signin")
+        session.pump()
+        cookies = [c for c in session.context.cookies() if c["name"] == "curio_session"]
+        assert cookies, "the fictitious login set no session cookie"
+        seen["cookie"] = cookies[0]["value"]
+        page.goto(marketplace.url + "/")
+        page.mouse.wheel(0, 600)
+        session.pump()
+        assert page.locator("#cybercase-recording").is_visible()
+        page.click("#cybercase-recording-capture")
+        session.pump()
+
+    summary = browse(case, signer, BrowseOptions(persona="trainee-1"), driver=drive)
+
+    assert summary.full_pages == 1
+    assert summary.pages >= 5
+    assert "Set-Cookie" in summary.withheld and "(request body)" in summary.withheld
+    assert (isolated_home / "personas" / "trainee-1").is_dir()
+    reopened = Case.open(case.root)
+    items = [reopened.item(i) for i in summary.items]
+    urls = [v.detail["url"] for v in items]
+    for url in (marketplace.url + "/", listing, marketplace.url_for("/login")):
+        assert url in urls
+    for view in items[: summary.pages]:
+        roles = {a.role for a in view.artifacts}
+        assert {"warc", "record", "screenshot", "dom"} <= roles, view.detail
+    ended = [e for e in reopened.entries() if e.action == BROWSE_ENDED]
+    assert len(ended) == 1 and ended[0].detail["pages_captured"] == summary.pages
+    secrets = [seen["cookie"].encode(), PASSWORD.encode()]
+    checked = 0
+    for path, data in _all_bytes(case.root):
+        checked += 1
+        for secret in secrets:
+            assert secret not in data, f"{secret!r} found in {path}"
+    assert checked > 10
+    report = verify_case(case.root)
+    assert report.ok, [f.line() for f in report.findings]
+    assert os.environ["DISPLAY"] == display
