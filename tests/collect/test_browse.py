@@ -87,6 +87,11 @@ def test_a_browsing_session_records_every_page_and_no_secret(
         session.pump()
         page.fill("#username", "trainee")
         page.fill("#password", PASSWORD)
+        # A site's script may copy the typed password into the attribute, which the DOM
+        # serialisation would show: the full-page capture made now must not keep it.
+        page.evaluate("p => document.querySelector('#password').setAttribute('value', p)", PASSWORD)
+        page.click("#cybercase-recording-capture")
+        session.pump()
         with page.expect_navigation():
             page.click("#signin")
         session.pump()
@@ -97,8 +102,6 @@ def test_a_browsing_session_records_every_page_and_no_secret(
         page.mouse.wheel(0, 600)
         session.pump()
         assert page.locator("#cybercase-recording").is_visible()
-        page.click("#cybercase-recording-capture")
-        session.pump()
 
     summary = browse(case, signer, BrowseOptions(persona="trainee-1"), driver=drive)
 
@@ -111,9 +114,11 @@ def test_a_browsing_session_records_every_page_and_no_secret(
     urls = [v.detail["url"] for v in items]
     for url in (marketplace.url + "/", listing, marketplace.url_for("/login")):
         assert url in urls
-    for view in items[: summary.pages]:
+    for view in items[: summary.pages + summary.full_pages]:
         roles = {a.role for a in view.artifacts}
         assert {"warc", "record", "screenshot", "dom"} <= roles, view.detail
+    full = [v for v in items if any(a.name == "screenshot-full.png" for a in v.artifacts)]
+    assert len(full) == 1 and full[0].detail["url"] == marketplace.url_for("/login")
     ended = [e for e in reopened.entries() if e.action == BROWSE_ENDED]
     assert len(ended) == 1 and ended[0].detail["pages_captured"] == summary.pages
     secrets = [seen["cookie"].encode(), PASSWORD.encode()]
