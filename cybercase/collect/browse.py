@@ -47,8 +47,8 @@ from cybercase.collect.capture import (
     ROLE_RECORD,
     ROLE_WARC,
     WARC_NAME,
-    CaptureRequest,
     Capturer,
+    CaptureRequest,
     PreparedCapture,
     _Collected,
     commit_captures,
@@ -85,18 +85,18 @@ _BANNER_SCRIPT = """
   if (window.top !== window) return;
   const ask = () => {
     const note = window.prompt('cybercase: note for this full-page capture (optional)');
-    window.%(binding)s(note || '');
+    window.__BINDING__(note || '');
   };
   const install = () => {
-    if (document.getElementById('%(id)s')) return;
+    if (document.getElementById('__ID__')) return;
     const bar = document.createElement('div');
-    bar.id = '%(id)s';
+    bar.id = '__ID__';
     bar.setAttribute('style', 'position:fixed;top:0;right:0;z-index:2147483647;' +
       'background:#b00020;color:#fff;font:bold 13px sans-serif;padding:4px 8px;' +
       'border-bottom-left-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.4)');
     bar.textContent = '\u25cf cybercase is recording ';
     const button = document.createElement('button');
-    button.id = '%(id)s-capture';
+    button.id = '__ID__-capture';
     button.textContent = 'Capture full page now (Ctrl+Shift+S)';
     button.addEventListener('click', ask);
     bar.appendChild(button);
@@ -111,12 +111,12 @@ _BANNER_SCRIPT = """
   if (document.documentElement) install();
   document.addEventListener('DOMContentLoaded', install);
 })();
-""" % {"binding": CAPTURE_BINDING, "id": BANNER_ID}
+""".replace("__BINDING__", CAPTURE_BINDING).replace("__ID__", BANNER_ID)
 
 _DOM_SCRIPT = """
 () => {
   const copy = document.documentElement.cloneNode(true);
-  const banner = copy.querySelector('#%(id)s');
+  const banner = copy.querySelector('#__ID__');
   if (banner) banner.remove();
   let scrubbed = 0;
   for (const input of copy.querySelectorAll('input[type=password i]')) {
@@ -126,12 +126,12 @@ _DOM_SCRIPT = """
   const doctype = type ? '<!DOCTYPE ' + type.name + '>\\n' : '';
   return [doctype + copy.outerHTML, scrubbed];
 }
-""" % {"id": BANNER_ID}
+""".replace("__ID__", BANNER_ID)
 
 _BANNER_VISIBILITY = (
-    "(hidden) => { const b = document.getElementById('%s');"
-    " if (b) b.style.visibility = hidden ? 'hidden' : 'visible'; }" % BANNER_ID
-)
+    "(hidden) => { const b = document.getElementById('__ID__');"
+    " if (b) b.style.visibility = hidden ? 'hidden' : 'visible'; }"
+).replace("__ID__", BANNER_ID)
 
 
 _SEEN = "() => window.__cybercaseCaptured"
@@ -272,7 +272,7 @@ class BrowseSession:
             except Exception as exc:  # noqa: BLE001 - a slow page is captured as it is
                 if page.is_closed() or self._closed:
                     return
-                self.summary.warnings.append(f"{url}: not fully loaded ({type(exc).__name__})")
+                self.summary.warnings.append(f"{page.url}: not fully loaded ({type(exc).__name__})")
             url = page.url
             if kind == "page":
                 try:
@@ -323,7 +323,9 @@ class BrowseSession:
             warnings.append(f"the page could not be fully captured: {type(exc).__name__}: {exc}")
         following = self._new_folder()
         log = self._traffic.next(following)
-        done = self._commit(url, title, log, files, warnings, started, full=full, note=note, scrubbed=scrubbed)
+        done = self._commit(
+            url, title, log, files, warnings, started, full=full, note=note, scrubbed=scrubbed
+        )
         shutil.rmtree(self._visit_folder, ignore_errors=True)
         shutil.rmtree(shots, ignore_errors=True)
         self._visit_folder = following
@@ -542,7 +544,7 @@ def browse(
                 str(profile),
                 executable_path=str(executable),
                 headless=options.headless,
-                proxy=traffic.proxy,
+                proxy={"server": traffic.proxy["server"]},
                 ignore_https_errors=True,
                 viewport={"width": options.width, "height": options.height},
                 service_workers="block",

@@ -842,7 +842,6 @@ class ContextTraffic:
         )
         return wire, redactions
 
-
     def _withhold(self, value: bytes, where: str, what: str) -> tuple[bytes, Redaction]:
         text, digest = self._redactor.placeholder(value)
         return text.encode("ascii"), Redaction(

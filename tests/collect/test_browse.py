@@ -132,4 +132,3 @@ def test_a_browsing_session_records_every_page_and_no_secret(
     report = verify_case(case.root)
     assert report.ok, [f.line() for f in report.findings]
     assert os.environ["DISPLAY"] == display
-
