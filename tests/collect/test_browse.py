@@ -18,6 +18,7 @@ from cybercase.errors import CybercaseError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
 from cybercase.training import Marketplace
+from tests.conftest import Cli
 
 PASSWORD = "Tr0ub4dor-3-fictitious-9f2e"
 """No character HTML would escape: the DOM and the form post hold it byte for byte."""
@@ -132,3 +133,13 @@ def test_a_browsing_session_records_every_page_and_no_secret(
     report = verify_case(case.root)
     assert report.ok, [f.line() for f in report.findings]
     assert os.environ["DISPLAY"] == display
+
+
+def test_a_persona_name_that_is_not_a_folder_name_is_refused(
+    cli: Cli, case: Case, signer: Signer, isolated_home: Path
+) -> None:
+    result = cli("browse", "--case", case.root, "--persona", "../escape")
+    assert result.code == 2, result.stderr
+    assert "persona name" in result.stderr
+    assert not (isolated_home / "escape").exists()
+    assert not (isolated_home / "personas").exists()
