@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from cybercase.collect.browse import BROWSE_ENDED, BrowseOptions, BrowseSession, browse
 from cybercase.collect.browser_find import find_browser
@@ -104,6 +106,9 @@ def test_a_browsing_session_records_every_page_and_no_secret(
         page.mouse.wheel(0, 600)
         session.pump()
         assert page.locator("#cybercase-recording").is_visible()
+        # The investigator closes the window: the session's loop ends by itself.
+        page.close()
+        session.run_until_closed()
 
     summary = browse(case, signer, BrowseOptions(persona="trainee-1"), driver=drive)
 
@@ -123,6 +128,20 @@ def test_a_browsing_session_records_every_page_and_no_secret(
     assert len(full) == 1 and full[0].detail["url"] == marketplace.url_for("/login")
     ended = [e for e in reopened.entries() if e.action == BROWSE_ENDED]
     assert len(ended) == 1 and ended[0].detail["pages_captured"] == summary.pages
+    responses: set[str] = set()
+    posts: list[bytes] = []
+    for view in items:
+        warc = next(a for a in view.artifacts if a.role == "warc")
+        for record in ArchiveIterator(io.BytesIO(reopened.read_object(warc.digest))):
+            uri = record.rec_headers.get_header("WARC-Target-URI")
+            if record.rec_type == "response":
+                responses.add(uri)
+            if record.rec_type == "request" and record.http_headers.protocol == "POST":
+                posts.append(record.content_stream().read())
+    # No request was refused between two pages: every page's answer is in the WARCs.
+    for url in (marketplace.url + "/", listing, marketplace.url_for("/login")):
+        assert url in responses
+    assert len(posts) == 1 and posts[0].startswith(b"[redacted by cybercase: hmac-sha256:")
     secrets = [seen["cookie"].encode(), PASSWORD.encode()]
     checked = 0
     for path, data in _all_bytes(case.root):
