@@ -167,8 +167,9 @@ class BrowseOptions:
     """Only for benchmarks: the session is meant to be seen."""
     width: int = 1280
     height: int = 800
-    settle: float = 0.5
-    """Seconds to let a loaded page's last requests finish before it is captured."""
+    settle: float = 0.15
+    """Seconds to let a loaded page's scripts fetch what they show (contact boxes) before
+    it is captured; what arrives later is in the next item's WARC."""
     load_timeout: float = 30.0
 
 
@@ -264,7 +265,7 @@ class BrowseSession:
                 return
             if page.is_closed():
                 continue
-            if kind == "page" and not page.url.startswith("http"):
+            if kind == "page" and (not page.url.startswith("http") or self._seen(page)):
                 continue
             try:
                 page.wait_for_load_state("load", timeout=self.options.load_timeout * 1000)
@@ -275,13 +276,18 @@ class BrowseSession:
                 self.summary.warnings.append(f"{page.url}: not fully loaded ({type(exc).__name__})")
             url = page.url
             if kind == "page":
-                try:
-                    if page.evaluate(_SEEN) == url:
-                        continue
-                except Exception:  # noqa: BLE001 - navigated again meanwhile: seen next
+                if self._seen(page):
                     continue
                 self._last_url = url
             self._capture(page, url, full=kind == "full", note=note or None)
+
+    @staticmethod
+    def _seen(page: Any) -> bool:
+        """Whether this document was already captured at its current URL."""
+        try:
+            return bool(page.evaluate(_SEEN) == page.url)
+        except Exception:  # noqa: BLE001 - it navigated again meanwhile: that event follows
+            return True
 
     def run_until_closed(self, poll: float = 0.2) -> None:
         """Capture as the investigator browses, until the window is closed."""
