@@ -28,6 +28,7 @@ the last item is committed as a last item with its WARC only.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import shutil
@@ -572,9 +573,12 @@ def browse(
                 else:
                     session.run_until_closed()
             finally:
+                # Whatever ended the session (even a crash), its summary is signed.
                 if not session.closed:
-                    session.context.close()
-            return session.finish()
+                    with contextlib.suppress(Exception):
+                        session.context.close()
+                summary = session.finish()
+            return summary
     finally:
         traffic.stop()
         recorder.close()

@@ -106,13 +106,16 @@ def test_a_browsing_session_records_every_page_and_no_secret(
         page.mouse.wheel(0, 600)
         session.pump()
         assert page.locator("#cybercase-recording").is_visible()
+        page.once("dialog", lambda dialog: dialog.accept("the seller's phone is visible"))
+        page.keyboard.press("Control+Shift+S")
+        session.pump()
         # The investigator closes the window: the session's loop ends by itself.
         page.close()
         session.run_until_closed()
 
     summary = browse(case, signer, BrowseOptions(persona="trainee-1"), driver=drive)
 
-    assert summary.full_pages == 1
+    assert summary.full_pages == 2
     assert summary.pages >= 5
     assert "Set-Cookie" in summary.withheld and "(request body)" in summary.withheld
     assert (isolated_home / "personas" / "trainee-1").is_dir()
@@ -125,7 +128,8 @@ def test_a_browsing_session_records_every_page_and_no_secret(
         roles = {a.role for a in view.artifacts}
         assert {"warc", "record", "screenshot", "dom"} <= roles, view.detail
     full = [v for v in items if any(a.name == "screenshot-full.png" for a in v.artifacts)]
-    assert len(full) == 1 and full[0].detail["url"] == marketplace.url_for("/login")
+    assert [v.detail["url"] for v in full] == [marketplace.url_for("/login"), marketplace.url + "/"]
+    assert full[1].detail.get("note") == "the seller's phone is visible"
     ended = [e for e in reopened.entries() if e.action == BROWSE_ENDED]
     assert len(ended) == 1 and ended[0].detail["pages_captured"] == summary.pages
     responses: set[str] = set()
