@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import os
 import shutil
@@ -11,11 +12,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from cybercase.collect.browse import BROWSE_ENDED, BrowseOptions, BrowseSession, browse
 from cybercase.collect.browser_find import find_browser
+from cybercase.collect.browser_traffic import TrafficRecorder, TrafficSettings
 from cybercase.errors import CybercaseError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
@@ -166,3 +169,37 @@ def test_a_persona_name_that_is_not_a_folder_name_is_refused(
     assert "persona name" in result.stderr
     assert not (isolated_home / "escape").exists()
     assert not (isolated_home / "personas").exists()
+
+
+def test_the_proxy_starts_the_next_visit_without_a_gap_and_withholds_secrets(
+    tmp_path: Path, marketplace: Marketplace
+) -> None:
+    recorder = TrafficRecorder()
+    traffic = recorder.start(
+        TrafficSettings(withhold_set_cookie=True, withhold_request_bodies=True)
+    )
+    try:
+        traffic.begin(tmp_path / "one")
+        with httpx.Client(proxy=traffic.proxy["server"], timeout=10) as client:
+            assert client.get(marketplace.url_for("/login")).status_code == 200
+            first = traffic.next(tmp_path / "two")
+            answer = client.post(
+                marketplace.url_for("/login"), data={"username": "t", "password": PASSWORD}
+            )
+        cookie = answer.cookies["curio_session"]
+        second = traffic.collect()
+    finally:
+        traffic.stop()
+        recorder.close()
+    assert [w.hop.method for w in first.exchanges] == ["GET"]
+    assert [w.hop.method for w in second.exchanges] == ["POST"]
+    post = second.exchanges[0]
+    assert post.request_bytes is not None and post.response_head is not None
+    assert PASSWORD.encode() not in post.request_bytes
+    assert cookie.encode() not in post.response_head
+    assert all(cookie not in value for _, value in post.hop.response_headers)
+    assert {r.header for r in second.redactions} == {"(request body)", "Set-Cookie"}
+    assert post.body is not None
+    with post.body.open() as body:
+        block = hashlib.sha256(post.response_head + body.read()).hexdigest()
+    assert post.block_digest == "sha256:" + block
