@@ -15,6 +15,7 @@ import typer
 
 from cybercase import __version__
 from cybercase.cli import (
+    browse_cmds,
     capture_cmds,
     case_cmds,
     custodian_cmds,
@@ -71,6 +72,7 @@ demo_cmds.register(app)
 key_cmds.register(app)
 case_cmds.register(app)
 capture_cmds.register(app)
+browse_cmds.register(app)
 timestamp_cmds.register(app)
 request_cmds.register(app)
 export_cmds.register(app)

@@ -31,6 +31,8 @@ request and an error saying so; a body over the size limit is recorded up to the
 (``truncated: "length"``) while the browser still gets all of it. Nothing the page asked
 for is left out without a trace. Between visits the proxy refuses every request (closes
 the connection): no traffic leaves the browser when no capture is running.
+:meth:`ContextTraffic.next` ends one visit and begins the next in one step, so that a
+continuous session (``cybercase browse``) never refuses a request between two pages.
 
 Limits, said plainly in docs/capture.md: the proxy speaks HTTP/1.1 to sites (no HTTP/2,
 no QUIC), opens a fresh connection per exchange (so each record's address and TLS facts
@@ -126,6 +128,12 @@ class TrafficSettings:
     secret_headers: tuple[str, ...] = ()
     """Lower-case names of every header whose value is withheld (Cookie, Authorization,
     Proxy-Authorization and the user's extra headers not marked safe); empty: the first three."""
+    withhold_set_cookie: bool = False
+    """Replace the values of ``Set-Cookie`` in responses by their keyed hash: a login's
+    session cookie is as good as a password (``cybercase browse``)."""
+    withhold_request_bodies: bool = False
+    """Replace the body of every request that has one (form posts carry typed passwords)
+    by its keyed hash; the head, with its Content-Length, is kept."""
     max_body_bytes: int = 256 * 1024 * 1024
     """Bytes of one response body recorded; the browser still gets all of it."""
     connect_timeout: float = 10.0
@@ -344,6 +352,16 @@ class ContextTraffic:
         """End the visit and give what it sent and received (in-flight exchanges cut here)."""
         with self._lock:
             visit, self._visit = self._visit, None
+        return self._log(visit)
+
+    def next(self, folder: Path) -> TrafficLog:
+        """End the visit and begin the next one at once: no request is refused in between."""
+        with self._lock:
+            visit, self._visit = self._visit, _Visit(folder)
+            self._counter = 0
+        return self._log(visit)
+
+    def _log(self, visit: _Visit | None) -> TrafficLog:
         log = TrafficLog()
         if visit is None:
             return log
@@ -734,15 +752,27 @@ class ContextTraffic:
         redactor = self._redactor
         if tap is not None and tap.request_started and tap.sent:
             sent = bytes(tap.sent)
-            sent, redactions = redactor.head(sent, where)
-            wire.request_bytes = sent
+            head, gap, request_body = sent.partition(b"\r\n\r\n")
+            head, redactions = redactor.head(head + gap, where)
+            if request_body and settings.withhold_request_bodies:
+                request_body, withheld = self._withhold(request_body, where, "(request body)")
+                redactions.append(withheld)
+            wire.request_bytes = head + request_body
         pairs = redactor.pairs(exchange.request_pairs)
         body: Body | None = None
+        response_headers = [(_text(k), _text(v)) for k, v in exchange.response_headers]
         if exchange.status is not None:
             wire.response_head = exchange.response_head
             wire.body = exchange.spool
             wire.payload_digest = "sha256:" + exchange.payload.hexdigest()
             wire.block_digest = "sha256:" + exchange.block.hexdigest()
+            if settings.withhold_set_cookie and wire.response_head is not None:
+                cookies = Redactor(("set-cookie",), self._redactor.key)
+                wire.response_head, found = cookies.head(wire.response_head, f"{where} response")
+                if found:
+                    redactions.extend(found)
+                    response_headers = cookies.pairs(response_headers)
+                    wire.block_digest = _block_digest(wire.response_head, exchange.spool)
 
             def header(name: bytes) -> str | None:
                 return next(
@@ -779,7 +809,7 @@ class ContextTraffic:
                 "reason": exchange.reason,
                 "http_version": exchange.http_version,
                 "request_headers": pairs,
-                "response_headers": [(_text(k), _text(v)) for k, v in exchange.response_headers],
+                "response_headers": response_headers,
                 "remote_ip": tap.remote[0] if tap and tap.remote else None,
                 "remote_port": tap.remote[1] if tap and tap.remote else None,
                 "local_ip": tap.local[0] if tap and tap.local else None,
@@ -811,6 +841,27 @@ class ContextTraffic:
             }
         )
         return wire, redactions
+
+    def _withhold(self, value: bytes, where: str, what: str) -> tuple[bytes, Redaction]:
+        text, digest = self._redactor.placeholder(value)
+        return text.encode("ascii"), Redaction(
+            where=where,
+            header=what,
+            algorithm="hmac-sha256",
+            key_id=self._redactor.key().key_id,
+            digest=digest,
+            placeholder=text,
+        )
+
+
+def _block_digest(head: bytes, spool: Spool | None) -> str:
+    """The WARC block digest of a response whose head was changed (a value withheld)."""
+    block = hashlib.sha256(head)
+    if spool is not None:
+        with spool.open() as stream:
+            while chunk := stream.read(RECV):
+                block.update(chunk)
+    return "sha256:" + block.hexdigest()
 
 
 def _next_event(conn: h11.Connection, sock: socket.socket) -> Any:

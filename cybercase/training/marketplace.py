@@ -33,7 +33,9 @@ Routes::
 from __future__ import annotations
 
 import errno
+import html
 import os
+import secrets
 import socket
 import sys
 import threading
@@ -75,6 +77,8 @@ class _Response:
     body: bytes = b""
     content_type: str = "text/html; charset=utf-8"
     location: str | None = None
+    cookie: str | None = None
+    """A ``Set-Cookie`` value (the fictitious login's session)."""
 
 
 class Marketplace:
@@ -252,6 +256,8 @@ class Marketplace:
             day = self._day
             if method != "POST":
                 self._visits[path] += 1
+        if method == "POST" and path == "/login":
+            return _login(form), day
         if method == "POST":
             return _Response(
                 HTTPStatus.METHOD_NOT_ALLOWED,
@@ -259,6 +265,8 @@ class Marketplace:
             ), day
         if (answer := _feed(path, raw_path)) is not None:
             return answer, day
+        if path == "/login":
+            return _Response(HTTPStatus.OK, _LOGIN_PAGE), day
         return self._page(path, day), day
 
     def _page(self, path: str, day: int) -> _Response:
@@ -355,6 +363,28 @@ def _feed(path: str, raw_path: str) -> _Response | None:
     return None
 
 
+_LOGIN_PAGE = b"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Sign in - CurioMarket (fictitious)</title></head>
+<body><h1>Sign in</h1><p>A fictitious login form for training: any name and password work.</p>
+<form method="post" action="/login">
+<label>Name <input name="username" id="username"></label>
+<label>Password <input type="password" name="password" id="password"></label>
+<button type="submit" id="signin">Sign in</button>
+</form></body></html>
+"""
+
+
+def _login(form: dict[str, list[str]]) -> _Response:
+    """Any name and password sign in: a fresh random session cookie, as real sites set."""
+    name = html.escape(form.get("username", [""])[-1] or "visitor")
+    body = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Signed in</title></head>"
+        f"<body><h1>Signed in</h1><p>Welcome, {name}.</p><a href='/'>Home</a></body></html>"
+    ).encode()
+    token = "curio-" + secrets.token_hex(16)
+    return _Response(HTTPStatus.OK, body, cookie=f"curio_session={token}; Path=/; HttpOnly")
+
+
 def _check_day(day: int) -> None:
     if day not in catalogue.DAYS:
         known = ", ".join(str(d) for d in catalogue.DAYS)
@@ -441,6 +471,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header(*_FICTITIOUS_HEADER)
         if response.location is not None:
             self.send_header("Location", response.location)
+        if response.cookie is not None:
+            self.send_header("Set-Cookie", response.cookie)
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(response.body)
