@@ -44,9 +44,6 @@ from cybercase.collect.browser_find import find_browser
 from cybercase.collect.browser_traffic import ContextTraffic, TrafficLog, TrafficRecorder
 from cybercase.collect.browser_traffic import TrafficSettings as _TrafficSettings
 from cybercase.collect.capture import (
-    RECORD_NAME,
-    ROLE_RECORD,
-    ROLE_WARC,
     WARC_NAME,
     Capturer,
     CaptureRequest,
@@ -54,16 +51,14 @@ from cybercase.collect.capture import (
     _Collected,
     commit_captures,
     open_capturer,
-    record_uri,
+    write_item_files,
 )
 from cybercase.collect.config import CaptureSettings
-from cybercase.collect.environment import python_build
 from cybercase.collect.fetch import new_record_id
 from cybercase.collect.record import CaptureRecord, Redaction
 from cybercase.collect.stages import StageFile, StageOutput
-from cybercase.collect.warc import WARC_MEDIA_TYPE, WarcBuilder
 from cybercase.errors import InvalidInputError
-from cybercase.evidence import Artifact, Case, EntryDraft, Signer
+from cybercase.evidence import Case, EntryDraft, Signer
 from cybercase.settings import user_home
 
 __all__ = [
@@ -426,7 +421,6 @@ def _prepare(
 ) -> PreparedCapture:
     """The item of one page: record and WARC as a capture's, from the browser's traffic."""
     case = capturer.case
-    store = case.store
     capture_id = str(uuid.uuid4())
     redactions = list(got.stage_redactions)
     final = next(
@@ -462,52 +456,15 @@ def _prepare(
         warc_filename=WARC_NAME,
         warcinfo_id=warcinfo_id,
     )
-    record_bytes = record.to_bytes()
-    surroundings = capturer.surroundings
-    with store.writer(sync=False) as sink:
-        builder = WarcBuilder(sink, filename=WARC_NAME)
-        builder.warcinfo(
-            warcinfo_id,
-            format_utc(started),
-            {
-                "software": f"cybercase {surroundings.software.get('cybercase', '')}",
-                "format": "WARC File Format 1.1",
-                "python": python_build(),
-                "case": case.meta.id,
-                "capture-id": capture_id,
-                "investigator": surroundings.investigator.name,
-                "investigator-key": surroundings.investigator.key,
-                "persona": surroundings.persona or "",
-                "hostname": surroundings.machine.hostname,
-                "session": "browse",
-            },
-        )
-        for wire in got.stage_exchanges:
-            builder.exchange(wire, warcinfo_id)
-        builder.metadata(
-            record_uri(capture_id),
-            new_record_id(),
-            format_utc(ended),
-            record_bytes,
-            final.hop.warc_response_id if final is not None else None,
-            warcinfo_id,
-        )
-    warc = sink.digest()
-    record_digest = store.put_bytes(record_bytes, sync=False)
     artifacts = [
-        Artifact(
-            role=ROLE_WARC,
-            name=WARC_NAME,
-            digest=str(warc),
-            size=warc.size or 0,
-            media_type=WARC_MEDIA_TYPE,
-        ),
-        Artifact(
-            role=ROLE_RECORD,
-            name=RECORD_NAME,
-            digest=str(record_digest),
-            size=len(record_bytes),
-            media_type="application/json",
+        *write_item_files(
+            case,
+            capturer.surroundings,
+            record,
+            got.stage_exchanges,
+            {"session": "browse"},
+            warcinfo_id=warcinfo_id,
+            final_response_id=final.hop.warc_response_id if final is not None else None,
         ),
         *got.artifacts,
     ]

@@ -20,7 +20,7 @@ import struct
 import tempfile
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,6 +220,74 @@ def _as_typed(typed: str | None, url: str) -> str | None:
     return typed.strip()
 
 
+def write_item_files(
+    case: Case,
+    surroundings: Surroundings,
+    record: CaptureRecord,
+    wires: Sequence[WireHop],
+    info: Mapping[str, str],
+    *,
+    warcinfo_id: str,
+    final_response_id: str | None,
+) -> list[Artifact]:
+    """The WARC (warcinfo, every exchange, the record as metadata) and the record itself.
+
+    Both are stored unsynced: :func:`commit_captures` syncs the store before the entry
+    that names them. A capture and a browsing session's page write their files alike;
+    ``info`` adds what only one of them knows to the warcinfo record.
+    """
+    store = case.store
+    record_bytes = record.to_bytes()
+    with store.writer(sync=False) as sink:
+        builder = WarcBuilder(sink, filename=WARC_NAME)
+        builder.warcinfo(
+            warcinfo_id,
+            record.started,
+            {
+                "software": f"cybercase {surroundings.software.get('cybercase', '')}",
+                "format": "WARC File Format 1.1",
+                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
+                "warc-format/warc-1.1/",
+                "python": python_build(),
+                "case": case.meta.id,
+                "capture-id": record.capture_id,
+                "investigator": surroundings.investigator.name,
+                "investigator-key": surroundings.investigator.key,
+                "persona": surroundings.persona or "",
+                "hostname": surroundings.machine.hostname,
+                **info,
+            },
+        )
+        for wire in wires:
+            builder.exchange(wire, warcinfo_id)
+        builder.metadata(
+            record_uri(record.capture_id),
+            new_record_id(),
+            record.ended,
+            record_bytes,
+            final_response_id,
+            warcinfo_id,
+        )
+    warc = sink.digest()
+    record_digest = store.put_bytes(record_bytes, sync=False)
+    return [
+        Artifact(
+            role=ROLE_WARC,
+            name=WARC_NAME,
+            digest=str(warc),
+            size=warc.size or 0,
+            media_type=WARC_MEDIA_TYPE,
+        ),
+        Artifact(
+            role=ROLE_RECORD,
+            name=RECORD_NAME,
+            digest=str(record_digest),
+            size=len(record_bytes),
+            media_type="application/json",
+        ),
+    ]
+
+
 def record_uri(capture_id: str) -> str:
     """The metadata record's target: a URN, so replay tools never serve it for the page."""
     return f"urn:cybercase:capture-record:{capture_id}"
@@ -408,64 +476,24 @@ class Capturer:
             warc_filename=WARC_NAME,
             warcinfo_id=warcinfo_id,
         )
-        record_bytes = record.to_bytes()
-        with store.writer(sync=False) as sink:
-            builder = WarcBuilder(sink, filename=WARC_NAME)
-            builder.warcinfo(
-                warcinfo_id,
-                format_utc(started),
-                {
-                    "software": f"cybercase {self.surroundings.software.get('cybercase', '')}",
-                    "format": "WARC File Format 1.1",
-                    "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
-                    "warc-format/warc-1.1/",
-                    "python": python_build(),
-                    "case": self.case.meta.id,
-                    "capture-id": capture_id,
-                    "investigator": self.surroundings.investigator.name,
-                    "investigator-key": self.surroundings.investigator.key,
-                    "persona": self.surroundings.persona or "",
-                    "hostname": self.surroundings.machine.hostname,
-                    "user-agent": settings.user_agent,
-                    "proxy": self._settings_used.proxy or "",
-                },
-            )
-            for attempt in fetched.attempts:
-                for wire in attempt.hops:
-                    builder.exchange(wire, warcinfo_id)
-            for image_fetch in got.image_fetches:
-                for attempt in image_fetch.attempts:
-                    for wire in attempt.hops:
-                        builder.exchange(wire, warcinfo_id)
-            for wire in got.stage_exchanges:
-                builder.exchange(wire, warcinfo_id)
-            builder.metadata(
-                record_uri(capture_id),
-                new_record_id(),
-                format_utc(ended),
-                record_bytes,
-                final.hop.warc_response_id if final is not None else None,
-                warcinfo_id,
-            )
-        warc = sink.digest()
-        artifacts = [
-            Artifact(
-                role=ROLE_WARC,
-                name=WARC_NAME,
-                digest=str(warc),
-                size=warc.size or 0,
-                media_type=WARC_MEDIA_TYPE,
+        wires = [
+            *(wire for attempt in fetched.attempts for wire in attempt.hops),
+            *(
+                wire
+                for image_fetch in got.image_fetches
+                for attempt in image_fetch.attempts
+                for wire in attempt.hops
             ),
+            *got.stage_exchanges,
         ]
-        record_digest = store.put_bytes(record_bytes, sync=False)
-        artifacts.append(
-            Artifact(
-                role=ROLE_RECORD,
-                name=RECORD_NAME,
-                digest=str(record_digest),
-                size=len(record_bytes),
-                media_type="application/json",
-            )
+        artifacts = write_item_files(
+            self.case,
+            self.surroundings,
+            record,
+            wires,
+            {"user-agent": settings.user_agent, "proxy": self._settings_used.proxy or ""},
+            warcinfo_id=warcinfo_id,
+            final_response_id=final.hop.warc_response_id if final is not None else None,
         )
         if text is not None:
             data = text.encode("utf-8")
