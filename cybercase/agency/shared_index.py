@@ -355,26 +355,7 @@ def _insert(conn: Any, case_id: str, rows: list[Any]) -> None:
         cur.executemany(
             "INSERT INTO cybercase_images VALUES "
             "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                (
-                    case_id,
-                    r.item_id,
-                    i.artifact,
-                    i.sha256,
-                    i.phash,
-                    i.algorithm,
-                    i.width,
-                    i.height,
-                    i.not_hashed,
-                    i.url,
-                    i.camera,
-                    i.serial,
-                    i.gps[0] if i.gps else None,
-                    i.gps[1] if i.gps else None,
-                )
-                for r in rows
-                for i in r.images
-            ],
+            [(case_id, r.item_id, *i.columns()) for r in rows for i in r.images],
         )
 
 

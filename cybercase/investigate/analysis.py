@@ -139,6 +139,23 @@ class ImageRecord(_Model):
     gps: tuple[float, float] | None = None
     """EXIF latitude, longitude (signed decimal degrees)."""
 
+    def columns(self) -> tuple[str | int | float | None, ...]:
+        """The index's image columns, in table order (the local and the shared index)."""
+        return (
+            self.artifact,
+            self.sha256,
+            self.phash,
+            self.algorithm,
+            self.width,
+            self.height,
+            self.not_hashed,
+            self.url,
+            self.camera,
+            self.serial,
+            self.gps[0] if self.gps else None,
+            self.gps[1] if self.gps else None,
+        )
+
 
 class ItemAnalysis(_Model):
     """``derived/analysis/<ITEM>.json``: everything analysis found in one item."""
@@ -278,14 +295,7 @@ def _texts(case: Case, view: ItemView, kind: str, url: str) -> list[TextPart]:
         chosen = [a for a in view.artifacts if a.role in TEXT_ROLES_BROWSER]
         chosen = chosen or [a for a in view.artifacts if a.role in TEXT_ROLES_HTML]
         for artifact in chosen[-1:]:
-            data, cut = _read(case, artifact, MAX_TEXT_BYTES)
-            if artifact.role == "dom":
-                text = _html_text(data, url)
-            else:
-                text = data.decode("utf-8", errors="replace")
-            parts.append(
-                TextPart(artifact=artifact.name, sha256=artifact.digest, text=text, truncated=cut)
-            )
+            parts.append(_text_part(case, artifact, url, html=artifact.role == "dom"))
         return parts
     for artifact in view.artifacts:
         media = artifact.media_type.split(";", 1)[0].strip().lower()
@@ -293,15 +303,17 @@ def _texts(case: Case, view: ItemView, kind: str, url: str) -> list[TextPart]:
             media.startswith("text/") or media in ("application/json", "application/xhtml+xml")
         ):
             continue
-        data, cut = _read(case, artifact, MAX_TEXT_BYTES)
-        if media in ("text/html", "application/xhtml+xml"):
-            text = _html_text(data, url)
-        else:
-            text = data.decode("utf-8", errors="replace")
         parts.append(
-            TextPart(artifact=artifact.name, sha256=artifact.digest, text=text, truncated=cut)
+            _text_part(case, artifact, url, html=media in ("text/html", "application/xhtml+xml"))
         )
     return parts
+
+
+def _text_part(case: Case, artifact: Artifact, url: str, *, html: bool) -> TextPart:
+    """One artifact's text (at most MAX_TEXT_BYTES of it), from HTML or as plain text."""
+    data, cut = _read(case, artifact, MAX_TEXT_BYTES)
+    text = _html_text(data, url) if html else data.decode("utf-8", errors="replace")
+    return TextPart(artifact=artifact.name, sha256=artifact.digest, text=text, truncated=cut)
 
 
 def _images(case: Case, view: ItemView, kind: str) -> list[ImageRecord]:

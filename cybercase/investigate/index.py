@@ -244,24 +244,7 @@ def _insert_item(connection: sqlite3.Connection, case_ref: int, analysis: ItemAn
     )
     connection.executemany(
         "INSERT INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                rowid,
-                i.artifact,
-                i.sha256,
-                i.phash,
-                i.algorithm,
-                i.width,
-                i.height,
-                i.not_hashed,
-                i.url,
-                i.camera,
-                i.serial,
-                i.gps[0] if i.gps else None,
-                i.gps[1] if i.gps else None,
-            )
-            for i in analysis.images
-        ],
+        [(rowid, *i.columns()) for i in analysis.images],
     )
 
 
