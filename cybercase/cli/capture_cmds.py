@@ -155,27 +155,14 @@ def capture(
     scripts and MHTML. A configured TSA timestamps the items (one seal for a batch).
     Exit 1 when any URL failed.
     """
-    import sys
 
-    from cybercase.collect.batch import parse_url_list
+    from cybercase.collect.batch import read_url_file
     from cybercase.collect.config import load_capture_settings, parse_header
     from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
     from cybercase.errors import InvalidInputError
     from cybercase.evidence.tsa_client import TsaSettings
 
-    listed: list[str] = []
-    if from_file is not None:
-        if from_file == "-":
-            text, source = sys.stdin.read(), "stdin"
-        else:
-            try:
-                text = Path(from_file).read_text(encoding="utf-8-sig")
-            except OSError as exc:
-                raise InvalidInputError(f"cannot read {from_file}: {exc.strerror}") from exc
-            except UnicodeDecodeError as exc:
-                raise InvalidInputError(f"{from_file} is not UTF-8 text") from exc
-            source = from_file
-        listed = parse_url_list(text, source)
+    listed = read_url_file(from_file) if from_file is not None else []
     from cybercase.collect.fetch import check_url
 
     given = [u.strip() for u in urls or [] if u.strip()]

@@ -51,25 +51,11 @@ def add(
     """Queue one capture per URL; any worker on the queue will take it."""
     import getpass
     import socket
-    import sys
 
     from cybercase.agency.queue import add_urls
-    from cybercase.collect.batch import parse_url_list
-    from cybercase.errors import InvalidInputError
+    from cybercase.collect.batch import parse_url_list, read_url_file
 
-    listed: list[str] = []
-    if from_file is not None:
-        if from_file == "-":
-            text, source = sys.stdin.read(), "stdin"
-        else:
-            try:
-                text = Path(from_file).read_text(encoding="utf-8-sig")
-            except OSError as exc:
-                raise InvalidInputError(f"cannot read {from_file}: {exc.strerror}") from exc
-            except UnicodeDecodeError as exc:
-                raise InvalidInputError(f"{from_file} is not UTF-8 text") from exc
-            source = from_file
-        listed = parse_url_list(text, source)
+    listed = read_url_file(from_file) if from_file is not None else []
     all_urls = parse_url_list("\n".join(urls or []), "the command line") + listed
     queued = add_urls(
         db, case_id, all_urls, queued_by=f"{getpass.getuser()}@{socket.gethostname()}"

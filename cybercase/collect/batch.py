@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,6 +60,19 @@ WINDOW_PER_JOB = 8
 MIN_WINDOW = 32
 """URLs prepared ahead of the first one not yet committed: items are numbered in list order,
 so a slow URL holds back the commits (never the captures) of at most this many after it."""
+
+
+def read_url_file(name: str) -> list[str]:
+    """The URLs of a list file (``-`` for standard input), checked by :func:`parse_url_list`."""
+    if name == "-":
+        return parse_url_list(sys.stdin.read(), "stdin")
+    try:
+        text = Path(name).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {name}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{name} is not UTF-8 text") from exc
+    return parse_url_list(text, name)
 
 
 def parse_url_list(text: str, source: str = "the URL list") -> list[str]:
