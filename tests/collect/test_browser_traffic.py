@@ -12,13 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import socket
 import ssl
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -39,6 +34,7 @@ from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
 from tests.collect.helpers import check_warc
 from tests.conftest import Cli
+from tests.fixtures.pywb import pywb_replay
 
 pytestmark = pytest.mark.browser
 
@@ -285,52 +281,15 @@ def test_fetch_loaded_phone_number_is_in_the_warc_byte_for_byte(
     _replay_shows_the_phone(warc_path, url, browser_path, case.root.parent / "pywb")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _replay_shows_the_phone(warc: Path, url: str, browser: Path, root: Path) -> None:
     pytest.importorskip("pywb", reason="pywb is installed with the test extras")
-    root.mkdir()
-    manager = "import sys; from pywb.manager.manager import main; main(sys.argv[1:])"
-
-    def python(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", *args], cwd=root, capture_output=True, text=True, check=False
-        )
-
-    assert python(manager, "init", "evidence").returncode == 0
-    copy = root / "E0001.warc.gz"
-    shutil.copyfile(warc, copy)
-    added = python(manager, "add", "evidence", str(copy))
-    assert added.returncode == 0, added.stderr
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable, "-c", "from pywb.apps.cli import wayback; wayback()",
-            "-p", str(port), "-b", "127.0.0.1",
-        ],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        replay = f"http://127.0.0.1:{port}/evidence/mp_/{url}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(replay, timeout=10) as answer:
-                    assert answer.status == 200
-                    break
-            except (ConnectionError, urllib.error.URLError):
-                assert time.monotonic() < deadline, "pywb did not start"
-                time.sleep(0.2)
+    with pywb_replay(root, [warc], url) as base:
+        replay = base + url
+        with urllib.request.urlopen(replay, timeout=10) as answer:
+            assert answer.status == 200
         # The live server answers nothing any more: only the WARC can.
         text = asyncio.run(_phone_text(browser, replay))
         assert text == PHONE
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 async def _phone_text(browser: Path, url: str) -> str:
