@@ -14,11 +14,14 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import rfc8785
 
 from cybercase.errors import InvalidInputError
+from cybercase.evidence.details import Detail, parse_detail
+
+D = TypeVar("D", bound=Detail)
 
 HASH_PREFIX = "sha256:"
 ENTRY_FIELDS = ("seq", "at", "actor", "action", "items", "detail", "prev", "hash", "sig")
@@ -97,6 +100,11 @@ class EntryDraft:
     items: tuple[str, ...] = ()
     detail: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, action: str, detail: Detail, items: tuple[str, ...] = ()) -> EntryDraft:
+        """A draft whose detail is a typed model (see :mod:`cybercase.evidence.details`)."""
+        return cls(action=action, items=items, detail=detail.to_detail())
+
 
 @dataclass(frozen=True, slots=True)
 class CustodyEntry:
@@ -162,6 +170,10 @@ class CustodyEntry:
             sig=raw["sig"],
             raw=raw,
         )
+
+    def detail_as(self, model: type[D]) -> D:
+        """This entry's detail read as ``model``; a detail that does not fit is corruption."""
+        return parse_detail(model, self.detail, seq=self.seq, action=self.action)
 
     def computed_hash(self) -> str:
         """The hash this entry should carry, recomputed from its content."""
