@@ -35,20 +35,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cybercase.clock import Clock
-from cybercase.collect.capture import (
-    CAPTURE_KIND,
-    CaptureRequest,
-    CaptureResult,
-    PreparedCapture,
-    commit_captures,
-    open_capturer,
-)
+from cybercase.collect.capture import open_capturer
+from cybercase.collect.commit import CaptureRequest, CaptureResult, PreparedCapture, commit_captures
 from cybercase.collect.config import CaptureSettings
-from cybercase.collect.fetch import check_url
+from cybercase.collect.http.urls import check_url
+from cybercase.collect.http.wire import CaptureCancelled
+from cybercase.collect.item_files import CAPTURE_KIND
 from cybercase.collect.record import BatchRef
 from cybercase.collect.redact import strip_userinfo
 from cybercase.collect.stages import Stage
-from cybercase.collect.wire import CaptureCancelled
 from cybercase.errors import CybercaseError, InvalidInputError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.state import ITEM_ACQUIRED

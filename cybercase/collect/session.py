@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cybercase.clock import Clock, parse_utc
 from cybercase.collect.batch import BatchResult, run_batch
-from cybercase.collect.capture import CaptureResult
+from cybercase.collect.commit import CaptureResult
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.stages import Stage
 from cybercase.digest import Digest
@@ -32,8 +32,9 @@ from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.progress import Progress
 
 if TYPE_CHECKING:
-    from cybercase.collect.browser_feed import FeedOptions
-    from cybercase.collect.video import MediaResult, VideoLimits
+    from cybercase.collect.browser.feed import FeedOptions
+    from cybercase.collect.video import MediaResult
+    from cybercase.collect.video_download import VideoLimits
 
 ITEM_ANNOTATED = "item.annotated"
 ANNOTATED_NAME = "screenshot-annotated.png"
@@ -114,8 +115,8 @@ def open_browser(
     if not choice.enabled:
         yield None, "browser rendering turned off (--no-browser)"
         return
-    from cybercase.collect.browser import Renderer
-    from cybercase.collect.browser_stage import render_options_for
+    from cybercase.collect.browser.renderer import Renderer
+    from cybercase.collect.browser.stage import render_options_for
 
     try:
         renderer = Renderer(
@@ -161,7 +162,7 @@ def capture_urls(
         stages: list[Stage] = []
         browser_name = None
         if renderer is not None:
-            from cybercase.collect.browser_stage import BrowserStage
+            from cybercase.collect.browser.stage import BrowserStage
 
             stages.append(BrowserStage(renderer, renderer.options))
             browser_name = f"{renderer.info.name} {renderer.info.version}"
@@ -225,7 +226,7 @@ class Annotator:
 
     def submit(self, result: CaptureResult) -> None:
         """Start drawing the copy of a just-committed item's screenshot, if it has one."""
-        from cybercase.collect.browser_annotate import Caption
+        from cybercase.collect.browser.options import Caption
 
         shot = next((a for a in result.artifacts if a.role == "screenshot"), None)
         if shot is None:

@@ -15,6 +15,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -26,9 +27,8 @@ if TYPE_CHECKING:
     from playwright._impl._api_structures import SetCookieParam
     from playwright.async_api import ProxySettings
 
-    from cybercase.collect.browser_annotate import Caption
-    from cybercase.collect.browser_feed import FeedOptions
-    from cybercase.collect.browser_traffic import TrafficSettings
+    from cybercase.collect.browser.feed import FeedOptions
+    from cybercase.collect.browser.recording import TrafficSettings
     from cybercase.collect.redact import Credentials
 
 PROXY_SCHEMES = {"http": "http", "https": "https", "socks5": "socks5", "socks5h": "socks5"}
@@ -40,6 +40,17 @@ class Viewport:
 
     width: int = 1280
     height: int = 800
+
+
+@dataclass(frozen=True, slots=True)
+class Caption:
+    """What the caption band of an annotated screenshot says (drawn by ``annotate``)."""
+
+    url: str
+    utc_time: datetime
+    case_id: str
+    item_id: str
+    investigator: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +202,7 @@ def _traffic_settings(options: RenderOptions, kwargs: dict[str, Any]) -> Traffic
                 hint="render with record_traffic=True (as captures do)",
             )
         return None
-    from cybercase.collect.browser_traffic import TrafficSettings
+    from cybercase.collect.browser.recording import TrafficSettings
 
     if options.ca_bundle is not None and not options.ca_bundle.is_file():
         raise InvalidInputError(f"the CA bundle {options.ca_bundle} is not a file")
