@@ -20,7 +20,6 @@ import hashlib
 import http.cookiejar
 import threading
 import time
-from pathlib import Path
 from typing import Literal
 
 import httpcore
@@ -28,6 +27,7 @@ import httpx
 
 from cybercase.clock import Clock, SystemClock, format_utc
 from cybercase.collect.config import CaptureSettings
+from cybercase.collect.cookies import load_cookies_txt
 from cybercase.collect.http.failures import (
     HTTPCORE_ERRORS,
     KEPT,
@@ -42,31 +42,11 @@ from cybercase.collect.http.upstream import UpstreamPools
 from cybercase.collect.http.wire import CaptureCancelled, HopTap, RecordingBackend, tapping
 from cybercase.collect.record import Body, ConnectTry, Failure, Hop, Timings
 from cybercase.collect.redact import Credentials, Redactor, split_credentials, strip_userinfo
-from cybercase.errors import InvalidInputError
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 MAX_BACKOFF = 60.0
 CHUNK = 256 * 1024
-
-
-def load_cookie_file(path: Path) -> http.cookiejar.CookieJar:
-    """A Netscape ``cookies.txt`` (as exported by browser extensions)."""
-    jar = http.cookiejar.MozillaCookieJar(str(path))
-    try:
-        jar.load(ignore_discard=True, ignore_expires=True)
-    except FileNotFoundError as exc:
-        raise InvalidInputError(f"cookies file not found: {path}") from exc
-    except (http.cookiejar.LoadError, OSError, ValueError) as exc:
-        raise InvalidInputError(
-            f"cookies file {path} cannot be read: {exc}",
-            hint="export it in the Netscape cookies.txt format",
-        ) from exc
-    for cookie in jar:
-        if cookie.expires == 0:
-            # Browser exports write 0 for a session cookie; the standard library reads "expired".
-            cookie.expires = None
-    return jar
 
 
 class Fetcher:
@@ -84,7 +64,7 @@ class Fetcher:
         self.redactor = redactor or Redactor.for_headers(settings.headers, settings.keep_headers)
         self.clock: Clock = clock or SystemClock()
         self.cancel = cancel
-        self._cookies = load_cookie_file(settings.cookies_file) if settings.cookies_file else None
+        self._cookies = load_cookies_txt(settings.cookies_file) if settings.cookies_file else None
         self._upstream = UpstreamPools(
             RecordingBackend(self.clock), settings.ca_bundle, settings.proxy
         )
