@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cybercase.collect.item_files import CAPTURE_KIND
+from cybercase.collect.actions import CAPTURE_KIND, ITEM_ACQUIRED, AcquiredDetail
 from cybercase.collect.record import BatchRef, CaptureRecord
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
-from cybercase.evidence.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
+from cybercase.evidence.state import EVIDENCE_PREFIX
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,39 +42,36 @@ class PreparedCapture:
         """Whether the page was captured (not a failure or an HTTP error)."""
         return self.record.outcome == "captured"
 
-    def detail(self) -> dict[str, Any]:
+    def acquired(self) -> AcquiredDetail:
         """The ``item.acquired`` entry's detail."""
         record = self.record
-        detail: dict[str, Any] = {
-            "kind": CAPTURE_KIND,
-            "capture_id": record.capture_id,
-            "url": record.requested_url,
-            **({"url_as_typed": record.requested_as_typed} if record.requested_as_typed else {}),
-            "final_url": record.final_url,
-            "outcome": record.outcome,
-            "status": record.status,
-            "message": record.message,
-            "started": record.started,
-            "ended": record.ended,
-        }
-        if record.url_credentials is not None:
-            detail["url_credentials"] = record.url_credentials.status
-        if record.withheld_headers:
-            detail["withheld_headers"] = list(record.withheld_headers)
-        if record.page and record.page.title:
-            detail["title"] = record.page.title[:300]
-        if record.batch:
-            detail["batch"] = record.batch.model_dump()
-        if record.tags:
-            detail["tags"] = list(record.tags)
-        if record.note:
-            detail["note"] = record.note
-        if record.environment.persona:
-            detail["persona"] = record.environment.persona
-        if record.warnings:
-            detail["warnings"] = len(record.warnings)
-        detail["artifacts"] = [a.model_dump() for a in self.artifacts]
-        return detail
+        return AcquiredDetail(
+            kind=CAPTURE_KIND,
+            capture_id=record.capture_id,
+            url=record.requested_url,
+            url_as_typed=record.requested_as_typed or None,
+            final_url=record.final_url,
+            outcome=record.outcome,
+            status=record.status,
+            message=record.message,
+            started=record.started,
+            ended=record.ended,
+            url_credentials=(
+                record.url_credentials.status if record.url_credentials is not None else None
+            ),
+            withheld_headers=list(record.withheld_headers) or None,
+            title=record.page.title[:300] if record.page and record.page.title else None,
+            batch=record.batch or None,
+            tags=list(record.tags) or None,
+            note=record.note or None,
+            persona=record.environment.persona or None,
+            warnings=len(record.warnings) or None,
+            artifacts=list(self.artifacts),
+        )
+
+    def detail(self) -> dict[str, Any]:
+        """The ``item.acquired`` entry's detail as written (see :meth:`acquired`)."""
+        return self.acquired().to_detail()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +120,7 @@ def commit_captures(
         for item in prepared:
             item_id = tx.new_id(EVIDENCE_PREFIX)
             ids.append(item_id)
-            tx.add(EntryDraft(ITEM_ACQUIRED, (item_id,), item.detail()))
+            tx.add(EntryDraft.of(ITEM_ACQUIRED, item.acquired(), (item_id,)))
     results: list[CaptureResult] = []
     for item_id, item, entry in zip(ids, prepared, tx.committed, strict=True):
         record = item.record

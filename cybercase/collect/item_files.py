@@ -23,7 +23,6 @@ from cybercase.collect.warc import WARC_MEDIA_TYPE, WarcBuilder
 from cybercase.evidence import Artifact, Case
 from cybercase.evidence.fsio import storage_error
 
-CAPTURE_KIND = "capture"
 ROLE_WARC = "warc"
 ROLE_RECORD = "record"
 ROLE_TEXT = "text"

@@ -27,13 +27,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cybercase.collect.actions import (
+    ITEM_MEDIA,
+    AcquiredDetail,
+    MediaDetail,
+    MediaLimits,
+    VideoDetail,
+)
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.video_download import Outcome, VideoLimits, fetch_video, ytdlp_tool
 from cybercase.collect.video_find import find_video_sources, known_to_ytdlp
-from cybercase.errors import StorageError
+from cybercase.errors import CaseCorruptError, StorageError
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
+from cybercase.evidence.details import parse_detail
 
-ITEM_MEDIA = "item.media"
 ROLE_VIDEO = "video"
 ROLE_VIDEO_INFO = "video-info"
 INFO_FIELDS = (
@@ -68,17 +75,21 @@ class VideoFetch:
     artifacts: list[Artifact] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON this outcome has in the ``item.media`` entry."""
+    def detail(self) -> VideoDetail:
+        """This outcome as the ``item.media`` entry records it."""
         video = next((a for a in self.artifacts if a.role == ROLE_VIDEO), None)
-        return {
-            "source": self.source,
-            "outcome": self.outcome,
-            "message": self.message,
-            "digest": video.digest if video else None,
-            "size": video.size if video else None,
-            "info": {k: self.info[k] for k in INFO_FIELDS if self.info.get(k) is not None},
-        }
+        return VideoDetail(
+            source=self.source,
+            outcome=self.outcome,
+            message=self.message,
+            digest=video.digest if video else None,
+            size=video.size if video else None,
+            info={k: self.info[k] for k in INFO_FIELDS if self.info.get(k) is not None},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON this outcome has in the ``item.media`` entry (and in ``--json``)."""
+        return self.detail().to_detail()
 
 
 @dataclass
@@ -109,7 +120,13 @@ class MediaResult:
 
 def _page_sources(case: Case, item_id: str) -> tuple[str, list[str]]:
     view = case.item(item_id)
-    url = str(view.detail.get("final_url") or view.detail.get("url") or "")
+    try:
+        acquired = parse_detail(
+            AcquiredDetail, view.detail, seq=view.created_seq, action=view.created_action
+        )
+        url = acquired.final_url or acquired.url
+    except CaseCorruptError:
+        url = ""  # not a capture this version can read: only given sources are fetched
     dom = next((a for a in view.artifacts if a.role == "dom"), None)
     sources: list[str] = []
     if dom is not None and url:
@@ -151,20 +168,20 @@ def collect_videos(
             if path is not None:
                 fetch.artifacts = _store(case, number, path, info)
             result.fetched.append(fetch)
-        detail: dict[str, Any] = {
-            "videos": [f.to_json() for f in result.fetched],
-            "not_fetched": skipped,
-            "limits": {
-                "max_videos": limits.max_videos,
-                "max_bytes": limits.max_bytes,
-                "max_time": limits.max_time,
-            },
-            "tool": ytdlp_tool(),
-            "withheld": "cookies and extra headers were not given to yt-dlp; request "
+        detail = MediaDetail(
+            videos=[f.detail() for f in result.fetched],
+            not_fetched=skipped,
+            limits=MediaLimits(
+                max_videos=limits.max_videos,
+                max_bytes=limits.max_bytes,
+                max_time=limits.max_time,
+            ),
+            tool=ytdlp_tool(),
+            withheld="cookies and extra headers were not given to yt-dlp; request "
             "headers and local paths were removed from the info JSON",
-            "artifacts": [a.model_dump() for f in result.fetched for a in f.artifacts],
-        }
-        [entry] = case.append(signer, EntryDraft(ITEM_MEDIA, (item_id,), detail))
+            artifacts=[a for f in result.fetched for a in f.artifacts],
+        )
+        [entry] = case.append(signer, EntryDraft.of(ITEM_MEDIA, detail, (item_id,)))
     result.seq = entry.seq
     return result
 

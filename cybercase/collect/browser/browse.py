@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from cybercase.clock import Clock, SystemClock, format_utc
+from cybercase.collect.actions import BROWSE_ENDED, BrowseEndedDetail
 from cybercase.collect.browser.browse_scripts import (
     BANNER_SCRIPT,
     BANNER_VISIBILITY,
@@ -61,7 +62,6 @@ from cybercase.collect.record import CaptureRecord, Redaction
 from cybercase.collect.stages import StageFile, StageOutput
 from cybercase.evidence import Case, EntryDraft, Signer
 
-BROWSE_ENDED = "browse.ended"
 STAGE_NAME = "browse"
 
 
@@ -308,20 +308,20 @@ class BrowseSession:
             )
         summary = self.summary
         summary.withheld = sorted({r.header for r in self._redactions}, key=str.lower)
-        detail = {
-            "persona": self.options.persona,
-            "started": format_utc(self._started),
-            "ended": format_utc(self._clock.now()),
-            "pages_captured": summary.pages,
-            "full_page_captures": summary.full_pages,
-            "items": summary.items,
-            "withheld": summary.withheld,
-            "withheld_values": len(self._redactions),
-            "secrets_kept": self.options.keep_secrets,
-            "warnings": summary.warnings,
-        }
+        detail = BrowseEndedDetail(
+            persona=self.options.persona,
+            started=format_utc(self._started),
+            ended=format_utc(self._clock.now()),
+            pages_captured=summary.pages,
+            full_page_captures=summary.full_pages,
+            items=summary.items,
+            withheld=summary.withheld,
+            withheld_values=len(self._redactions),
+            secrets_kept=self.options.keep_secrets,
+            warnings=summary.warnings,
+        )
         with self.case.transaction(self.signer) as tx:
-            tx.add(EntryDraft(BROWSE_ENDED, (), detail))
+            tx.add(EntryDraft.of(BROWSE_ENDED, detail))
         summary.seq = tx.committed[0].seq
         shutil.rmtree(self._work, ignore_errors=True)
         return summary

@@ -16,7 +16,8 @@ import httpx
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from cybercase.collect.browser.browse import BROWSE_ENDED, BrowseOptions, BrowseSession, browse
+from cybercase.collect.actions import BROWSE_ENDED
+from cybercase.collect.browser.browse import BrowseOptions, BrowseSession, browse
 from cybercase.collect.browser.find import find_browser
 from cybercase.collect.browser.recording import TrafficSettings
 from cybercase.collect.browser.traffic import TrafficRecorder
