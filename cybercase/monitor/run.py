@@ -33,7 +33,7 @@ from typing import Any
 
 from cybercase.clock import Clock, SystemClock, format_utc
 from cybercase.collect.batch import already_captured
-from cybercase.collect.capture import CaptureResult
+from cybercase.collect.commit import CaptureResult
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
 from cybercase.errors import InvalidInputError
