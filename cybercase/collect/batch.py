@@ -51,7 +51,7 @@ from cybercase.collect.stages import Stage
 from cybercase.collect.wire import CaptureCancelled
 from cybercase.errors import CybercaseError, InvalidInputError
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.state import ITEM_ACQUIRED
+from cybercase.evidence.log.state import ITEM_ACQUIRED
 from cybercase.progress import NullProgress, Progress
 
 MAX_GROUP = 256

@@ -60,7 +60,7 @@ from cybercase.collect.warc import WARC_MEDIA_TYPE, WarcBuilder
 from cybercase.collect.wire import CaptureCancelled
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
 from cybercase.evidence.fsio import storage_error
-from cybercase.evidence.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
+from cybercase.evidence.log.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
 
 CAPTURE_KIND = "capture"
 ROLE_WARC = "warc"

@@ -38,13 +38,12 @@ from cybercase.errors import (
     StorageError,
     VerificationFailedError,
 )
-from cybercase.evidence import log as logfile
-from cybercase.evidence.entry import CustodyEntry, EntryDraft, build_entry
 from cybercase.evidence.fsio import fsync_dir, make_read_only, storage_error, write_bytes_durably
-from cybercase.evidence.keys import PublicIdentity, Signer
+from cybercase.evidence.keys.keyring import PublicIdentity, Signer
 from cybercase.evidence.lock import CaseLock
-from cybercase.evidence.models import Artifact, CaseMeta
-from cybercase.evidence.state import (
+from cybercase.evidence.log import jsonl as logfile
+from cybercase.evidence.log.entry import CustodyEntry, EntryDraft, build_entry
+from cybercase.evidence.log.state import (
     ARTIFACT_COPIED,
     CASE_CREATED,
     CUSTODIAN_ADDED,
@@ -56,6 +55,7 @@ from cybercase.evidence.state import (
     CaseState,
     ItemView,
 )
+from cybercase.evidence.models import Artifact, CaseMeta
 from cybercase.evidence.store import OBJECTS_DIR, ObjectStore
 
 CASE_JSON = "case.json"

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cybercase.digest import Digest
-from cybercase.evidence import log as logfile
 from cybercase.evidence.case import CASE_JSON, Case
-from cybercase.evidence.state import CASE_VERIFIED
+from cybercase.evidence.log import jsonl as logfile
+from cybercase.evidence.log.state import CASE_VERIFIED
 
 
 @dataclass(slots=True)
@@ -96,7 +96,7 @@ def case_status(case: Case) -> StatusReport:
         "custody_entries": state.last_seq,
         "custodians": len(state.keys),
     }
-    from cybercase.evidence.timestamps import timestamp_counts
+    from cybercase.evidence.timestamps.grant import timestamp_counts
 
     counts.update(
         {name.replace(" ", "_"): n for name, n in timestamp_counts(state, entries).items()}

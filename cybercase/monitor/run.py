@@ -38,8 +38,7 @@ from cybercase.collect.config import CaptureSettings
 from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, EntryDraft, Signer
-from cybercase.evidence.timestamps import TimestampOutcome
-from cybercase.evidence.tsa_client import TsaSettings
+from cybercase.evidence.timestamps import TimestampOutcome, TsaSettings
 from cybercase.monitor.alerts import Alert, alert_for
 from cybercase.monitor.compare import Texts, compare, read_facts
 from cybercase.monitor.lock import RunLock

@@ -1,6 +1,6 @@
 """The trusted timestamps of a package: where each token's files are, and its openssl line.
 
-:func:`cybercase.evidence.timestamps.token_exports` says, for every token of the case,
+:func:`cybercase.evidence.timestamps.grant.token_exports` says, for every token of the case,
 which artifacts an offline verifier needs (the token, the certificates openssl calls
 ``-untrusted``, the root it chained to when granted, and, for an item token, the file
 it covers). Here those artifacts are matched with their copies in the package, so that
@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cybercase.errors import InvalidInputError
-from cybercase.evidence.timestamps import TokenExport, TokenKind
-from cybercase.evidence.tokens import fingerprint, pem_certificates, subject_text
+from cybercase.evidence.timestamps.grant import TokenExport, TokenKind
+from cybercase.evidence.timestamps.tokens import fingerprint, pem_certificates, subject_text
 from cybercase.report.layout import Plan, PlannedFile
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cybercase.evidence import CustodyEntry
-from cybercase.evidence.state import CASE_EXPORTED, TIMESTAMP_GRANTED
+from cybercase.evidence.log.state import CASE_EXPORTED, TIMESTAMP_GRANTED
 from cybercase.report.layout import TIMESTAMP_ROLES, item_title
 from cybercase.report.sections.interface import ItemContext, Section, mapping, sequence, text
 from cybercase.request.lifecycle import (

@@ -1,0 +1,25 @@
+"""Verification of a case: every object, entry, signature, key and trusted timestamp.
+
+The checks are public so that an exported package (``cybercase.report.verify``) is
+verified by the same code as a live case; the names below are what other layers use.
+"""
+
+from cybercase.evidence.verify.case import (
+    CheckResult,
+    Finding,
+    VerificationReport,
+    record_verification,
+    referenced_objects,
+    trusted_keys_setting,
+    verify_case,
+)
+
+__all__ = [
+    "CheckResult",
+    "Finding",
+    "VerificationReport",
+    "record_verification",
+    "referenced_objects",
+    "trusted_keys_setting",
+    "verify_case",
+]
