@@ -96,7 +96,7 @@ def case_status(case: Case) -> StatusReport:
         "custody_entries": state.last_seq,
         "custodians": len(state.keys),
     }
-    from cybercase.evidence.timestamps.grant import timestamp_counts
+    from cybercase.evidence.timestamps.records import timestamp_counts
 
     counts.update(
         {name.replace(" ", "_"): n for name, n in timestamp_counts(state, entries).items()}

@@ -24,7 +24,7 @@ from cybercase.evidence.log.state import (
     id_number,
 )
 from cybercase.evidence.models import Artifact
-from cybercase.evidence.timestamps.grant import CHAIN_ROLE, RECEIVED_ROLE, ROOT_ROLE, TOKEN_ROLE
+from cybercase.evidence.timestamps.records import CHAIN_ROLE, RECEIVED_ROLE, ROOT_ROLE, TOKEN_ROLE
 from cybercase.report.names import FolderNames, check_relative, safe_file_name, slug, url_slug
 from cybercase.request.lifecycle import RESPONSE_RECEIVED
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cybercase.errors import InvalidInputError
-from cybercase.evidence.timestamps.grant import TokenExport, TokenKind
+from cybercase.evidence.timestamps.exports import TokenExport
+from cybercase.evidence.timestamps.records import TokenKind
 from cybercase.evidence.timestamps.tokens import fingerprint, pem_certificates, subject_text
 from cybercase.report.layout import Plan, PlannedFile
 

@@ -13,7 +13,7 @@ import bagit
 import rfc8785
 
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.timestamps.grant import token_exports
+from cybercase.evidence.timestamps.exports import token_exports
 from cybercase.evidence.timestamps.tokens import fingerprint, pem_certificates
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
 from cybercase.report import export_case, verify_package

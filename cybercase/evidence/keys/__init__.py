@@ -4,12 +4,12 @@
 ``redaction`` keeps the HMAC key under which withheld secrets are recorded.
 """
 
-from cybercase.evidence.keys.keyring import (
-    KeyRing,
+from cybercase.evidence.keys.identity import (
     PublicIdentity,
     Signer,
     fingerprint_of,
     verify_signature,
 )
+from cybercase.evidence.keys.keyring import KeyRing
 
 __all__ = ["KeyRing", "PublicIdentity", "Signer", "fingerprint_of", "verify_signature"]

@@ -143,7 +143,7 @@ class CaseState:
             custodian = custodian_from_detail(entry.detail)
             if custodian is not None:
                 name, email, raw = custodian
-                from cybercase.evidence.keys.keyring import fingerprint_of
+                from cybercase.evidence.keys.identity import fingerprint_of
 
                 fp = fingerprint_of(raw)
                 self.keys.setdefault(fp, KeyRecord(fp, name, email, raw, entry.seq))

@@ -5,16 +5,16 @@ send, ``grant`` records tokens over items and seals of the custody log. Checking
 again later is :mod:`cybercase.evidence.verify`'s job.
 """
 
+from cybercase.evidence.timestamps.exports import token_exports
 from cybercase.evidence.timestamps.grant import (
-    TimestampOutcome,
     add_files,
     pending_items,
     seal,
     timestamp_items,
     timestamp_new_items,
     timestamp_pending,
-    token_exports,
 )
+from cybercase.evidence.timestamps.records import TimestampOutcome
 from cybercase.evidence.timestamps.tsa_client import TsaClient, TsaSettings
 
 __all__ = [

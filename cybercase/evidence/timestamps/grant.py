@@ -23,218 +23,47 @@ logged (``timestamp.failed``) and :func:`timestamp_pending` completes it later.
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
 
 from cryptography import x509
-from pydantic import Field, ValidationError
 
-from cybercase.clock import format_utc, parse_utc
+from cybercase.clock import format_utc
 from cybercase.digest import Digest
 from cybercase.errors import InvalidInputError, TimestampError
 from cybercase.evidence.case import Case
-from cybercase.evidence.keys.keyring import Signer
-from cybercase.evidence.log.entry import CustodyEntry, EntryDraft
+from cybercase.evidence.keys.identity import Signer
+from cybercase.evidence.log.entry import EntryDraft
 from cybercase.evidence.log.jsonl import write_seal_copy
-from cybercase.evidence.log.state import (
-    EVIDENCE_PREFIX,
-    TIMESTAMP_GRANTED,
-    CaseState,
-    ItemView,
-    artifacts_of,
-    id_number,
+from cybercase.evidence.log.state import EVIDENCE_PREFIX, TIMESTAMP_GRANTED, ItemView, artifacts_of
+from cybercase.evidence.models import Artifact
+from cybercase.evidence.timestamps.records import (
+    CHAIN_ROLE,
+    ITEM,
+    PEM_MEDIA,
+    RECEIVED_ROLE,
+    REPLY_MEDIA,
+    ROOT_ROLE,
+    SEAL,
+    TIMESTAMP_FAILED,
+    TOKEN_ROLE,
+    Covered,
+    Granted,
+    TimestampDetail,
+    TimestampOutcome,
+    TokenKind,
+    covered_artifact,
+    pending_from,
 )
-from cybercase.evidence.models import Artifact, DigestText, Record
-from cybercase.evidence.timestamps.tokens import (
-    certificates_pem,
-    fingerprint,
-    subject_text,
-)
+from cybercase.evidence.timestamps.tokens import certificates_pem, fingerprint, subject_text
 from cybercase.evidence.timestamps.tsa_client import Grant, TsaAttempt, TsaClient, TsaSettings
-
-TIMESTAMP_FAILED = "timestamp.failed"
-ITEM: Final = "item"
-SEAL: Final = "seal"
-COVERED_ROLES = ("record", "original")
-"""The artifact an item token covers: the first of these roles the item has."""
-TOKEN_ROLE = "token"
-CHAIN_ROLE = "tsa-chain"
-ROOT_ROLE = "tsa-root"
-RECEIVED_ROLE = "tsa-response"
-REPLY_MEDIA = "application/timestamp-reply"
-PEM_MEDIA = "application/pem-certificate-chain"
-
-TokenKind = Literal["item", "seal"]
-
-
-class Covered(Record):
-    """What a token's imprint is the SHA-256 of."""
-
-    digest: DigestText
-    """``sha256:<hex>``: the imprint the token carries."""
-    item: str | None = None
-    """Item tokens: the item whose artifact is covered."""
-    role: str | None = None
-    """Item tokens: the covered artifact's role (``record`` or ``original``)."""
-    name: str | None = None
-    """Item tokens: the covered artifact's name."""
-    seq: int | None = None
-    """Seals: the custody entry whose hash is covered (the log's head when sealed)."""
-
-
-class TimestampDetail(Record):
-    """The ``detail`` of a ``timestamp.granted`` entry."""
-
-    kind: TokenKind
-    """``item`` (one item's record or file) or ``seal`` (the log up to an entry)."""
-    covers: Covered
-    """The digest the token covers and where it comes from."""
-    tsa: str
-    """The configured name of the authority that granted the token."""
-    url: str
-    """Where the authority was asked."""
-    gen_time: str
-    """The authority's time in the token (genTime), UTC."""
-    serial: str
-    """The token's serial number (decimal: it may exceed what JSON numbers hold)."""
-    policy: str
-    """The TSA policy OID the token was issued under."""
-    nonce: str
-    """The random nonce sent with the request and echoed in the token (decimal)."""
-    tsa_certificate: str
-    """Subject of the TSA certificate that signed the token."""
-    root: str
-    """Subject of the root the token chained to when it was granted."""
-    root_fingerprint: DigestText
-    """SHA-256 of that root certificate."""
-    repaired: bool = False
-    """True when the response had a non-DER certificate SET (kept as ``tsa-response``)."""
-    artifacts: list[Artifact] = Field(min_length=1)
-    """The ``token``, the ``tsa-chain`` and ``tsa-root`` PEM files (and ``tsa-response``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Granted:
-    """A ``timestamp.granted`` entry, as summarised for people and scripts."""
-
-    seq: int
-    kind: TokenKind
-    items: tuple[str, ...]
-    covers: str
-    tsa: str
-    gen_time: str
-    serial: str
-
-    def to_json(self) -> dict[str, Any]:
-        """For ``--json``."""
-        return {
-            "seq": self.seq,
-            "kind": self.kind,
-            "items": list(self.items),
-            "covers": self.covers,
-            "tsa": self.tsa,
-            "gen_time": self.gen_time,
-            "serial": self.serial,
-        }
-
-
-@dataclass(slots=True)
-class TimestampOutcome:
-    """What a timestamping operation did, and what is still pending."""
-
-    granted: list[Granted] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)
-    """Evidence items still awaiting a trusted timestamp (of those concerned)."""
-    attempts: list[TsaAttempt] = field(default_factory=list)
-    """Authorities that failed (the first ones may fail and a later one grant)."""
-    round_trips: int = 0
-    failure_seq: int | None = None
-    """The ``timestamp.failed`` entry recording that no authority answered, if any."""
-    note: str | None = None
-    """Why nothing was asked, when nothing was (no TSA configured, nothing to seal)."""
-
-    def to_json(self) -> dict[str, Any]:
-        """For ``--json``."""
-        return {
-            "granted": [g.to_json() for g in self.granted],
-            "pending": self.pending,
-            "failed_attempts": [a.to_json() for a in self.attempts],
-            "round_trips": self.round_trips,
-            "failure_seq": self.failure_seq,
-            "note": self.note,
-        }
-
-
-# -- what is covered ---------------------------------------------------------------
-
-
-def creation_artifacts(view: ItemView) -> list[Artifact]:
-    found: list[Artifact] = []
-    value = view.detail.get("artifacts")
-    if isinstance(value, list):
-        for item in value:
-            try:
-                found.append(Artifact.model_validate(item))
-            except ValidationError:
-                continue
-    return found
-
-
-def covered_artifact(view: ItemView) -> Artifact | None:
-    """The artifact an item token covers: its ``record``, else its ``original``."""
-    artifacts = creation_artifacts(view)
-    for role in COVERED_ROLES:
-        for artifact in artifacts:
-            if artifact.role == role:
-                return artifact
-    return None
-
-
-def _details(entries: Iterable[CustodyEntry]) -> Iterable[tuple[CustodyEntry, TimestampDetail]]:
-    for entry in entries:
-        if entry.action != TIMESTAMP_GRANTED:
-            continue
-        try:
-            yield entry, TimestampDetail.model_validate(entry.detail)
-        except ValidationError:
-            continue
-
-
-def pending_from(state: CaseState, entries: Iterable[CustodyEntry]) -> list[str]:
-    tokened: set[str] = set()
-    sealed_to = 0
-    for _entry, detail in _details(entries):
-        if detail.kind == ITEM and detail.covers.item:
-            tokened.add(detail.covers.item)
-        elif detail.kind == SEAL and detail.covers.seq is not None:
-            sealed_to = max(sealed_to, detail.covers.seq)
-    return [
-        item_id
-        for item_id in state.evidence_ids()
-        if item_id not in tokened and state.items[item_id].created_seq > sealed_to
-    ]
 
 
 def pending_items(case: Case) -> list[str]:
     """Evidence items covered neither by their own token nor by a later seal."""
     case.refresh()
     return pending_from(case.state, case.entries())
-
-
-def timestamp_counts(state: CaseState, entries: Sequence[CustodyEntry]) -> dict[str, int]:
-    """Item tokens, seals and pending items (for ``status``)."""
-    kinds = [d.kind for _e, d in _details(entries)]
-    return {
-        "item tokens": kinds.count(ITEM),
-        "seals": kinds.count(SEAL),
-        "awaiting timestamp": len(pending_from(state, entries)),
-    }
-
-
-# -- granting ------------------------------------------------------------------------
 
 
 def _store_grant(
@@ -594,99 +423,3 @@ def add_files(
     views = case.add_files(signer, paths, note=note, source=source)
     outcome = timestamp_new_items(case, signer, [v.id for v in views], settings)
     return AddResult(items=views, timestamps=outcome)
-
-
-# -- export ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TokenExport:
-    """One token as an export needs it: its files and the openssl line that checks it."""
-
-    seq: int
-    """The ``timestamp.granted`` entry."""
-    kind: TokenKind
-    items: tuple[str, ...]
-    tsa: str
-    gen_time: str
-    covered_digest: str
-    """``sha256:<hex>`` the token covers."""
-    covered: Artifact | None
-    """The file whose bytes are covered (an item's record or original); ``None`` for a seal."""
-    sealed_seq: int | None
-    """Seals: the last entry they anchor."""
-    token: Artifact
-    chain: Artifact | None
-    """Certificates for openssl's ``-untrusted`` (absent when the token carries them all)."""
-    root: Artifact
-    """The root it chained to when granted, for ``-CAfile`` (check its fingerprint!)."""
-
-    @property
-    def attime(self) -> int:
-        """genTime as a Unix time, for openssl's ``-attime``."""
-        return int(parse_utc(self.gen_time).timestamp())
-
-    def openssl_args(
-        self, *, token: str, root: str, chain: str | None = None, data: str | None = None
-    ) -> list[str]:
-        """``openssl ts -verify`` for this token, given where its files are.
-
-        ``-attime`` checks the certificates as of the token's time, so the command
-        still succeeds after the TSA certificate has expired; without ``data`` (or for
-        a seal) the covered digest is given with ``-digest``.
-        """
-        args = ["openssl", "ts", "-verify"]
-        if data is not None and self.covered is not None:
-            args += ["-data", data]
-        else:
-            args += ["-digest", self.covered_digest.removeprefix("sha256:")]
-        args += ["-in", token, "-CAfile", root]
-        if chain is not None and self.chain is not None:
-            args += ["-untrusted", chain]
-        args += ["-attime", str(self.attime)]
-        return args
-
-    def openssl_command(
-        self, *, token: str, root: str, chain: str | None = None, data: str | None = None
-    ) -> str:
-        """The same as one shell line."""
-        return shlex.join(self.openssl_args(token=token, root=root, chain=chain, data=data))
-
-
-def token_exports(case: Case) -> list[TokenExport]:
-    """Every token of the case with its files, in log order (for the export package)."""
-    exports: list[TokenExport] = []
-    for entry, detail in _details(case.entries()):
-        by_role = {a.role: a for a in detail.artifacts}
-        token = by_role.get(TOKEN_ROLE)
-        root = by_role.get(ROOT_ROLE)
-        if token is None or root is None:
-            continue
-        covered: Artifact | None = None
-        if detail.kind == ITEM and detail.covers.item:
-            view = case.state.items.get(detail.covers.item)
-            if view is not None:
-                covered = next(
-                    (
-                        a
-                        for a in creation_artifacts(view)
-                        if a.role == detail.covers.role and a.digest == detail.covers.digest
-                    ),
-                    None,
-                )
-        exports.append(
-            TokenExport(
-                seq=entry.seq,
-                kind=detail.kind,
-                items=tuple(entry.items),
-                tsa=detail.tsa,
-                gen_time=detail.gen_time,
-                covered_digest=detail.covers.digest,
-                covered=covered,
-                sealed_seq=detail.covers.seq,
-                token=token,
-                chain=by_role.get(CHAIN_ROLE),
-                root=root,
-            )
-        )
-    return sorted(exports, key=lambda t: (t.seq, id_number(t.items[0]) if t.items else 0))

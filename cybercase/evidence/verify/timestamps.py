@@ -38,7 +38,7 @@ from cybercase.evidence.log.entry import CustodyEntry
 from cybercase.evidence.log.state import TIMESTAMP_GRANTED, CaseState
 from cybercase.evidence.models import Artifact
 from cybercase.evidence.store import ObjectStore
-from cybercase.evidence.timestamps.grant import (
+from cybercase.evidence.timestamps.records import (
     CHAIN_ROLE,
     ITEM,
     ROOT_ROLE,
@@ -58,13 +58,9 @@ from cybercase.evidence.timestamps.tokens import (
     verify_token,
 )
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
-from cybercase.evidence.verify.case import (
-    CheckOutcome,
-    Finding,
-    LogCheck,
-    ObjectSource,
-    StoreSource,
-)
+from cybercase.evidence.verify.custody import LogCheck
+from cybercase.evidence.verify.findings import CheckOutcome, Finding
+from cybercase.evidence.verify.objects import ObjectSource, StoreSource
 
 
 def format_gap(seconds: float) -> str:

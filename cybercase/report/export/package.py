@@ -11,17 +11,10 @@ manifest, which pins every file of the package).
 from __future__ import annotations
 
 import contextlib
-import csv
-import hashlib
-import importlib
-import io
 import json
-import os
-import re
 import secrets
 import shutil
 import socket
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,22 +23,31 @@ from typing import Any
 from cybercase import __version__
 from cybercase.clock import format_utc
 from cybercase.digest import Digest, hash_file
-from cybercase.errors import (
-    BrowserUnavailableError,
-    InvalidInputError,
-    StorageError,
-    VerificationFailedError,
-)
+from cybercase.errors import InvalidInputError, StorageError, VerificationFailedError
 from cybercase.evidence import Case, EntryDraft, Signer
 from cybercase.evidence.case import CASE_JSON, KEYS_DIR, leftovers_draft
 from cybercase.evidence.fsio import fsync_dir, storage_error
 from cybercase.evidence.log import jsonl as logfile
 from cybercase.evidence.log.state import CASE_EXPORTED
-from cybercase.evidence.timestamps.grant import token_exports
+from cybercase.evidence.timestamps.exports import token_exports
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
-from cybercase.evidence.verify.case import VerificationReport, verify_case
+from cybercase.evidence.verify.case import verify_case
+from cybercase.evidence.verify.findings import VerificationReport
 from cybercase.investigate.analysis import logged_analyses
 from cybercase.progress import NullProgress, Progress
+from cybercase.report.export.files import (
+    CHECKER_NAME,
+    bag_processes,
+    checker_source,
+    copy_object,
+    hashes_csv,
+    report_pdf,
+    sync_tree,
+    warcs,
+    write_new,
+    write_zip,
+)
+from cybercase.report.export.leftovers import remove_export_leftovers, root_tag
 from cybercase.report.html.render import (
     REPLAY_APP,
     ReportInputs,
@@ -83,16 +85,23 @@ from cybercase.report.wacz.write import (
     tsa_client,
     write_wacz,
 )
-from cybercase.report.zipfiles import durable_zip
 
 PACKAGE_LOG = f"{CUSTODY}/{logfile.LOG_NAME}"
+
+
 PACKAGE_KEYS = f"{CUSTODY}/keys"
+
+
 HASHES_CSV = f"{PRESERVATION}/hashes.csv"
+
+
 VERIFICATION_JSON = f"{PRESERVATION}/verification.json"
-CHECKER_NAME = "check_custody.py"
+
+
 REPORT_PDF = "report.pdf"
+
+
 TAGMANIFEST = "tagmanifest-sha256.txt"
-STORED_SUFFIXES = frozenset({".gz", ".zip", ".png", ".jpg", ".jpeg", ".webp", ".pdf", ".mp4"})
 
 
 @dataclass(slots=True)
@@ -182,7 +191,7 @@ def export_case(
                     "files from a copy",
                 )
             name = _free_name(out, f"{safe_file_name(case.meta.id)}_{case.clock.now():%Y-%m-%d}")
-            staging = out / f".{name}.exporting-{_root_tag(case)}-{secrets.token_hex(4)}"
+            staging = out / f".{name}.exporting-{root_tag(case)}-{secrets.token_hex(4)}"
             try:
                 staging.mkdir()
             except OSError as exc:
@@ -194,12 +203,12 @@ def export_case(
             zip_digest: str | None = None
             if make_zip:
                 final = out / f"{name}.zip"
-                zip_digest = str(_write_zip(staging, name, final))
+                zip_digest = str(write_zip(staging, name, final))
                 shutil.rmtree(staging, ignore_errors=True)
                 staging = None
             else:
                 final = out / name
-                _sync_tree(staging)
+                sync_tree(staging)
                 staging.rename(final)
                 staging = None
                 fsync_dir(out)
@@ -247,50 +256,6 @@ def export_case(
     )
 
 
-_STAGING = re.compile(r"^\.(?P<name>.+)\.exporting-(?:(?P<tag>[0-9a-f]{8})-)?[0-9a-f]{8}$")
-_ZIP_PART = re.compile(r"^\.(?P<name>.+)\.zip\.[0-9a-f]{8}\.part$")
-
-
-def _root_tag(case: Case) -> str:
-    """Names this case folder in its staging folders' names (copies of a case share an id)."""
-    return hashlib.sha256(str(case.root.resolve()).encode("utf-8")).hexdigest()[:8]
-
-
-def remove_export_leftovers(case: Case, out: Path) -> list[tuple[str, int]]:
-    """Remove unfinished packages of this case that killed exports left in ``out``.
-
-    An export holds the case lock from its first byte to its rename, so under the lock
-    every staging folder (``.<package>.exporting-…``) and zip part of this case in ``out``
-    belongs to an export that died. Other cases' leftovers are not touched.
-    """
-    prefix = f"{safe_file_name(case.meta.id)}_"
-    tag = _root_tag(case)
-    removed: list[tuple[str, int]] = []
-    try:
-        entries = sorted(out.iterdir())
-    except OSError as exc:
-        raise storage_error("read the export folder", out, exc) from exc
-    for path in entries:
-        staging = _STAGING.match(path.name)
-        part = _ZIP_PART.match(path.name)
-        match = staging or part
-        if match is None or not match.group("name").startswith(prefix):
-            continue
-        if staging is not None and staging.group("tag") not in (None, tag):
-            continue
-        if path.is_dir() and not path.is_symlink():
-            size = sum(p.lstat().st_size for p in path.rglob("*") if not p.is_dir())
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            size = path.lstat().st_size
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        removed.append((path.name, size))
-    if removed:
-        fsync_dir(out)
-    return removed
-
-
 @dataclass(slots=True)
 class _Built:
     statement: ExportStatement
@@ -301,39 +266,12 @@ class _Built:
     replay: WaczResult | None = None
 
 
-def _sync_tree(root: Path) -> None:
-    """Make every file and folder of the package durable before it takes its final name."""
-    for folder, _, names in os.walk(root):
-        for name in names:
-            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fsync_dir(Path(folder))
-
-
 def _free_name(out: Path, base: str) -> str:
     name, number = base, 1
     while (out / name).exists() or (out / f"{name}.zip").exists():
         number += 1
         name = f"{base}_{number}"
     return name
-
-
-def _write(root: Path, relative: str, data: bytes) -> None:
-    target = inside(root, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("xb") as fh:
-        fh.write(data)
-
-
-def _copy_object(case: Case, planned: PlannedFile, target: Path) -> None:
-    """Copy one object (the new package's own verification re-hashes it against the log)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    source = case.store.path_for(Digest.parse(planned.digest))
-    shutil.copyfile(source, target)
-    os.chmod(target, 0o644)
 
 
 def _build(
@@ -355,7 +293,7 @@ def _build(
     try:
         with case.log_path.open("rb") as fh:
             log_bytes = fh.read(state.end)
-        _write(staging, PACKAGE_LOG, log_bytes)
+        write_new(staging, PACKAGE_LOG, log_bytes)
         entries = [
             line.entry for line in logfile.scan(inside(staging, PACKAGE_LOG)).lines if line.entry
         ]
@@ -363,16 +301,16 @@ def _build(
         total = sum(f.size for f in plan.files)
         progress.start("Copying evidence into the package", total)
         for planned in plan.files:
-            _copy_object(case, planned, inside(staging, planned.path))
+            copy_object(case, planned, inside(staging, planned.path))
             progress.advance(planned.size)
         progress.finish()
         notes: list[str] = []
         replay = _replay(case, signer, plan, staging, name, replay_options, progress, notes)
-        _write(staging, CASE_JSON, (case.root / CASE_JSON).read_bytes())
+        write_new(staging, CASE_JSON, (case.root / CASE_JSON).read_bytes())
         keys = sorted(state.keys.values(), key=lambda k: k.registered_seq)
         for key in keys:
             pub = case.root / KEYS_DIR / f"{key.fingerprint}.pub"
-            _write(staging, f"{PACKAGE_KEYS}/{key.fingerprint}.pub", pub.read_bytes())
+            write_new(staging, f"{PACKAGE_KEYS}/{key.fingerprint}.pub", pub.read_bytes())
         statement = ExportStatement(
             case_id=case.meta.id,
             package=name,
@@ -385,13 +323,13 @@ def _build(
             checker=str(Digest.of_bytes(checker_source())),
         )
         statement_bytes = statement.to_bytes()
-        _write(staging, f"{CUSTODY}/{STATEMENT_NAME}", statement_bytes)
-        _write(staging, f"{CUSTODY}/{SIGNATURE_NAME}", sign_statement(statement_bytes, signer))
-        _write(staging, f"{CUSTODY}/{CHECKER_NAME}", checker_source())
-        _write(staging, HASHES_CSV, _hashes_csv(plan))
+        write_new(staging, f"{CUSTODY}/{STATEMENT_NAME}", statement_bytes)
+        write_new(staging, f"{CUSTODY}/{SIGNATURE_NAME}", sign_statement(statement_bytes, signer))
+        write_new(staging, f"{CUSTODY}/{CHECKER_NAME}", checker_source())
+        write_new(staging, HASHES_CSV, hashes_csv(plan))
         verification = live.to_json()
         verification["target"] = case.meta.id
-        _write(
+        write_new(
             staging,
             VERIFICATION_JSON,
             (json.dumps(verification, indent=2, ensure_ascii=False) + "\n").encode(),
@@ -401,13 +339,13 @@ def _build(
         def staged(planned: PlannedFile) -> bytes:
             return inside(staging, planned.path).read_bytes()
 
-        _write(staging, "case.jsonld", render_jsonld(case.meta, plan, entries, keys, staged))
+        write_new(staging, "case.jsonld", render_jsonld(case.meta, plan, entries, keys, staged))
         tokens = package_tokens(token_exports(case), plan, staged)
         inputs = ReportInputs(
             case.meta, plan, entries, keys, live, statement, staging, tokens,
             replay_links(replay), analyses=logged_analyses(case),
         )  # fmt: skip
-        _write(staging, f"{CUSTODY}/custody.html", render_custody(inputs).encode("utf-8"))
+        write_new(staging, f"{CUSTODY}/custody.html", render_custody(inputs).encode("utf-8"))
         bag_info = {
             "Source-Organization": case.meta.agency,
             "External-Identifier": case.meta.id,
@@ -421,16 +359,16 @@ def _build(
             str(staging),
             {k: " ".join(v.split()) for k, v in bag_info.items()},
             checksums=["sha256"],
-            processes=_bag_processes(plan),
+            processes=bag_processes(plan),
         )
         (staging / "index.html").write_text(render_index(inputs), encoding="utf-8")
         if replay is not None:
-            _write(staging, REPLAY_APP, render_replay_placeholder(inputs).encode("utf-8"))
-        verify_text = render_verify_txt(inputs, _warcs(plan), name)
+            write_new(staging, REPLAY_APP, render_replay_placeholder(inputs).encode("utf-8"))
+        verify_text = render_verify_txt(inputs, warcs(plan), name)
         (staging / "VERIFY.txt").write_text(verify_text, encoding="utf-8")
         made_pdf = False
         if pdf:
-            document, note = _report_pdf(inputs, browser)
+            document, note = report_pdf(inputs, browser)
             if document is not None:
                 (staging / REPORT_PDF).write_bytes(document)
                 made_pdf = True
@@ -438,7 +376,7 @@ def _build(
                 notes.append(note)
         bagit.Bag(str(staging)).save(manifests=False)
         tag_manifest = (staging / TAGMANIFEST).read_bytes()
-        _write(staging, TAG_SIGNATURE_NAME, sign_statement(tag_manifest, signer))
+        write_new(staging, TAG_SIGNATURE_NAME, sign_statement(tag_manifest, signer))
     except OSError as exc:
         raise storage_error("write the package in", staging, exc) from exc
     except bagit.BagError as exc:
@@ -486,95 +424,3 @@ def _replay(
             client.close()
     notes.extend(result.notes)
     return result
-
-
-def _bag_processes(plan: Plan) -> int:
-    """Hash in parallel processes only when there is enough to hash to pay for starting them."""
-    if sum(f.size for f in plan.files) < 64 * 1024 * 1024:
-        return 1
-    return min(8, os.cpu_count() or 1)
-
-
-def checker_source() -> bytes:
-    """The standalone custody checker shipped in every package."""
-    from importlib import resources
-
-    return resources.files("cybercase.report.standalone").joinpath(CHECKER_NAME).read_bytes()
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    """Text a spreadsheet will show as text, not run as a formula."""
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
-
-
-def _hashes_csv(plan: Plan) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        [
-            "path",
-            "sha256",
-            "size",
-            "items",
-            "role",
-            "media_type",
-            "logged_name",
-            "entry_seq",
-            "action",
-            "recorded_at",
-            "recorded_by",
-        ]
-    )
-    for f in plan.files:
-        writer.writerow(
-            [
-                f.data_path,
-                f.digest.removeprefix("sha256:"),
-                f.size,
-                _cell(" ".join(f.items)),
-                _cell(f.role),
-                _cell(f.media_type),
-                _cell(f.name),
-                f.seq,
-                _cell(f.action),
-                f.at,
-                _cell(f.actor),
-            ]
-        )
-    return buffer.getvalue().encode("utf-8")
-
-
-def _warcs(plan: Plan) -> list[str]:
-    return [f.data_path for f in plan.files if f.role == "warc" or f.path.endswith(".warc.gz")]
-
-
-def _report_pdf(inputs: ReportInputs, browser: Path | None) -> tuple[bytes | None, str | None]:
-    """The report printed by Chromium, when this installation can."""
-    try:
-        module = importlib.import_module("cybercase.collect.browser")
-    except ImportError:
-        return None, "no PDF of the report: this installation has no browser support"
-    try:
-        document: bytes = module.html_to_pdf(
-            render_index(inputs, embed_images=True), executable=browser
-        )
-    except BrowserUnavailableError as exc:
-        return None, f"no PDF of the report: {exc.message}"
-    return document, None
-
-
-def _write_zip(staging: Path, name: str, final: Path) -> Digest:
-    """Zip the package (under one top folder ``name/``) into ``final``, atomically."""
-    with durable_zip(final, "zip") as part, zipfile.ZipFile(part, "x", allowZip64=True) as archive:
-        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-            relative = path.relative_to(staging).as_posix()
-            method = (
-                zipfile.ZIP_STORED
-                if path.suffix.lower() in STORED_SUFFIXES
-                else zipfile.ZIP_DEFLATED
-            )
-            archive.write(path, f"{name}/{relative}", compress_type=method)
-    return hash_file(final)

@@ -19,8 +19,8 @@ from typing import Any
 from cybercase import __version__
 from cybercase.evidence import CaseMeta, CustodyEntry
 from cybercase.evidence.log.state import KeyRecord
-from cybercase.evidence.timestamps.grant import RECEIVED_ROLE
-from cybercase.evidence.verify.case import VerificationReport
+from cybercase.evidence.timestamps.records import RECEIVED_ROLE
+from cybercase.evidence.verify.findings import VerificationReport
 from cybercase.investigate.analysis import ItemAnalysis
 from cybercase.report.html.leads import find_leads
 from cybercase.report.layout import (

@@ -19,9 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cybercase.evidence import CustodyEntry
-from cybercase.report.capture_view import CaptureView, ImageView, capture_view, is_capture
 from cybercase.report.jsonld.nodes import Ids, decimal_value, ref, sha256_hash, time_value
 from cybercase.report.layout import ItemPlan, PlannedFile
+from cybercase.report.sections.capture_view import CaptureView, ImageView, capture_view, is_capture
 
 Node = dict[str, Any]
 

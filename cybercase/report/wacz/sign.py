@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from cybercase.digest import Digest
 from cybercase.evidence import Signer
-from cybercase.evidence.keys.keyring import verify_signature
+from cybercase.evidence.keys.identity import verify_signature
 from cybercase.evidence.timestamps.tokens import certificates_pem
 from cybercase.evidence.timestamps.tsa_client import TsaClient
 

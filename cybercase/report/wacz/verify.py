@@ -39,13 +39,8 @@ from cybercase.evidence.timestamps.tokens import (
     verify_token,
 )
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
-from cybercase.evidence.verify.case import Family, Finding, Severity, VerificationReport
-from cybercase.report.wacz.sign import (
-    SIGNING_SPEC_VERSION,
-    binding_ok,
-    signature_ok,
-    time_imprint,
-)
+from cybercase.evidence.verify.findings import Family, Finding, Severity, VerificationReport
+from cybercase.report.wacz.sign import SIGNING_SPEC_VERSION, binding_ok, signature_ok, time_imprint
 from cybercase.report.wacz.write import DATAPACKAGE, DIGEST_FILE, WACZ_VERSION
 
 TIME_WINDOW = timedelta(minutes=10)

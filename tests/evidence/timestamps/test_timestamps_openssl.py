@@ -13,7 +13,8 @@ import pytest
 from cybercase.clock import FixedClock, SteppingClock
 from cybercase.digest import Digest
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.timestamps.grant import TokenExport, add_files, token_exports
+from cybercase.evidence.timestamps.exports import TokenExport, token_exports
+from cybercase.evidence.timestamps.grant import add_files
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
 from cybercase.evidence.verify.case import verify_case
 from cybercase.training.tsa import RunningTsa, TsaPki, run_test_tsa

@@ -16,7 +16,8 @@ from cybercase.evidence.log.entry import EntryDraft, build_entry, canonical_json
 from cybercase.evidence.log.jsonl import HEAD_NAME, LOG_NAME, write_head
 from cybercase.evidence.timestamps.grant import add_files, pending_items, seal, timestamp_items
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
-from cybercase.evidence.verify.case import VerificationReport, verify_case
+from cybercase.evidence.verify.case import verify_case
+from cybercase.evidence.verify.findings import VerificationReport
 from cybercase.evidence.verify.timestamps import timestamp_check
 from cybercase.training.tsa import RunningTsa, run_test_tsa
 

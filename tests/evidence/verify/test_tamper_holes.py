@@ -13,7 +13,8 @@ from cybercase.evidence import Case, Signer
 from cybercase.evidence.log.jsonl import HEAD_NAME, LOG_NAME, SEALS_DIR, read_head, write_head
 from cybercase.evidence.timestamps.grant import seal
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
-from cybercase.evidence.verify.case import VerificationReport, verify_case
+from cybercase.evidence.verify.case import verify_case
+from cybercase.evidence.verify.findings import VerificationReport
 from cybercase.evidence.verify.timestamps import timestamp_check
 from tests.conftest import Cli
 from tests.fixtures.cases import PopulatedCase

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cybercase.evidence import Case, EntryDraft, Signer
-from cybercase.evidence.verify.case import VerificationReport, verify_case
+from cybercase.evidence.verify.case import verify_case
+from cybercase.evidence.verify.findings import VerificationReport
 from tests.fixtures.cases import PopulatedCase, build_populated_case
 
 

@@ -16,7 +16,8 @@ import pytest
 from cybercase.digest import hash_file
 from cybercase.errors import NotCustodianError, NotFoundError, StorageError, VerificationFailedError
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.timestamps.grant import seal, token_exports
+from cybercase.evidence.timestamps.exports import token_exports
+from cybercase.evidence.timestamps.grant import seal
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
 from cybercase.evidence.verify.case import verify_case
 from cybercase.report import export_case, verify_package

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from cybercase.evidence import Case, CustodyEntry, Signer
 from cybercase.report import export_case
-from cybercase.report.capture_view import camera_time
+from cybercase.report.sections.capture_view import camera_time
 from tests.report.html.test_html import LAUNCH_FLAGS
 
 INTERNALS = re.compile(r"<built-in|<bound method|object at 0x|\bNone\b|\bUndefined\b")

@@ -14,7 +14,7 @@ import pytest
 from cybercase.clock import format_utc, parse_utc
 from cybercase.collect.record import CaptureRecord
 from cybercase.evidence import Case
-from cybercase.evidence.timestamps.grant import token_exports
+from cybercase.evidence.timestamps.exports import token_exports
 from cybercase.request import request_details
 from cybercase.request.lifecycle import next_deadline
 from tests.fixtures.report import (

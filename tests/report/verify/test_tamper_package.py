@@ -15,7 +15,7 @@ import pytest
 from cybercase.evidence import Case, Signer
 from cybercase.report import export_case, verify_package
 from cybercase.report.standalone import check_custody
-from cybercase.report.verify.package import _unzip
+from cybercase.report.verify.unzip import unzip
 from tests.conftest import Cli
 
 CHECKER = "data/4-custody/check_custody.py"
@@ -156,7 +156,7 @@ def test_an_unlisted_zip_member_is_named_and_not_unpacked(small_zip: Path, tmp_p
         archive.writestr(f"{top}/data/1-collection/bomb.bin", bytes(64 * 1024 * 1024))
     into = tmp_path / "unpacked"
     into.mkdir()
-    root, findings = _unzip(small_zip, into)
+    root, findings = unzip(small_zip, into)
     assert root is not None
     assert [(f.code, f.where) for f in findings] == [
         ("package.unlisted", f"{small_zip.name}: {top}/data/1-collection/bomb.bin")
@@ -179,7 +179,7 @@ def test_a_zip_whose_payload_exceeds_its_declared_size_is_not_unpacked(
             archive.writestr(member, data)
     into = tmp_path / "unpacked"
     into.mkdir()
-    root, findings = _unzip(rebuilt, into)
+    root, findings = unzip(rebuilt, into)
     assert root is None and [f.code for f in findings] == ["zip.size"]
     assert sum(p.stat().st_size for p in into.rglob("*") if p.is_file()) == 0
     os.remove(rebuilt)

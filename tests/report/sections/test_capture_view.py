@@ -8,8 +8,8 @@ from collections.abc import Callable
 from cybercase.collect.capture import capture_url
 from cybercase.collect.config import CaptureSettings
 from cybercase.evidence import Case, Signer
-from cybercase.report.capture_view import CaptureView, capture_view, decimal
 from cybercase.report.layout import PlannedFile, plan_package
+from cybercase.report.sections.capture_view import CaptureView, capture_view, decimal
 
 
 def closed_port() -> int:
