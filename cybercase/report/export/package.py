@@ -78,13 +78,8 @@ from cybercase.report.statement import (
     sign_statement,
 )
 from cybercase.report.timestamps import package_tokens
-from cybercase.report.wacz.write import (
-    REPLAY_FOLDER,
-    WaczResult,
-    captures_of,
-    tsa_client,
-    write_wacz,
-)
+from cybercase.report.wacz.views import captures_of
+from cybercase.report.wacz.write import REPLAY_FOLDER, WaczResult, tsa_client, write_wacz
 
 PACKAGE_LOG = f"{CUSTODY}/{logfile.LOG_NAME}"
 

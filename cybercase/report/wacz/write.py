@@ -24,20 +24,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import ipaddress
 import json
 import os
-import uuid
 import zipfile
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from cybercase import __version__
-from cybercase.clock import format_utc
 from cybercase.digest import Digest, hash_file
 from cybercase.errors import InvalidInputError, StorageError, VerificationFailedError
 from cybercase.evidence import Case, EntryDraft, Signer
@@ -45,25 +40,35 @@ from cybercase.evidence.fsio import storage_error
 from cybercase.evidence.log.state import CASE_EXPORTED
 from cybercase.evidence.timestamps.tsa_client import TsaClient, TsaSettings
 from cybercase.progress import NullProgress, Progress
-from cybercase.report.layout import Plan, PlannedFile, item_title, plan_package, response_items
+from cybercase.report.layout import Plan, plan_package, response_items
 from cybercase.report.layout import select_items as choose_items
 from cybercase.report.names import safe_file_name
+from cybercase.report.wacz.index import index_warc
 from cybercase.report.wacz.sign import key_binding, sign_datapackage
+from cybercase.report.wacz.views import VIEWS_WARC, captures_of, screenshot_url, views_warc
 from cybercase.report.zipfiles import durable_zip
 
 WACZ_VERSION = "1.1.1"
+
+
 DATAPACKAGE = "datapackage.json"
+
+
 DIGEST_FILE = "datapackage-digest.json"
+
+
 INDEX_PATH = "indexes/index.cdx"
+
+
 PAGES_PATH = "pages/pages.jsonl"
-VIEWS_WARC = "archive/cybercase-views.warc.gz"
+
+
 REPLAY_FOLDER = "replay"
 """Where an exported package holds its WACZ (``data/replay/`` once bagged)."""
-SCREENSHOT_HOST = "screenshots.cybercase.invalid"
-WARC_ROLE = "warc"
-SCREENSHOT_ROLE = "screenshot"
-_INDEXED = frozenset({"response", "resource", "revisit"})
+
+
 _CHUNK = 1024 * 1024
+"""Bytes copied into the zip at a time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,277 +121,6 @@ class WaczResult:
             "wacz_timestamped": self.timestamped,
             "wacz_items": self.items,
         }
-
-
-@dataclass(slots=True)
-class _Capture:
-    item: str
-    warc: PlannedFile
-    screenshot: PlannedFile | None
-    url: str
-    title: str
-    started: str
-
-
-def captures_of(plan: Plan) -> list[_Capture]:
-    """The web captures of a plan: each evidence item with a WARC, in item order."""
-    found: list[_Capture] = []
-    for item_id, item in plan.items.items():
-        if item.kind != "evidence":
-            continue
-        warc = next((f for f in item.files if f.role == WARC_ROLE), None)
-        if warc is None:
-            continue
-        detail = item.view.detail
-        url = next(
-            (
-                str(detail[key])
-                for key in ("final_url", "url", "requested_url")
-                if isinstance(detail.get(key), str) and detail[key]
-            ),
-            "",
-        )
-        shot = next((f for f in item.files if f.role == SCREENSHOT_ROLE), None)
-        started = detail.get("started")
-        found.append(
-            _Capture(
-                item_id,
-                warc,
-                shot,
-                url,
-                item_title(item.view),
-                started if isinstance(started, str) else item.view.created_at,
-            )
-        )
-    return found
-
-
-def surt(url: str) -> str:
-    """The sort-friendly URL key of CDXJ (``com,example)/path?q``), lowercased."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    try:
-        ipaddress.ip_address(host)
-        key = host
-    except ValueError:
-        key = ",".join(reversed(host.removeprefix("www.").split(".")))
-    if parts.port and not (
-        (parts.scheme == "http" and parts.port == 80)
-        or (parts.scheme == "https" and parts.port == 443)
-    ):
-        key += f":{parts.port}"
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + "&".join(sorted(parts.query.split("&")))
-    return f"{key}){path}".lower()
-
-
-def _ts14(warc_date: str) -> str:
-    return "".join(ch for ch in warc_date if ch.isdigit())[:14]
-
-
-@dataclass(frozen=True, slots=True)
-class _Record:
-    """What the index needs of one WARC record."""
-
-    offset: int
-    length: int
-    kind: str
-    uri: str
-    date: str
-    mime: str
-    status: str
-    digest: str
-
-
-_HEAD_BYTES = 64 * 1024
-"""Enough decompressed bytes for a record's WARC and HTTP heads."""
-
-
-def _head_fields(head: bytes) -> tuple[dict[str, str], bytes]:
-    """The header fields of a WARC or HTTP head (names lowercased), and what follows."""
-    block, _, rest = head.partition(b"\r\n\r\n")
-    fields: dict[str, str] = {}
-    for line in block.split(b"\r\n")[1:]:
-        name, sep, value = line.partition(b":")
-        if sep:
-            fields.setdefault(
-                name.strip().lower().decode("latin-1"), value.strip().decode("utf-8", "replace")
-            )
-    return fields, rest
-
-
-def _inflate_member(fh: IO[bytes], first: bytes, path: Path) -> tuple[bytes, int, bytes]:
-    """One gzip member: its first decompressed bytes, its compressed length, the bytes after."""
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    head = bytearray()
-    consumed = 0
-    chunk = first
-    while True:
-        data = chunk
-        while not inflater.eof:
-            out = inflater.decompress(data, _CHUNK)
-            if len(head) < _HEAD_BYTES:
-                head += out[: _HEAD_BYTES - len(head)]
-            data = inflater.unconsumed_tail
-            if not data and not out:
-                break
-        if inflater.eof:
-            leftover = inflater.unused_data
-            return bytes(head), consumed + len(chunk) - len(leftover), leftover
-        consumed += len(chunk)
-        chunk = fh.read(_CHUNK)
-        if not chunk:
-            raise StorageError(f"{path.name}: a gzip member is cut short")
-
-
-def _gzip_records(path: Path) -> Iterator[_Record]:
-    """Each record of a record-per-gzip-member WARC, at zlib's speed.
-
-    Only the heads are parsed (warcio parses every record fully, which took most of an
-    export's time); a WARC that is not gzipped goes to :func:`_warcio_records`.
-    """
-    with path.open("rb") as fh:
-        offset = 0
-        pending = b""
-        while True:
-            chunk = pending or fh.read(_CHUNK)
-            if not chunk:
-                return
-            head, length, pending = _inflate_member(fh, chunk, path)
-            warc, rest = _head_fields(head)
-            kind = warc.get("warc-type", "")
-            mime = warc.get("content-type", "")
-            status = ""
-            if kind == "response" and rest.startswith(b"HTTP/"):
-                parts = rest.split(b"\r\n", 1)[0].split(b" ")
-                status = parts[1].decode("ascii", "replace") if len(parts) > 1 else ""
-                mime = _head_fields(rest)[0].get("content-type", "")
-            yield _Record(
-                offset,
-                length,
-                kind,
-                warc.get("warc-target-uri", ""),
-                warc.get("warc-date", ""),
-                mime,
-                status,
-                warc.get("warc-payload-digest", ""),
-            )
-            offset += length
-
-
-def _warcio_records(path: Path) -> Iterator[_Record]:
-    from warcio.archiveiterator import ArchiveIterator
-
-    with path.open("rb") as fh:
-        records = ArchiveIterator(fh, no_record_parse=False, arc2warc=False)
-        for record in records:
-            kind = record.rec_type
-            mime = record.rec_headers.get_header("Content-Type") or ""
-            status = ""
-            if record.http_headers is not None and kind == "response":
-                status = record.http_headers.get_statuscode() or ""
-                mime = record.http_headers.get_header("Content-Type") or ""
-            headers = record.rec_headers
-            records.read_to_end(record)
-            yield _Record(
-                records.get_record_offset(),
-                records.get_record_length(),
-                kind,
-                headers.get_header("WARC-Target-URI") or "",
-                headers.get_header("WARC-Date") or "",
-                mime,
-                status,
-                headers.get_header("WARC-Payload-Digest") or "",
-            )
-
-
-def _index_warc(path: Path, name: str, lines: list[str]) -> dict[str, str]:
-    """CDXJ lines for one WARC; returns the WARC-Date of the last response per URL."""
-    with path.open("rb") as fh:
-        gzipped = fh.read(2) == b"\x1f\x8b"
-    dates: dict[str, str] = {}
-    for record in (_gzip_records if gzipped else _warcio_records)(path):
-        uri = record.uri
-        if record.kind not in _INDEXED or not uri or uri.startswith("urn:"):
-            continue
-        entry: dict[str, str] = {
-            "url": uri,
-            "mime": record.mime.split(";")[0].strip().lower() or "unk",
-            "digest": record.digest,
-            "length": str(record.length),
-            "offset": str(record.offset),
-            "filename": name,
-        }
-        if record.status:
-            entry["status"] = record.status
-        if record.kind == "revisit":
-            entry["mime"] = "warc/revisit"
-        lines.append(f"{surt(uri)} {_ts14(record.date)} {json.dumps(entry, sort_keys=True)}")
-        if record.kind == "response":
-            dates[uri] = record.date
-    return dates
-
-
-def _views_warc(case: Case, shots: Sequence[tuple[_Capture, PlannedFile]], out: IO[bytes]) -> None:
-    """Screenshots as resource records (SHA-256 digests: the block is the logged PNG)."""
-    from warcio.warcwriter import WARCWriter
-
-    writer = WARCWriter(out, gzip=True, warc_version="1.1")
-    info_id = f"<urn:uuid:{uuid.uuid4()}>"
-    body = (
-        f"software: cybercase {__version__}\r\n"
-        f"format: WARC File Format 1.1\r\n"
-        f"description: screenshots of case {case.meta.id} taken by cybercase's browser, "
-        f"as logged in its custody log\r\n"
-    ).encode()
-    writer.write_record(
-        writer.create_warc_record(
-            "",
-            "warcinfo",
-            payload=io.BytesIO(body),
-            length=len(body),
-            warc_content_type="application/warc-fields",
-            warc_headers_dict={
-                "WARC-Record-ID": info_id,
-                "WARC-Date": format_utc(case.clock.now()),
-                "WARC-Filename": VIEWS_WARC.rsplit("/", 1)[-1],
-                "WARC-Block-Digest": "sha256:" + hashlib.sha256(body).hexdigest(),
-            },
-        )
-    )
-    for capture, shot in shots:
-        with case.store.open(Digest.parse(shot.digest)) as fh:
-            png = fh.read()
-        if "sha256:" + hashlib.sha256(png).hexdigest() != shot.digest:
-            raise StorageError(
-                f"the screenshot of {capture.item} in the case store does not match its "
-                "custody entry; nothing was exported",
-                hint="run 'cybercase verify' for the details",
-            )
-        writer.write_record(
-            writer.create_warc_record(
-                screenshot_url(capture.item, shot),
-                "resource",
-                payload=io.BytesIO(png),
-                length=len(png),
-                warc_content_type=shot.media_type or "image/png",
-                warc_headers_dict={
-                    "WARC-Record-ID": f"<urn:uuid:{uuid.uuid4()}>",
-                    "WARC-Date": shot.at,
-                    "WARC-Warcinfo-ID": info_id,
-                    "WARC-Block-Digest": shot.digest,
-                    "WARC-Payload-Digest": shot.digest,
-                    "Cybercase-Item": capture.item,
-                    "Cybercase-Page-URI": capture.url,
-                },
-            )
-        )
-
-
-def screenshot_url(item: str, shot: PlannedFile) -> str:
-    """Where replay shows a capture's screenshot (a reserved host: nothing real)."""
-    return f"http://{SCREENSHOT_HOST}/{item}/{safe_file_name(shot.name, fallback='screenshot.png')}"
 
 
 class _HashingZipWriter:
@@ -481,7 +215,7 @@ def write_wacz(
                     "custody entry; nothing was exported",
                     hint="run 'cybercase verify' for the details",
                 )
-            dates = _index_warc(case.store.path_for(Digest.parse(capture.warc.digest)), name, lines)
+            dates = index_warc(case.store.path_for(Digest.parse(capture.warc.digest)), name, lines)
             ts = (
                 dates.get(capture.url)
                 or (list(dates.values())[-1] if dates else "")
@@ -494,12 +228,12 @@ def write_wacz(
         shots = [(c, c.screenshot) for c in captures if c.screenshot is not None]
         if shots:
             views = io.BytesIO()
-            _views_warc(case, shots, views)
+            views_warc(case, shots, views)
             views_bytes = views.getvalue()
             writer.add_bytes(VIEWS_WARC, views_bytes, stored=True)
             view_path = _spool(views_bytes)
             try:
-                _index_warc(view_path, VIEWS_WARC.rsplit("/", 1)[-1], lines)
+                index_warc(view_path, VIEWS_WARC.rsplit("/", 1)[-1], lines)
             finally:
                 view_path.unlink()
             for capture, shot in shots:

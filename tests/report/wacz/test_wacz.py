@@ -32,14 +32,10 @@ from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
 from cybercase.report import export_case, verify_package
-from cybercase.report.wacz.sign import (
-    public_key_b64,
-    sign_hash,
-    signature_ok,
-    signing_key,
-)
+from cybercase.report.wacz.index import surt
+from cybercase.report.wacz.sign import public_key_b64, sign_hash, signature_ok, signing_key
 from cybercase.report.wacz.verify import verify_wacz
-from cybercase.report.wacz.write import export_wacz, surt
+from cybercase.report.wacz.write import export_wacz
 from tests.conftest import Cli
 from tests.fixtures.report import RichIds
 
@@ -189,7 +185,7 @@ def test_wacz_holds_the_logged_warcs_pages_and_screenshots(
 def test_the_fast_indexer_reads_records_as_warcio_does(
     rich_case: Case, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    from cybercase.report.wacz import write as module
+    from cybercase.report.wacz import index as module
 
     monkeypatch.setattr(module, "_CHUNK", chunk)
     warcs = [
@@ -207,7 +203,7 @@ def test_the_fast_indexer_reads_records_as_warcio_does(
 
 def test_a_cut_gzip_member_is_an_error(rich_case: Case, tmp_path: Path) -> None:
     from cybercase.errors import StorageError
-    from cybercase.report.wacz import write as module
+    from cybercase.report.wacz import index as module
 
     view = next(
         v for v in rich_case.state.items.values() if any(a.role == "warc" for a in v.artifacts)
