@@ -25,7 +25,7 @@ from cybercase.investigate.leads import Lead, LeadSource
 from cybercase.investigate.leads import find_leads as find_links
 
 if TYPE_CHECKING:
-    from cybercase.report.sections.capture_view import CaptureView, GpsPosition, ImageView
+    from cybercase.report.sections.capture_model import CaptureView, GpsPosition, ImageView
 
 
 @dataclass(frozen=True, slots=True)

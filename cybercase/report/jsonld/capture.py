@@ -21,7 +21,8 @@ from typing import Any
 from cybercase.evidence import CustodyEntry
 from cybercase.report.jsonld.nodes import Ids, decimal_value, ref, sha256_hash, time_value
 from cybercase.report.layout import ItemPlan, PlannedFile
-from cybercase.report.sections.capture_view import CaptureView, ImageView, capture_view, is_capture
+from cybercase.report.sections.capture_model import CaptureView, ImageView, is_capture
+from cybercase.report.sections.capture_view import capture_view
 
 Node = dict[str, Any]
 

@@ -9,7 +9,8 @@ from cybercase.collect.capture import capture_url
 from cybercase.collect.config import CaptureSettings
 from cybercase.evidence import Case, Signer
 from cybercase.report.layout import PlannedFile, plan_package
-from cybercase.report.sections.capture_view import CaptureView, capture_view, decimal
+from cybercase.report.sections.capture_model import CaptureView, decimal
+from cybercase.report.sections.capture_view import capture_view
 
 
 def closed_port() -> int:
