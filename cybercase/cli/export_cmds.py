@@ -112,7 +112,7 @@ def _export_wacz(
 ) -> None:
     """``--wacz``: the captures as one signed WACZ file."""
     from cybercase.cli.common import progress_for
-    from cybercase.report.wacz.write import export_wacz
+    from cybercase.report.wacz import export_wacz
 
     result = export_wacz(
         case, signer, out_dir, items=items, tsa=tsa, progress=progress_for(json_out)

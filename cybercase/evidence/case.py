@@ -35,6 +35,23 @@ from cybercase.errors import (
     NotFoundError,
     StorageError,
 )
+from cybercase.evidence.actions import (
+    CASE_CREATED,
+    CUSTODIAN_ADDED,
+    ITEM_IMPORTED,
+    LEFTOVERS_REMOVED,
+    LOG_RECOVERED,
+    MAX_LISTED,
+    NOTE_ADDED,
+    CaseCreated,
+    CustodianAdded,
+    CustodianKey,
+    ItemImported,
+    LeftoversRemoved,
+    LogRecovered,
+    NoteAdded,
+    RemovedFile,
+)
 from cybercase.evidence.file_names import is_text, name_fields, printable_name
 from cybercase.evidence.fsio import fsync_dir, make_read_only, storage_error, write_bytes_durably
 from cybercase.evidence.handout import ArtifactAccess
@@ -42,17 +59,7 @@ from cybercase.evidence.keys.identity import PublicIdentity, Signer
 from cybercase.evidence.lock import CaseLock
 from cybercase.evidence.log import jsonl as logfile
 from cybercase.evidence.log.entry import CustodyEntry, EntryDraft, build_entry
-from cybercase.evidence.log.state import (
-    CASE_CREATED,
-    CUSTODIAN_ADDED,
-    EVIDENCE_PREFIX,
-    ITEM_IMPORTED,
-    LEFTOVERS_REMOVED,
-    LOG_RECOVERED,
-    NOTE_ADDED,
-    CaseState,
-    ItemView,
-)
+from cybercase.evidence.log.state import EVIDENCE_PREFIX, CaseState, ItemView
 from cybercase.evidence.models import Artifact, CaseMeta
 from cybercase.evidence.store import OBJECTS_DIR, ObjectStore
 
@@ -62,23 +69,19 @@ CASE_JSON = "case.json"
 KEYS_DIR = "keys"
 
 
-MAX_LISTED = 200
-"""A leftovers entry names at most this many files (and counts the rest)."""
-
-
 def case_json_bytes(meta: CaseMeta) -> bytes:
     """``case.json`` as written: indented JSON for people, hashed into the log."""
     return (json.dumps(meta.model_dump(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def custodian_detail(identity: PublicIdentity) -> dict[str, Any]:
+def custodian_key(identity: PublicIdentity) -> CustodianKey:
     """How a custody entry registers a key."""
-    return {
-        "name": identity.name,
-        "email": identity.email,
-        "fingerprint": identity.fingerprint,
-        "public_key": identity.public_b64,
-    }
+    return CustodianKey(
+        name=identity.name,
+        email=identity.email,
+        fingerprint=identity.fingerprint,
+        public_key=identity.public_b64,
+    )
 
 
 @dataclass(slots=True)
@@ -196,14 +199,14 @@ class Case(ArtifactAccess):
             case._commit(
                 signer,
                 [
-                    EntryDraft(
-                        action=CASE_CREATED,
-                        detail={
-                            "case": meta.model_dump(),
-                            "case_json": str(Digest.of_bytes(body)),
-                            "custodian": custodian_detail(signer.identity),
-                            logfile.SIGNED_HEAD_KEY: logfile.SIGNED_HEAD_VALUE,
-                        },
+                    EntryDraft.of(
+                        CASE_CREATED,
+                        CaseCreated(
+                            case=meta.model_dump(),
+                            case_json=str(Digest.of_bytes(body)),
+                            custodian=custodian_key(signer.identity),
+                            custody_head="signed",
+                        ),
                     )
                 ],
             )
@@ -339,20 +342,20 @@ class Case(ArtifactAccess):
         self._commit(
             signer,
             [
-                EntryDraft(
-                    action=LOG_RECOVERED,
-                    detail={
-                        "reason": "an interrupted write left an incomplete last line",
-                        "after_seq": self.state.last_seq,
-                        "artifacts": [
+                EntryDraft.of(
+                    LOG_RECOVERED,
+                    LogRecovered(
+                        reason="an interrupted write left an incomplete last line",
+                        after_seq=self.state.last_seq,
+                        artifacts=[
                             Artifact(
                                 role="torn-tail",
                                 name=f"torn-after-{self.state.last_seq}.bin",
                                 digest=str(digest),
                                 size=len(torn),
-                            ).model_dump()
+                            )
                         ],
-                    },
+                    ),
                 )
             ],
         )
@@ -428,28 +431,24 @@ class Case(ArtifactAccess):
                 item_id = tx.new_id(EVIDENCE_PREFIX)
                 ids.append(item_id)
                 media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                detail: dict[str, Any] = {
-                    "kind": "file",
+                detail = ItemImported(
                     **name_fields("original_name", path.name),
                     **name_fields("original_path", str(path.absolute())),
-                    "original_mtime": format_utc(datetime.fromtimestamp(info.st_mtime, tz=UTC)),
-                    "artifacts": [
+                    original_mtime=format_utc(datetime.fromtimestamp(info.st_mtime, tz=UTC)),
+                    artifacts=[
                         Artifact(
                             role="original",
                             name=printable_name(Path(path.name)),
                             digest=str(digest),
                             size=digest.size or 0,
                             media_type=media_type,
-                        ).model_dump()
+                        )
                     ],
-                }
-                if source:
-                    detail["source"] = source
-                if note:
-                    detail["note"] = note
-                if extra:
-                    detail.update(extra)
-                tx.add(EntryDraft(action=ITEM_IMPORTED, items=(item_id,), detail=detail))
+                    source=source or None,
+                    note=note or None,
+                    **(extra or {}),
+                )
+                tx.add(EntryDraft.of(ITEM_IMPORTED, detail, (item_id,)))
             if then is not None:
                 then(tx, ids)
         return [self.state.items[i] for i in ids]
@@ -462,7 +461,7 @@ class Case(ArtifactAccess):
         items: tuple[str, ...] = ()
         if item_id is not None:
             items = (self.item(item_id).id,)
-        return self.append(signer, EntryDraft(NOTE_ADDED, items, {"text": text}))[-1]
+        return self.append(signer, EntryDraft.of(NOTE_ADDED, NoteAdded(text=text), items))[-1]
 
     def add_custodian(self, signer: Signer, identity: PublicIdentity) -> CustodyEntry:
         """Register another investigator's key, signed by a current custodian."""
@@ -474,7 +473,7 @@ class Case(ArtifactAccess):
             _write_key_file(self.root, identity)
             return self.append(
                 signer,
-                EntryDraft(CUSTODIAN_ADDED, (), {"custodian": custodian_detail(identity)}),
+                EntryDraft.of(CUSTODIAN_ADDED, CustodianAdded(custodian=custodian_key(identity))),
             )[-1]
 
 
@@ -485,18 +484,17 @@ def leftovers_draft(where: str, removed: Sequence[tuple[str, int]], reason: str 
     of the case (or its exports) changed, so the log says what went, from where, and
     how many bytes.
     """
-    listed = [{"name": name, "bytes": size} for name, size in removed[:MAX_LISTED]]
-    detail: dict[str, Any] = {
-        "reason": reason
+    listed = [RemovedFile(name=name, bytes=size) for name, size in removed[:MAX_LISTED]]
+    detail = LeftoversRemoved(
+        reason=reason
         or "temporary files of an interrupted process (killed or crashed); not evidence",
-        "where": where,
-        "count": len(removed),
-        "bytes": sum(size for _, size in removed),
-        "removed": listed,
-    }
-    if len(removed) > len(listed):
-        detail["not_listed"] = len(removed) - len(listed)
-    return EntryDraft(action=LEFTOVERS_REMOVED, detail=detail)
+        where=where,
+        count=len(removed),
+        bytes=sum(size for _, size in removed),
+        removed=listed,
+        not_listed=len(removed) - len(listed) if len(removed) > len(listed) else None,
+    )
+    return EntryDraft.of(LEFTOVERS_REMOVED, detail)
 
 
 def _write_key_file(root: Path, identity: PublicIdentity) -> None:

@@ -7,18 +7,18 @@ to a person is itself a custody entry (``artifact.copied``).
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from cybercase.digest import CHUNK_SIZE, Digest, HashingWriter
 from cybercase.errors import InvalidInputError, NotFoundError, VerificationFailedError
-from cybercase.evidence.fsio import fsync_dir, storage_error
+from cybercase.evidence.actions import ARTIFACT_COPIED, ArtifactCopied, CopiedFile
+from cybercase.evidence.fsio import fsync_dir, part_name, storage_error
 from cybercase.evidence.keys.identity import Signer
 from cybercase.evidence.log.entry import CustodyEntry, EntryDraft
-from cybercase.evidence.log.state import ARTIFACT_COPIED, ItemView
+from cybercase.evidence.log.state import ItemView
 from cybercase.evidence.models import Artifact
 from cybercase.evidence.store import ObjectStore
 
@@ -119,22 +119,21 @@ class ArtifactAccess:
             for artifact, target in copies:
                 tmp = self._checked_copy(artifact, target)
                 staged.append((tmp, target))
-            detail: dict[str, Any] = {
-                "copies": [
-                    {
-                        "name": artifact.name,
-                        "role": artifact.role,
-                        "digest": artifact.digest,
-                        "size": artifact.size,
-                        "to": str(target.absolute()),
-                    }
+            detail = ArtifactCopied(
+                copies=[
+                    CopiedFile(
+                        name=artifact.name,
+                        role=artifact.role,
+                        digest=artifact.digest,
+                        size=artifact.size,
+                        to=str(target.absolute()),
+                    )
                     for artifact, target in copies
                 ],
-                "host": _hostname(),
-            }
-            if purpose:
-                detail["purpose"] = purpose
-            entry = self.append(signer, EntryDraft(ARTIFACT_COPIED, (view.id,), detail))[-1]
+                host=_hostname(),
+                purpose=purpose or None,
+            )
+            entry = self.append(signer, EntryDraft.of(ARTIFACT_COPIED, detail, (view.id,)))[-1]
             for tmp, target in staged:
                 try:
                     os.replace(tmp, target)
@@ -152,7 +151,7 @@ class ArtifactAccess:
             raise InvalidInputError(
                 f"{target} already exists", hint="choose another --out path; nothing was written"
             )
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        tmp = part_name(target)
         try:
             with tmp.open("xb") as fh:
                 self.copy_artifact(artifact, fh)

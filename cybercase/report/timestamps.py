@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from cybercase.errors import InvalidInputError
 from cybercase.evidence.timestamps.exports import TokenExport
-from cybercase.evidence.timestamps.records import TokenKind
+from cybercase.evidence.timestamps.records import TokenSummary
 from cybercase.evidence.timestamps.tokens import fingerprint, pem_certificates, subject_text
 from cybercase.report.layout import Plan, PlannedFile
 
@@ -38,18 +38,9 @@ class TsaRoot:
 
 
 @dataclass(frozen=True, slots=True)
-class PackagedToken:
+class PackagedToken(TokenSummary):
     """One token in the package and the command that checks it."""
 
-    seq: int
-    """The ``timestamp.granted`` entry."""
-    kind: TokenKind
-    items: tuple[str, ...]
-    tsa: str
-    gen_time: str
-    """The authority's time in the token (UTC)."""
-    covered_digest: str
-    """``sha256:<hex>`` the token covers: a file's hash, or a custody entry's hash (seal)."""
     sealed_seq: int | None
     """Seals: the last custody entry they anchor."""
     covered_name: str | None

@@ -310,8 +310,8 @@ def _run_steps(
             "the demo case failed verification", hint="please report this as a bug"
         )
 
-    from cybercase.report.export.package import export_case
-    from cybercase.report.verify.package import verify_package
+    from cybercase.report.export import export_case
+    from cybercase.report.verify import verify_package
 
     exported = export_case(
         case, signer, folder / "export", pdf=bool(first.browser), browser=browser, tsa=tsa_settings

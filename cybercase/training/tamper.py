@@ -89,7 +89,7 @@ def _exhibit(root: Path) -> Path:
 
 def tamper(package: Path, out: Path | None = None) -> TamperResult:
     """Copy ``package``, flip one byte in the middle of one exhibit, verify the copy."""
-    from cybercase.report.verify.package import is_package, verify_package
+    from cybercase.report.verify import is_package, verify_package
 
     if not package.exists() or not is_package(package):
         raise InvalidInputError(

@@ -19,7 +19,7 @@ import pytest
 from cybercase.collect.video import ITEM_MEDIA, find_video_sources
 from cybercase.evidence import Case
 from cybercase.evidence.verify import verify_case
-from cybercase.report.verify.package import verify_package
+from cybercase.report.verify import verify_package
 from tests.conftest import Cli
 
 PAGES = {

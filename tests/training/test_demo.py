@@ -13,7 +13,7 @@ from pathlib import Path
 import bagit
 import pytest
 
-from cybercase.report.verify.package import verify_package
+from cybercase.report.verify import verify_package
 from cybercase.training import catalogue
 from cybercase.training.demo import DemoResult, run_demo
 

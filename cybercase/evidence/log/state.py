@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from cybercase.errors import CaseCorruptError
+from cybercase.evidence.actions import CASE_CREATED, CUSTODIAN_ADDED, CaseCreated
 from cybercase.evidence.log.entry import CustodyEntry
 from cybercase.evidence.models import Artifact
 
@@ -23,18 +25,8 @@ ID_PATTERN = re.compile(r"^([A-Z])(\d{4,})$")
 EVIDENCE_PREFIX = "E"
 REQUEST_PREFIX = "R"
 
-# Actions known to the evidence layer. Other layers add their own (request.*, ...).
-CASE_CREATED = "case.created"
-CUSTODIAN_ADDED = "custodian.added"
-ITEM_IMPORTED = "item.imported"
 ITEM_ACQUIRED = "item.acquired"
-NOTE_ADDED = "note.added"
-LOG_RECOVERED = "log.recovered"
-LEFTOVERS_REMOVED = "leftovers.removed"
-CASE_VERIFIED = "case.verified"
-CASE_EXPORTED = "case.exported"
-TIMESTAMP_GRANTED = "timestamp.granted"
-ARTIFACT_COPIED = "artifact.copied"
+"""Written by ``collect`` (which declares its detail); folded here like any item's creation."""
 
 
 def format_id(prefix: str, number: int) -> str:
@@ -60,7 +52,12 @@ class KeyRecord:
 
 
 def custodian_from_detail(detail: dict[str, Any]) -> tuple[str, str | None, bytes] | None:
-    """``(name, email, raw public key)`` from an entry's ``custodian`` detail, if well-formed."""
+    """``(name, email, raw public key)`` from an entry's ``custodian`` detail, if well-formed.
+
+    Read field by field on purpose (not through :class:`~cybercase.evidence.actions.
+    CustodianKey`): verification must weigh a registration exactly as far as it reads,
+    and report the rest as malformed, never crash or skip it.
+    """
     value = detail.get("custodian")
     if not isinstance(value, dict):
         return None
@@ -73,6 +70,18 @@ def custodian_from_detail(detail: dict[str, Any]) -> tuple[str, str | None, byte
     if len(raw) != 32 or not isinstance(name, str):
         return None
     return name, email if isinstance(email, str) else None, raw
+
+
+def creation_detail(entry: CustodyEntry) -> CaseCreated | None:
+    """A ``case.created`` entry's detail, or ``None`` when it does not read.
+
+    Tolerant on purpose: opening or verifying a damaged case goes on (verification
+    reports ``case.json`` as unrecorded instead).
+    """
+    try:
+        return entry.detail_as(CaseCreated)
+    except CaseCorruptError:
+        return None
 
 
 def artifacts_of(entry: CustodyEntry) -> list[Artifact]:
@@ -148,9 +157,9 @@ class CaseState:
                 fp = fingerprint_of(raw)
                 self.keys.setdefault(fp, KeyRecord(fp, name, email, raw, entry.seq))
         if entry.action == CASE_CREATED:
-            digest = entry.detail.get("case_json")
-            if isinstance(digest, str):
-                self.case_json_digest = digest
+            created = creation_detail(entry)
+            if created is not None:
+                self.case_json_digest = created.case_json
         artifacts = artifacts_of(entry)
         for item_id in entry.items:
             match = ID_PATTERN.match(item_id)

@@ -16,24 +16,16 @@ from cybercase.evidence.timestamps.records import (
     ITEM,
     ROOT_ROLE,
     TOKEN_ROLE,
-    TokenKind,
+    TokenSummary,
     creation_artifacts,
     granted_details,
 )
 
 
 @dataclass(frozen=True, slots=True)
-class TokenExport:
+class TokenExport(TokenSummary):
     """One token as an export needs it: its files and the openssl line that checks it."""
 
-    seq: int
-    """The ``timestamp.granted`` entry."""
-    kind: TokenKind
-    items: tuple[str, ...]
-    tsa: str
-    gen_time: str
-    covered_digest: str
-    """``sha256:<hex>`` the token covers."""
     covered: Artifact | None
     """The file whose bytes are covered (an item's record or original); ``None`` for a seal."""
     sealed_seq: int | None

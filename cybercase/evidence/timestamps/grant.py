@@ -24,7 +24,7 @@ logged (``timestamp.failed``) and :func:`timestamp_pending` completes it later.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography import x509
@@ -32,11 +32,20 @@ from cryptography import x509
 from cybercase.clock import format_utc
 from cybercase.digest import Digest
 from cybercase.errors import InvalidInputError, TimestampError
+from cybercase.evidence.actions import (
+    TIMESTAMP_FAILED,
+    TIMESTAMP_GRANTED,
+    Covered,
+    FailedAttempt,
+    TimestampDetail,
+    TimestampFailed,
+    TokenKind,
+)
 from cybercase.evidence.case import Case
 from cybercase.evidence.keys.identity import Signer
 from cybercase.evidence.log.entry import EntryDraft
 from cybercase.evidence.log.jsonl import write_seal_copy
-from cybercase.evidence.log.state import EVIDENCE_PREFIX, TIMESTAMP_GRANTED, ItemView, artifacts_of
+from cybercase.evidence.log.state import EVIDENCE_PREFIX, ItemView, artifacts_of
 from cybercase.evidence.models import Artifact
 from cybercase.evidence.timestamps.records import (
     CHAIN_ROLE,
@@ -46,14 +55,11 @@ from cybercase.evidence.timestamps.records import (
     REPLY_MEDIA,
     ROOT_ROLE,
     SEAL,
-    TIMESTAMP_FAILED,
     TOKEN_ROLE,
-    Covered,
     Granted,
-    TimestampDetail,
     TimestampOutcome,
-    TokenKind,
     covered_artifact,
+    is_seal,
     pending_from,
 )
 from cybercase.evidence.timestamps.tokens import certificates_pem, fingerprint, subject_text
@@ -120,12 +126,12 @@ def _draft(
         seq=0,
         kind=kind,
         items=items,
-        covers=covers.digest,
         tsa=grant.authority.name,
         gen_time=detail.gen_time,
+        covered_digest=covers.digest,
         serial=detail.serial,
     )
-    return EntryDraft(TIMESTAMP_GRANTED, items, detail.model_dump(exclude_none=True)), summary
+    return EntryDraft.of(TIMESTAMP_GRANTED, detail, items), summary
 
 
 def _commit(
@@ -135,13 +141,10 @@ def _commit(
         return []
     committed = case.append(signer, *(d for d, _ in drafts))
     for entry in committed:
-        if entry.detail.get("kind") == SEAL:
+        if is_seal(entry):
             token = next(a for a in artifacts_of(entry) if a.role == TOKEN_ROLE)
             write_seal_copy(case.root, entry.seq, case.read_object(token.digest))
-    return [
-        Granted(e.seq, g.kind, g.items, g.covers, g.tsa, g.gen_time, g.serial)
-        for e, (_, g) in zip(committed, drafts, strict=True)
-    ]
+    return [replace(g, seq=e.seq) for e, (_, g) in zip(committed, drafts, strict=True)]
 
 
 def _token_base(view: ItemView) -> str:
@@ -196,7 +199,7 @@ def _head_is_seal(case: Case) -> bool:
     if not entries:
         return False
     last = entries[-1]
-    return last.action == TIMESTAMP_GRANTED and last.detail.get("kind") == SEAL
+    return is_seal(last)
 
 
 def _seal_draft(
@@ -389,13 +392,13 @@ def timestamp_new_items(
     if left:
         entry = case.append(
             signer,
-            EntryDraft(
+            EntryDraft.of(
                 TIMESTAMP_FAILED,
+                TimestampFailed(
+                    reason="no time-stamping authority answered; the items stay pending",
+                    attempts=[FailedAttempt(**a.to_json()) for a in attempts],
+                ),
                 tuple(left),
-                {
-                    "reason": "no time-stamping authority answered; the items stay pending",
-                    "attempts": [a.to_json() for a in attempts],
-                },
             ),
         )[-1]
         outcome.failure_seq = entry.seq

@@ -8,106 +8,60 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
+from cybercase.errors import CaseCorruptError
+from cybercase.evidence.actions import TIMESTAMP_GRANTED, TimestampDetail, TokenKind
 from cybercase.evidence.log.entry import CustodyEntry
-from cybercase.evidence.log.state import TIMESTAMP_GRANTED, CaseState, ItemView
-from cybercase.evidence.models import Artifact, DigestText, Record
+from cybercase.evidence.log.state import CaseState, ItemView
+from cybercase.evidence.models import Artifact
 from cybercase.evidence.timestamps.tsa_client import TsaAttempt
 
-TIMESTAMP_FAILED = "timestamp.failed"
-
-
 ITEM: Final = "item"
-
-
 SEAL: Final = "seal"
-
-
 COVERED_ROLES = ("record", "original")
 """The artifact an item token covers: the first of these roles the item has."""
-
-
 TOKEN_ROLE = "token"
-
-
 CHAIN_ROLE = "tsa-chain"
-
-
 ROOT_ROLE = "tsa-root"
-
-
 RECEIVED_ROLE = "tsa-response"
-
-
 REPLY_MEDIA = "application/timestamp-reply"
-
-
 PEM_MEDIA = "application/pem-certificate-chain"
 
 
-TokenKind = Literal["item", "seal"]
+@dataclass(frozen=True, slots=True)
+class TokenSummary:
+    """What every listing of a token says: which entry, what kind, for which items, from
+    which authority, at what TSA time, over which digest.
 
+    :class:`Granted` (what ``timestamp`` did), ``TokenExport`` (a token's files, for an
+    export) and the report's ``PackagedToken`` add their own fields to these six.
+    """
 
-class Covered(Record):
-    """What a token's imprint is the SHA-256 of."""
-
-    digest: DigestText
-    """``sha256:<hex>``: the imprint the token carries."""
-    item: str | None = None
-    """Item tokens: the item whose artifact is covered."""
-    role: str | None = None
-    """Item tokens: the covered artifact's role (``record`` or ``original``)."""
-    name: str | None = None
-    """Item tokens: the covered artifact's name."""
-    seq: int | None = None
-    """Seals: the custody entry whose hash is covered (the log's head when sealed)."""
-
-
-class TimestampDetail(Record):
-    """The ``detail`` of a ``timestamp.granted`` entry."""
-
+    seq: int
+    """The ``timestamp.granted`` entry."""
     kind: TokenKind
-    """``item`` (one item's record or file) or ``seal`` (the log up to an entry)."""
-    covers: Covered
-    """The digest the token covers and where it comes from."""
+    items: tuple[str, ...]
     tsa: str
     """The configured name of the authority that granted the token."""
-    url: str
-    """Where the authority was asked."""
     gen_time: str
-    """The authority's time in the token (genTime), UTC."""
-    serial: str
-    """The token's serial number (decimal: it may exceed what JSON numbers hold)."""
-    policy: str
-    """The TSA policy OID the token was issued under."""
-    nonce: str
-    """The random nonce sent with the request and echoed in the token (decimal)."""
-    tsa_certificate: str
-    """Subject of the TSA certificate that signed the token."""
-    root: str
-    """Subject of the root the token chained to when it was granted."""
-    root_fingerprint: DigestText
-    """SHA-256 of that root certificate."""
-    repaired: bool = False
-    """True when the response had a non-DER certificate SET (kept as ``tsa-response``)."""
-    artifacts: list[Artifact] = Field(min_length=1)
-    """The ``token``, the ``tsa-chain`` and ``tsa-root`` PEM files (and ``tsa-response``)."""
+    """The authority's time in the token (UTC)."""
+    covered_digest: str
+    """``sha256:<hex>`` the token covers: a file's hash, or a custody entry's hash (seal)."""
 
 
 @dataclass(frozen=True, slots=True)
-class Granted:
+class Granted(TokenSummary):
     """A ``timestamp.granted`` entry, as summarised for people and scripts."""
 
-    seq: int
-    kind: TokenKind
-    items: tuple[str, ...]
-    covers: str
-    tsa: str
-    gen_time: str
     serial: str
+
+    @property
+    def covers(self) -> str:
+        """The covered digest, under the name ``--json`` gives it."""
+        return self.covered_digest
 
     def to_json(self) -> dict[str, Any]:
         """For ``--json``."""
@@ -115,7 +69,7 @@ class Granted:
             "seq": self.seq,
             "kind": self.kind,
             "items": list(self.items),
-            "covers": self.covers,
+            "covers": self.covered_digest,
             "tsa": self.tsa,
             "gen_time": self.gen_time,
             "serial": self.serial,
@@ -180,9 +134,19 @@ def granted_details(
         if entry.action != TIMESTAMP_GRANTED:
             continue
         try:
-            yield entry, TimestampDetail.model_validate(entry.detail)
-        except ValidationError:
+            yield entry, entry.detail_as(TimestampDetail)
+        except CaseCorruptError:
             continue
+
+
+def is_seal(entry: CustodyEntry) -> bool:
+    """Whether an entry is a ``timestamp.granted`` seal of the log (and reads as one)."""
+    if entry.action != TIMESTAMP_GRANTED:
+        return False
+    try:
+        return entry.detail_as(TimestampDetail).kind == SEAL
+    except CaseCorruptError:
+        return False
 
 
 def pending_from(state: CaseState, entries: Iterable[CustodyEntry]) -> list[str]:

@@ -14,15 +14,16 @@ same code as a live case.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from cybercase.digest import Digest
+from cybercase.evidence.actions import CASE_CREATED, CASE_VERIFIED, CaseVerified
 from cybercase.evidence.log import jsonl as logfile
-from cybercase.evidence.log.entry import CustodyEntry
-from cybercase.evidence.log.state import CASE_CREATED
+from cybercase.evidence.log.entry import CustodyEntry, EntryDraft
 from cybercase.evidence.models import CaseMeta
 from cybercase.evidence.store import ObjectStore
 from cybercase.evidence.verify.custody import (
@@ -33,7 +34,7 @@ from cybercase.evidence.verify.custody import (
     check_log,
     check_seal_copies,
 )
-from cybercase.evidence.verify.findings import CheckOutcome, Family, Finding, VerificationReport
+from cybercase.evidence.verify.findings import CheckResult, Finding, VerificationReport
 from cybercase.evidence.verify.objects import StoreSource, check_objects, referenced_objects
 from cybercase.evidence.verify.timestamps import check_timestamps
 from cybercase.evidence.verify.trust import check_key_files, check_trust, root_keys
@@ -98,7 +99,8 @@ def check_case_json(path: Path, check: LogCheck) -> tuple[list[Finding], str | N
     return findings, case_id
 
 
-ExtraCheck = Callable[[Path, LogCheck], Sequence[Finding] | CheckOutcome]
+ExtraCheck = Callable[[Path, LogCheck], CheckResult]
+"""A check beyond the common ones (the trusted timestamps): one more line of the report."""
 
 
 def common_families(
@@ -111,7 +113,7 @@ def common_families(
     stats: dict[str, int],
     noun: str = "objects",
     trust: str = "",
-) -> list[Family]:
+) -> list[CheckResult]:
     """The lines a live case and a package share: case.json, log, keys, objects."""
     entries, signatures, custodians = (
         len(log_check.entries),
@@ -119,22 +121,24 @@ def common_families(
         len(log_check.keys),
     )
     return [
-        Family("case", case, "case.json matches the log", "case.json does not match the log"),
-        Family(
+        CheckResult.judge(
+            "case", case, "case.json matches the log", "case.json does not match the log"
+        ),
+        CheckResult.judge(
             "log",
             log,
             f"{entries} entries chained, {signatures} signatures checked"
             + anchoring_text(anchoring(log_check)),
             f"the log is not intact ({entries} entries read, {signatures} signatures checked)",
         ),
-        Family(
+        CheckResult.judge(
             "keys",
             keys,
             f"{custodians} custodian key(s)" + (f", {trust}" if trust else ""),
             f"{custodians} custodian key(s); the key files do not match them or the root "
             "is not trusted",
         ),
-        Family(
+        CheckResult.judge(
             "objects",
             objects,
             f"{stats['objects']} {noun}, {stats['bytes']} bytes re-hashed",
@@ -165,8 +169,7 @@ def verify_case(
         extra_checks = default_checks()
     scan = logfile.scan(root / logfile.LOG_NAME)
     log_check = check_log(scan)
-    report = VerificationReport(target=str(root), case_id=None)
-    case_findings, report.case_id = check_case_json(root / "case.json", log_check)
+    case_findings, case_id = check_case_json(root / "case.json", log_check)
     head_findings = check_head(root / logfile.HEAD_NAME, log_check)
     head_findings += check_seal_copies(root, log_check)
     if any(f.code == "head.truncated" for f in head_findings):
@@ -178,7 +181,7 @@ def verify_case(
     object_findings, object_stats = check_objects(
         referenced_objects(log_check.entries), StoreSource(ObjectStore(root / "objects")), progress
     )
-    families = common_families(
+    checks = common_families(
         log_check,
         case=case_findings,
         log=log_check.findings + head_findings,
@@ -188,15 +191,24 @@ def verify_case(
         trust=trust_summary,
     )
     for name, check in extra_checks:
-        result = check(root, log_check)
-        if isinstance(result, CheckOutcome):
-            summary = result.summary
-            families.append(Family(name, list(result.findings), summary, summary, result.checked))
-        else:
-            families.append(Family(name, list(result), f"{name} checked", f"{name}: problems"))
-    for family in families:
-        report.findings.extend(family.findings)
-        report.checks.append(family.result())
+        checks.append(replace(check(root, log_check), name=name))
+    return case_report(str(root), case_id, log_check, checks, object_stats)
+
+
+def case_report(
+    target: str,
+    case_id: str | None,
+    log_check: LogCheck,
+    checks: Sequence[CheckResult],
+    object_stats: dict[str, int],
+) -> VerificationReport:
+    """The report of a case or of an exported package, from its lines in order.
+
+    Both say the same of the log they hold: how many entries, signatures and keys,
+    the case's root key and custodians, and the entries no seal anchors yet.
+    """
+    report = VerificationReport(target=target, case_id=case_id)
+    report.add(*checks)
     report.stats = {
         "entries": len(log_check.entries),
         "signatures": log_check.signatures,
@@ -210,15 +222,12 @@ def verify_case(
 
 def record_verification(case: Any, signer: Any, report: VerificationReport) -> CustodyEntry:
     """Log a custodian's verification run (``case.verified``) with its outcome."""
-    from cybercase.evidence.log.entry import EntryDraft
-    from cybercase.evidence.log.state import CASE_VERIFIED
-
-    detail = {
-        "result": "passed" if report.ok else "failed",
-        "errors": len(report.errors),
-        "warnings": len(report.warnings),
-        "stats": report.stats,
-        "problems": [f.line() for f in report.errors[:50]],
-    }
-    entries: list[CustodyEntry] = case.append(signer, EntryDraft(CASE_VERIFIED, (), detail))
+    detail = CaseVerified(
+        result="passed" if report.ok else "failed",
+        errors=len(report.errors),
+        warnings=len(report.warnings),
+        stats=report.stats,
+        problems=[f.line() for f in report.errors[:50]],
+    )
+    entries: list[CustodyEntry] = case.append(signer, EntryDraft.of(CASE_VERIFIED, detail))
     return entries[-1]

@@ -11,17 +11,11 @@ from pathlib import Path
 
 from cybercase.clock import parse_utc
 from cybercase.digest import hash_file
+from cybercase.evidence.actions import CASE_CREATED, CUSTODIAN_ADDED, TIMESTAMP_GRANTED
 from cybercase.evidence.keys.identity import fingerprint_of, verify_signature
 from cybercase.evidence.log import jsonl as logfile
 from cybercase.evidence.log.entry import CustodyEntry, hash_bytes
-from cybercase.evidence.log.state import (
-    CASE_CREATED,
-    CUSTODIAN_ADDED,
-    TIMESTAMP_GRANTED,
-    KeyRecord,
-    artifacts_of,
-    custodian_from_detail,
-)
+from cybercase.evidence.log.state import KeyRecord, artifacts_of, custodian_from_detail
 from cybercase.evidence.verify.findings import Finding
 
 

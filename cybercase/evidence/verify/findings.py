@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
-
-
 CheckStatus = Literal["passed", "failed", "warning", "not checked"]
 
 
@@ -41,13 +39,44 @@ class Finding:
         }
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class CheckResult:
-    """The outcome of one family of checks."""
+    """One line of a verification: a family of checks, its status, its summary, its findings.
+
+    Every verifier (a case, a package, a WACZ, a replica, an extra check such as the
+    trusted timestamps) says what it found in this one shape.
+    """
 
     name: str
     status: CheckStatus
     summary: str
+    findings: tuple[Finding, ...] = ()
+
+    @classmethod
+    def judge(
+        cls,
+        name: str,
+        findings: Sequence[Finding],
+        passed: str,
+        failed: str,
+        *,
+        checked: bool = True,
+    ) -> CheckResult:
+        """Its status from the worst finding, and a summary true either way.
+
+        ``checked`` is False when there was nothing the family could check: it is then
+        shown as "not checked", never as passed.
+        """
+        errors = sum(1 for f in findings if f.severity == "error")
+        status: CheckStatus
+        if errors:
+            status = "failed"
+        elif any(f.severity == "warning" for f in findings):
+            status = "warning"
+        else:
+            status = "passed" if checked else "not checked"
+        summary = f"{failed}: {errors} problem(s)" if errors else passed
+        return cls(name, status, summary, tuple(findings))
 
 
 @dataclass(slots=True)
@@ -63,6 +92,12 @@ class VerificationReport:
     """The case's root key and custodian keys (fingerprint, name, role)."""
     unanchored: tuple[int, int] | None = None
     """The entries after the last seal (first, last seq): not yet anchored in time."""
+
+    def add(self, *checks: CheckResult) -> None:
+        """Add lines to the report, in order, with their findings."""
+        for check in checks:
+            self.findings.extend(check.findings)
+            self.checks.append(check)
 
     @property
     def errors(self) -> list[Finding]:
@@ -99,40 +134,3 @@ class VerificationReport:
             ),
             "findings": [f.to_json() for f in self.findings],
         }
-
-
-@dataclass(frozen=True, slots=True)
-class CheckOutcome:
-    """What an extra check found, with its own summary line.
-
-    ``checked`` is False when there was nothing the check could check (it is then
-    shown as "not checked", never as passed).
-    """
-
-    findings: Sequence[Finding]
-    summary: str
-    checked: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Family:
-    """One line of a verification: its findings, and what it says when passed or failed."""
-
-    name: str
-    findings: list[Finding]
-    passed: str
-    failed: str
-    checked: bool = True
-
-    def result(self) -> CheckResult:
-        """Its status from the worst finding, and a summary true either way."""
-        errors = sum(1 for f in self.findings if f.severity == "error")
-        status: CheckStatus
-        if errors:
-            status = "failed"
-        elif any(f.severity == "warning" for f in self.findings):
-            status = "warning"
-        else:
-            status = "passed" if self.checked else "not checked"
-        summary = f"{self.failed}: {errors} problem(s)" if errors else self.passed
-        return CheckResult(self.name, status, summary)

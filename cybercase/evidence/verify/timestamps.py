@@ -34,8 +34,9 @@ from pydantic import ValidationError
 from cybercase.clock import format_utc, parse_utc
 from cybercase.digest import Digest, hash_file
 from cybercase.errors import CybercaseError, InvalidInputError, TimestampError
+from cybercase.evidence.actions import TIMESTAMP_GRANTED, TimestampDetail
 from cybercase.evidence.log.entry import CustodyEntry
-from cybercase.evidence.log.state import TIMESTAMP_GRANTED, CaseState
+from cybercase.evidence.log.state import CaseState
 from cybercase.evidence.models import Artifact
 from cybercase.evidence.store import ObjectStore
 from cybercase.evidence.timestamps.records import (
@@ -44,7 +45,6 @@ from cybercase.evidence.timestamps.records import (
     ROOT_ROLE,
     SEAL,
     TOKEN_ROLE,
-    TimestampDetail,
     creation_artifacts,
     pending_from,
 )
@@ -59,8 +59,11 @@ from cybercase.evidence.timestamps.tokens import (
 )
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
 from cybercase.evidence.verify.custody import LogCheck
-from cybercase.evidence.verify.findings import CheckOutcome, Finding
+from cybercase.evidence.verify.findings import CheckResult, Finding
 from cybercase.evidence.verify.objects import ObjectSource, StoreSource
+
+NAME = "timestamps"
+"""The line of a verification that these checks make."""
 
 
 def format_gap(seconds: float) -> str:
@@ -103,7 +106,7 @@ class _Checker:
     ) -> None:
         self.findings.append(Finding(severity, code, where, msg))
 
-    def run(self) -> CheckOutcome:
+    def run(self) -> CheckResult:
         for entry in self.log.entries:
             self.state.apply(entry)
         timestamps = [e for e in self.log.entries if e.action == TIMESTAMP_GRANTED]
@@ -139,8 +142,9 @@ class _Checker:
             f"{self.verified} verified; {len(pending)} item(s) awaiting a timestamp"
         )
         if not timestamps and not pending:
-            return CheckOutcome(self.findings, "no trusted timestamp in this case", checked=False)
-        return CheckOutcome(self.findings, summary)
+            summary = "no trusted timestamp in this case"
+            return CheckResult.judge(NAME, self.findings, summary, summary, checked=False)
+        return CheckResult.judge(NAME, self.findings, summary, summary)
 
     def object_path(self, digest_text: str) -> Path | None:
         try:
@@ -455,7 +459,7 @@ def timestamp_check(
     source: ObjectSource | None = None,
     *,
     left_out: Collection[str] = (),
-) -> Callable[[Path, LogCheck], CheckOutcome]:
+) -> Callable[[Path, LogCheck], CheckResult]:
     """A ``verify_case`` extra check with given trust settings and object source.
 
     ``left_out`` names items an exported package was made without: their own tokens
@@ -463,7 +467,7 @@ def timestamp_check(
     Seals are always checked.
     """
 
-    def check(root: Path, log_check: LogCheck) -> CheckOutcome:
+    def check(root: Path, log_check: LogCheck) -> CheckResult:
         findings: list[Finding] = []
         active = settings
         if active is None:
@@ -494,6 +498,6 @@ def timestamp_check(
     return check
 
 
-def check_timestamps(root: Path, log_check: LogCheck) -> CheckOutcome:
+def check_timestamps(root: Path, log_check: LogCheck) -> CheckResult:
     """Verify every token of a case against the trust roots of the configuration in effect."""
     return timestamp_check()(root, log_check)

@@ -11,8 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cybercase.errors import CybercaseError
+from cybercase.evidence.actions import CASE_CREATED
 from cybercase.evidence.keys.identity import PublicIdentity
-from cybercase.evidence.log.state import CASE_CREATED, KeyRecord
+from cybercase.evidence.log.state import KeyRecord
 from cybercase.evidence.verify.custody import LogCheck, _where_line
 from cybercase.evidence.verify.findings import Finding
 

@@ -22,8 +22,6 @@ from cybercase.report.names import inside
 from cybercase.report.zipfiles import durable_zip
 
 CHECKER_NAME = "check_custody.py"
-
-
 STORED_SUFFIXES = frozenset({".gz", ".zip", ".png", ".jpg", ".jpeg", ".webp", ".pdf", ".mp4"})
 
 

@@ -15,8 +15,6 @@ from cybercase.evidence.fsio import fsync_dir, storage_error
 from cybercase.report.names import safe_file_name
 
 _STAGING = re.compile(r"^\.(?P<name>.+)\.exporting-(?:(?P<tag>[0-9a-f]{8})-)?[0-9a-f]{8}$")
-
-
 _ZIP_PART = re.compile(r"^\.(?P<name>.+)\.zip\.[0-9a-f]{8}\.part$")
 
 

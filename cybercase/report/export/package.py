@@ -28,13 +28,13 @@ from cybercase.evidence import Case, EntryDraft, Signer
 from cybercase.evidence.case import CASE_JSON, KEYS_DIR, leftovers_draft
 from cybercase.evidence.fsio import fsync_dir, storage_error
 from cybercase.evidence.log import jsonl as logfile
-from cybercase.evidence.log.state import CASE_EXPORTED
 from cybercase.evidence.timestamps.exports import token_exports
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
 from cybercase.evidence.verify.case import verify_case
 from cybercase.evidence.verify.findings import VerificationReport
 from cybercase.investigate.analysis import logged_analyses
 from cybercase.progress import NullProgress, Progress
+from cybercase.report.actions import CASE_EXPORTED, CaseExported, ExportedLog
 from cybercase.report.export.files import (
     CHECKER_NAME,
     bag_processes,
@@ -207,24 +207,22 @@ def export_case(
                 staging.rename(final)
                 staging = None
                 fsync_dir(out)
-            detail: dict[str, Any] = {
-                "package": name,
-                "format": "bagit",
-                "tagmanifest": tagmanifest,
-                "files": built.files,
-                "bytes": built.bytes,
-                "items": built.statement.items,
-                "excluded": built.statement.excluded,
-                "log": built.statement.log.model_dump(),
-            }
-            if zip_digest:
-                detail["zip"] = zip_digest
             # Where the copy went and from which machine: a package is evidence handed out.
-            detail["to"] = str(final.absolute())
-            detail["host"] = socket.gethostname()
-            if built.replay is not None:
-                detail.update(built.replay.detail())
-            tx.add(EntryDraft(CASE_EXPORTED, (), detail))
+            detail = CaseExported(
+                package=name,
+                format="bagit",
+                tagmanifest=tagmanifest,
+                files=built.files,
+                bytes=built.bytes,
+                items=built.statement.items,
+                excluded=built.statement.excluded,
+                log=ExportedLog(seq=built.statement.log.seq, hash=built.statement.log.hash),
+                zip=zip_digest or None,
+                to=str(final.absolute()),
+                host=socket.gethostname(),
+                **(built.replay.detail() if built.replay is not None else {}),
+            )
+            tx.add(EntryDraft.of(CASE_EXPORTED, detail))
     except BaseException:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

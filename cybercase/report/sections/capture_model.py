@@ -23,27 +23,13 @@ from cybercase.collect.record import (
 from cybercase.report.layout import ItemPlan, PlannedFile
 
 MAX_RECORD_BYTES = 8 * 1024 * 1024
-
-
 RECORD_ROLE = "record"
-
-
 CAPTURE_ROLES = frozenset({"warc", "record", "screenshot", "dom", "pdf", "mhtml"})
-
-
 ANNOTATED_ROLE = "screenshot-annotated"
-
-
 ANNOTATED_ACTION = "item.annotated"
-
-
 BROWSER_STAGE = "browser"
-
-
 REMOVED_STATUSES = frozenset({404, 410})
 """Answers that say the page is not there: for a listing, the record of its removal."""
-
-
 FAILURES = {
     "redirect-loop": "the redirects went round in a loop",
     "too-many-redirects": "there were more redirects than the limit allows",

@@ -31,23 +31,11 @@ from cybercase.report.statement import (
 )
 
 BAGIT_TXT = "bagit.txt"
-
-
 MANIFEST = "manifest-sha256.txt"
-
-
 TAGMANIFEST = "tagmanifest-sha256.txt"
-
-
 MANIFEST_LINE = re.compile(r"^([0-9a-f]{64})( \*| {1,2})(\S(?:.*\S)?)$")
-
-
 _BAGIT_TXT = re.compile(rb"^BagIt-Version: (0\.97|1\.0)\nTag-File-Character-Encoding: UTF-8\n$")
-
-
 ARTIFACT_FOLDERS = (COLLECTION, REQUESTS, TIMESTAMPS, TSA_CERTIFICATES, ATTACHMENTS)
-
-
 LOG_PATH = "data/4-custody/custody.jsonl"
 
 

@@ -24,12 +24,12 @@ from cybercase.errors import InvalidInputError, NotFoundError
 from cybercase.evidence.log import jsonl as logfile
 from cybercase.evidence.log.state import artifacts_of
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
-from cybercase.evidence.verify.case import check_case_json, common_families
-from cybercase.evidence.verify.custody import anchoring, check_log
-from cybercase.evidence.verify.findings import CheckResult, Family, Finding, VerificationReport
+from cybercase.evidence.verify.case import case_report, check_case_json, common_families
+from cybercase.evidence.verify.custody import check_log
+from cybercase.evidence.verify.findings import CheckResult, Finding, VerificationReport
 from cybercase.evidence.verify.objects import ObjectRef, check_objects, referenced_objects
 from cybercase.evidence.verify.timestamps import timestamp_check
-from cybercase.evidence.verify.trust import check_key_files, check_trust, root_keys
+from cybercase.evidence.verify.trust import check_key_files, check_trust
 from cybercase.progress import NullProgress, Progress
 from cybercase.report.verify.bag import (
     BAGIT_TXT,
@@ -76,13 +76,15 @@ def verify_package(
     with tempfile.TemporaryDirectory(prefix=".cybercase-verify-") as tmp:
         root, findings = unzip(path, Path(tmp))
         if root is None:
-            report = VerificationReport(target=str(path), case_id=None, findings=findings)
-            report.checks.append(CheckResult("zip", "failed", "the zip cannot be unpacked"))
+            report = VerificationReport(target=str(path), case_id=None)
+            report.add(CheckResult("zip", "failed", "the zip cannot be unpacked", tuple(findings)))
             return report
         report = _verify_folder(root, str(path), progress, tsa_settings, trusted_keys)
-        report.findings[:0] = findings
-        zip_check = Family("zip", findings, "unpacked safely", "the zip is not safe to unpack")
-        report.checks.insert(0, zip_check.result())
+        zip_check = CheckResult.judge(
+            "zip", findings, "unpacked safely", "the zip is not safe to unpack"
+        )
+        report.findings[:0] = zip_check.findings
+        report.checks.insert(0, zip_check)
         return report
 
 
@@ -94,14 +96,13 @@ def _verify_folder(
     trusted_keys: Sequence[str] = (),
 ) -> VerificationReport:
     progress = progress or NullProgress()
-    report = VerificationReport(target=label, case_id=None)
     unsafe = inventory(root)
     if unsafe:
-        report.findings.extend(unsafe)
-        report.checks.append(
-            Family(
+        report = VerificationReport(target=label, case_id=None)
+        report.add(
+            CheckResult.judge(
                 "package", unsafe, "", "the package holds links or special files: not read"
-            ).result()
+            )
         )
         return report
     bag = check_bag(root, progress)
@@ -115,9 +116,9 @@ def _verify_folder(
         )
     if not scan.lines:
         log_findings.append(Finding("error", "log.empty", LOG_PATH, "missing or empty"))
-    case_findings, report.case_id = check_case_json(root / "data" / "case.json", log_check)
+    case_findings, case_id = check_case_json(root / "data" / "case.json", log_check)
     export_findings: list[Finding] = []
-    statement = check_statement(root, log_check, report.case_id, export_findings)
+    statement = check_statement(root, log_check, case_id, export_findings)
     key_findings = check_key_files(root / "data" / "4-custody" / "keys", log_check.keys)
     trust_findings, trust_summary = check_trust(log_check, trusted_keys)
     key_findings += trust_findings
@@ -147,7 +148,7 @@ def _verify_folder(
                 f"({', '.join(sorted(excluded))}) are not in this package",
             )
         )
-    case_family, log_family, keys_family, objects_family = common_families(
+    case_check, log_check_line, keys_check, objects_check = common_families(
         log_check,
         case=case_findings,
         log=log_findings,
@@ -157,40 +158,23 @@ def _verify_folder(
         noun="files",
         trust=trust_summary,
     )
-    families = [
-        Family(
+    checks = [
+        CheckResult.judge(
             "bag",
             bag_findings,
             f"{bag.matched} files match the BagIt manifests",
             f"{bag.matched} of {bag.listed} listed files match the BagIt manifests",
         ),
-        case_family,
-        log_family,
-        Family(
+        case_check,
+        log_check_line,
+        CheckResult.judge(
             "export",
             export_findings,
             "signed export statement and end of the log",
             "the signed export statement or the end of the log does not hold",
         ),
-        keys_family,
-        objects_family,
-        Family(
-            "timestamps",
-            list(timestamps.findings),
-            timestamps.summary,
-            timestamps.summary,
-            timestamps.checked,
-        ),
+        keys_check,
+        objects_check,
+        timestamps,
     ]
-    for family in families:
-        report.findings.extend(family.findings)
-        report.checks.append(family.result())
-    report.stats = {
-        "entries": len(log_check.entries),
-        "signatures": log_check.signatures,
-        "keys": len(log_check.keys),
-        **stats,
-    }
-    report.keys = root_keys(log_check)
-    report.unanchored = anchoring(log_check)
-    return report
+    return case_report(label, case_id, log_check, checks, stats)

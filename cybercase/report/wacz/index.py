@@ -16,8 +16,6 @@ from urllib.parse import urlsplit
 from cybercase.errors import StorageError
 
 _INDEXED = frozenset({"response", "resource", "revisit"})
-
-
 _CHUNK = 1024 * 1024
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from cybercase.errors import NotFoundError
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
-from cybercase.evidence.verify.findings import Family, VerificationReport
+from cybercase.evidence.verify.findings import CheckResult, VerificationReport
 from cybercase.report.wacz.verify_files import WaczCheck, check_files, read_members
 from cybercase.report.wacz.verify_signature import check_signature, check_timestamp
 
@@ -55,30 +55,29 @@ def verify_wacz(path: Path, *, tsa_settings: TsaSettings | None = None) -> Verif
             block = state.package.get("cybercase")
             if isinstance(block, dict) and isinstance(block.get("case_id"), str):
                 report.case_id = block["case_id"]
-    families = [
-        Family("zip", state.findings["zip"], "a readable zip", "the zip is damaged or unsafe"),
-        Family(
+    report.add(
+        CheckResult.judge(
+            "zip", state.findings["zip"], "a readable zip", "the zip is damaged or unsafe"
+        ),
+        CheckResult.judge(
             "files",
             state.findings["files"],
             f"{state.matched} files match datapackage.json",
             f"{state.matched} of {state.listed} files match datapackage.json",
         ),
-        Family(
+        CheckResult.judge(
             "signature",
             state.findings["signature"],
             f"datapackage.json signed by {state.signer or 'an anonymous key'}",
             "the signature of datapackage.json does not hold",
         ),
-        Family(
+        CheckResult.judge(
             "timestamp",
             state.findings["timestamp"],
             state.timestamp_summary,
             "the trusted timestamp over the signature does not hold",
-            state.timestamp_checked,
+            checked=state.timestamp_checked,
         ),
-    ]
-    for family in families:
-        report.findings.extend(family.findings)
-        report.checks.append(family.result())
+    )
     report.stats = {"files": state.listed, "matched": state.matched}
     return report

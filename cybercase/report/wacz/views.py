@@ -21,14 +21,8 @@ from cybercase.report.layout import Plan, PlannedFile, item_title
 from cybercase.report.names import safe_file_name
 
 VIEWS_WARC = "archive/cybercase-views.warc.gz"
-
-
 SCREENSHOT_HOST = "screenshots.cybercase.invalid"
-
-
 WARC_ROLE = "warc"
-
-
 SCREENSHOT_ROLE = "screenshot"
 
 

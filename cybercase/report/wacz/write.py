@@ -37,9 +37,9 @@ from cybercase.digest import Digest, hash_file
 from cybercase.errors import InvalidInputError, StorageError, VerificationFailedError
 from cybercase.evidence import Case, EntryDraft, Signer
 from cybercase.evidence.fsio import storage_error
-from cybercase.evidence.log.state import CASE_EXPORTED
 from cybercase.evidence.timestamps.tsa_client import TsaClient, TsaSettings
 from cybercase.progress import NullProgress, Progress
+from cybercase.report.actions import CASE_EXPORTED, CaseExported
 from cybercase.report.layout import Plan, plan_package, response_items
 from cybercase.report.layout import select_items as choose_items
 from cybercase.report.names import safe_file_name
@@ -354,10 +354,9 @@ def export_wacz(
             final = out / f"{name}.wacz"
             result = write_wacz(case, signer, plan, final, tsa=client, progress=progress)
             tx.add(
-                EntryDraft(
+                EntryDraft.of(
                     CASE_EXPORTED,
-                    (),
-                    {"package": final.name, "format": "wacz", **result.detail()},
+                    CaseExported(package=final.name, format="wacz", **result.detail()),
                 )
             )
     except BaseException:

@@ -12,13 +12,13 @@ import pytest
 from cybercase.clock import FixedClock, SystemClock
 from cybercase.errors import TimestampError
 from cybercase.evidence import Case, Signer
+from cybercase.evidence.actions import TIMESTAMP_FAILED
 from cybercase.evidence.timestamps.grant import (
     add_files,
     pending_items,
     timestamp_new_items,
     timestamp_pending,
 )
-from cybercase.evidence.timestamps.records import TIMESTAMP_FAILED
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
 from cybercase.training.tsa import RunningTsa, TsaPki, run_test_tsa
 from tests.conftest import CliResult
