@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from cybercase.collect.browser_result import BrowserRecord
+from cybercase.collect.browser.result import BrowserRecord
 from cybercase.collect.record import (
     Attempt,
     CaptureRecord,
@@ -26,7 +26,6 @@ MAX_RECORD_BYTES = 8 * 1024 * 1024
 RECORD_ROLE = "record"
 CAPTURE_ROLES = frozenset({"warc", "record", "screenshot", "dom", "pdf", "mhtml"})
 ANNOTATED_ROLE = "screenshot-annotated"
-ANNOTATED_ACTION = "item.annotated"
 BROWSER_STAGE = "browser"
 REMOVED_STATUSES = frozenset({404, 410})
 """Answers that say the page is not there: for a listing, the record of its removal."""

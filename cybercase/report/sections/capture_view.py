@@ -2,7 +2,7 @@
 
 The record is :class:`cybercase.collect.record.CaptureRecord` (its JSON Schema is
 ``docs/schema/capture-record.schema.json``); the browser's own facts are the ``browser``
-stage's detail, a :class:`cybercase.collect.browser_result.BrowserRecord`; the captioned
+stage's detail, a :class:`cybercase.collect.browser.result.BrowserRecord`; the captioned
 copy of the screenshot comes from a later ``item.annotated`` entry naming the item. A
 record that does not validate is never guessed around: the view says so and keeps only
 what the signed custody entry itself says (URL, outcome, times).
@@ -20,8 +20,10 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from cybercase.collect.browser_result import BrowserRecord
+from cybercase.collect.actions import AnnotatedDetail
+from cybercase.collect.browser.result import BrowserRecord
 from cybercase.collect.record import CaptureRecord, Certificate, Exif
+from cybercase.errors import CaseCorruptError
 from cybercase.evidence import CustodyEntry
 from cybercase.report.layout import ItemPlan, PlannedFile, item_title
 from cybercase.report.sections.capture_model import (
@@ -284,8 +286,13 @@ def _annotated(
     if copy is None:
         return None
     entry = next((e for e in entries if e.seq == copy.seq), None)
-    derived = entry.detail.get("derived_from") if entry is not None else None
-    if not isinstance(derived, str) or screenshot is None:
+    derived: str | None = None
+    if entry is not None:
+        try:
+            derived = entry.detail_as(AnnotatedDetail).derived_from
+        except CaseCorruptError:
+            derived = None  # a report is made of what reads; verify says what does not
+    if derived is None or screenshot is None:
         return AnnotatedCopy(copy, None)
     return AnnotatedCopy(copy, derived == screenshot.digest)
 
