@@ -36,7 +36,7 @@ from cybercase.collect.config import CaptureSettings
 from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, EntryDraft, Signer
-from cybercase.evidence.tsa_client import TsaSettings
+from cybercase.evidence.timestamps import TsaSettings
 from cybercase.monitor.actions import WATCH_RUN_FINISHED, WATCH_RUN_STARTED
 from cybercase.monitor.comparer import Comparer
 from cybercase.monitor.lock import RunLock

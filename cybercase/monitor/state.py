@@ -1,6 +1,6 @@
 """The watch list, the captures of every URL and their comparisons, folded from the log.
 
-Nothing here is stored: like :mod:`cybercase.evidence.state`, this is recomputed from the
+Nothing here is stored: like :mod:`cybercase.evidence.log.state`, this is recomputed from the
 custody entries in order, so the log stays the only truth. ``watch.added`` and
 ``watch.removed`` make the list; ``item.acquired`` captures make each URL's history;
 ``watch.run.started``/``finished`` say which runs were cut short; ``item.compared``
@@ -20,7 +20,7 @@ from cybercase.clock import parse_utc
 from cybercase.collect.actions import CAPTURE_KIND
 from cybercase.errors import CaseCorruptError
 from cybercase.evidence import CustodyEntry
-from cybercase.evidence.state import ITEM_ACQUIRED
+from cybercase.evidence.log.state import ITEM_ACQUIRED
 from cybercase.monitor.actions import (
     ITEM_COMPARED,
     WATCH_ADDED,
