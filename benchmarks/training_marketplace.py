@@ -101,8 +101,8 @@ def main() -> None:
         try:
             rows = []
             for threads in (1, args.threads):
-                ours = _best(lambda t=threads: _run(market.url, paths, args.rounds, t))
-                theirs = _best(lambda t=threads: _run(peer_url, peer_paths, args.rounds, t))
+                ours = _best(functools.partial(_run, market.url, paths, args.rounds, threads))
+                theirs = _best(functools.partial(_run, peer_url, peer_paths, args.rounds, threads))
                 rows.append((threads, ours, theirs))
         finally:
             peer.shutdown()

@@ -92,8 +92,8 @@ def test_checker_needs_no_cybercase(package: Path, tmp_path: Path) -> None:
         capture_output=True,
     )
     assert run.returncode != 0
-    run = subprocess.run(
+    blocked = subprocess.run(
         [sys.executable, "-c", blocker], capture_output=True, text=True, cwd=tmp_path
     )
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.startswith("PASSED")
+    assert blocked.returncode == 0, blocked.stdout + blocked.stderr
+    assert blocked.stdout.startswith("PASSED")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def _upper_sig(line: bytes) -> bytes:
     return line[:start] + line[start:end].upper() + line[end:]
 
 
-REENCODINGS = {
+REENCODINGS: dict[str, Callable[[bytes], bytes]] = {
     "space after colon": lambda b: b.replace(b'"seq":', b'"seq": ', 1),
     "key order": _reorder,
     "unicode escape": lambda b: b.replace(b'"at":"2', b'"at":"\\u0032', 1),

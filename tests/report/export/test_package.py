@@ -312,7 +312,7 @@ def test_pdf_of_the_report(rich_case: Case, signer: Signer, tmp_path: Path) -> N
     """With the browser module present the report is printed; without, one note says so."""
     result = export_case(rich_case, signer, tmp_path / "out")
     try:
-        import cybercase.collect.browser  # type: ignore[import-not-found]  # noqa: F401
+        import cybercase.collect.browser  # noqa: F401
     except ImportError:
         assert not result.pdf
         assert result.notes == ["no PDF of the report: this installation has no browser support"]

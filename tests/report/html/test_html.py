@@ -195,6 +195,7 @@ def test_request_sections_show_the_derived_state(
     exported = json.loads((package / "data/4-custody/export.json").read_text())["created"]
     status = request_details(rich_case, rich_ids.preservation).status
     assert status.phase == "sent" and status.expires_at and status.extension_deadline
+    assert status.sent_at is not None
     deadline = next_deadline(status, parse_utc(exported))
     assert deadline is not None and deadline.kind == "extension"
     preservation = section(html, rich_ids.preservation)

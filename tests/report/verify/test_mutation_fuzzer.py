@@ -52,7 +52,8 @@ UNDETECTABLE = {
 class Mutation:
     category: str
     name: str
-    apply: Callable[[Path], None]
+    apply: Callable[[Path], object]
+    """Changes the copy in place; whatever it returns is ignored."""
     allowed: str | None = None
     """The docs/verify.md name under which this mutation may go undetected."""
 
