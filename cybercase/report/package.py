@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import importlib
 import io
 import json
 import os
@@ -78,6 +77,7 @@ from cybercase.report.statement import (
 from cybercase.report.timestamps import package_tokens
 from cybercase.report.wacz import REPLAY_FOLDER, WaczResult, captures_of, tsa_client, write_wacz
 from cybercase.report.zipfiles import durable_zip
+from cybercase.request.pdf import print_pdf
 
 PACKAGE_LOG = f"{CUSTODY}/{logfile.LOG_NAME}"
 PACKAGE_KEYS = f"{CUSTODY}/keys"
@@ -548,13 +548,7 @@ def _warcs(plan: Plan) -> list[str]:
 def _report_pdf(inputs: ReportInputs, browser: Path | None) -> tuple[bytes | None, str | None]:
     """The report printed by Chromium, when this installation can."""
     try:
-        module = importlib.import_module("cybercase.collect.browser")
-    except ImportError:
-        return None, "no PDF of the report: this installation has no browser support"
-    try:
-        document: bytes = module.html_to_pdf(
-            render_index(inputs, embed_images=True), executable=browser
-        )
+        document = print_pdf(render_index(inputs, embed_images=True), executable=browser)
     except BrowserUnavailableError as exc:
         return None, f"no PDF of the report: {exc.message}"
     return document, None

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -27,7 +27,7 @@ from cybercase.evidence import Artifact, Case, CustodyEntry, EntryDraft, Signer
 from cybercase.evidence.state import REQUEST_PREFIX
 from cybercase.request.config import RequestConfig
 from cybercase.request.identifiers import from_items, merge_identifiers, parse_target
-from cybercase.request.letters import LetterRenderer, PdfMaker, browser_pdf_maker, make_pdf
+from cybercase.request.letters import LetterRenderer
 from cybercase.request.lifecycle import REQUEST_CREATED, RequestStatus
 from cybercase.request.models import (
     DATA_CATEGORIES,
@@ -43,10 +43,9 @@ from cybercase.request.models import (
     RequestRecord,
     RequestType,
 )
+from cybercase.request.pdf import PdfChoice, make_pdf, resolve_pdf
 from cybercase.request.platforms import Platform, PlatformDirectory, load_directory
 from cybercase.request.query import load_record, load_status
-
-PdfChoice = PdfMaker | None | Literal["auto"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,18 +476,6 @@ def follows_context(case: Case, status: RequestStatus | None) -> dict[str, Any] 
         "reference_text": text,
         "sent": format_utc(status.sent_at) if status.sent_at else None,
     }
-
-
-def resolve_pdf(choice: PdfChoice) -> tuple[PdfMaker | None, str | None]:
-    """The PDF maker to use, or why none is used."""
-    if choice == "auto":
-        maker = browser_pdf_maker()
-        if maker is None:
-            return None, "PDF not made: this cybercase has no browser module (letter.html is kept)"
-        return maker, None
-    if choice is None:
-        return None, "PDF not made: not asked for (letter.html is kept)"
-    return choice, None
 
 
 @dataclass(slots=True)

@@ -20,7 +20,6 @@ from cybercase.errors import InvalidInputError, InvalidTransitionError
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer, Transaction
 from cybercase.request.config import RequestConfig
 from cybercase.request.create import (
-    PdfChoice,
     StepResult,
     follows_context,
     letter_context,
@@ -39,6 +38,7 @@ from cybercase.request.lifecycle import (
     check_respond,
     check_send,
 )
+from cybercase.request.pdf import PdfChoice
 from cybercase.request.query import load_record, load_status
 
 MAX_TEXT = 4000
