@@ -17,6 +17,7 @@ from cybercase.cli.common import (
     load_signer,
     open_case,
     out,
+    progress_for,
     say,
 )
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from cybercase.collect.capture import CaptureResult
     from cybercase.collect.video import VideoLimits
     from cybercase.evidence.timestamps import TimestampOutcome
-    from cybercase.progress import Progress
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
 SUMMARY_ROWS = 50
@@ -246,7 +246,7 @@ def capture(
         tags=tags,
         note=note,
         persona=persona,
-        progress=_progress(json_out),
+        progress=progress_for(json_out, unit="urls"),
         on_result=report,
         on_browser=browser_line,
         videos=videos,
@@ -302,18 +302,6 @@ def emit_json_line(data: object) -> None:
 
     sys.stdout.write(json_text(data, separators=(",", ":")) + "\n")
     sys.stdout.flush()
-
-
-def _progress(json_mode: bool) -> Progress:
-    import sys
-
-    from cybercase.progress import NullProgress
-
-    if json_mode or not sys.stderr.isatty():
-        return NullProgress()
-    from cybercase.cli.progressbar import RichProgress
-
-    return RichProgress(err(), unit="urls")
 
 
 def _say_item(item: CaptureResult) -> None:

@@ -185,12 +185,15 @@ def load_signer(selector: str | None = None) -> Signer:
     raise AssertionError("unreachable")
 
 
-def progress_for(json_mode: bool) -> Progress:
-    """A rich progress bar on a terminal; nothing in JSON or non-TTY mode."""
+def progress_for(json_mode: bool, *, unit: str = "bytes") -> Progress:
+    """A rich progress bar on a terminal; nothing in JSON or non-TTY mode.
+
+    ``unit`` is ``"bytes"`` (sizes) or a counted thing (``"urls"``: shown as M/N).
+    """
     from cybercase.progress import NullProgress
 
     if json_mode or not sys.stderr.isatty():
         return NullProgress()
     from cybercase.cli.progressbar import RichProgress
 
-    return RichProgress(err())
+    return RichProgress(err(), unit=unit)
