@@ -25,7 +25,7 @@ from cybercase.cli import (
     key_cmds,
     queue_cmds,
     replica_cmds,
-    request_cmds,
+    request,
     shared_index_cmds,
     timestamp_cmds,
     training_cmds,
@@ -74,7 +74,7 @@ case_cmds.register(app)
 capture_cmds.register(app)
 browse_cmds.register(app)
 timestamp_cmds.register(app)
-request_cmds.register(app)
+request.register(app)
 export_cmds.register(app)
 verify_cmds.register(app)
 custodian_cmds.register(app)

@@ -19,20 +19,14 @@ from cybercase.digest import Digest, hash_file
 from cybercase.errors import InvalidInputError, InvalidTransitionError
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer, Transaction
 from cybercase.request.config import RequestConfig
-from cybercase.request.create import (
-    StepResult,
-    follows_context,
-    letter_context,
-    store_letter,
-)
+from cybercase.request.fields import parse_outcome, parse_via
+from cybercase.request.letter_files import follows_context, letter_context, store_letter
 from cybercase.request.letters import LetterRenderer
 from cybercase.request.lifecycle import (
-    OUTCOMES,
     REQUEST_CLOSED,
     REQUEST_EXTENDED,
     REQUEST_SENT,
     RESPONSE_RECEIVED,
-    VIAS,
     check_close,
     check_extend,
     check_respond,
@@ -40,6 +34,7 @@ from cybercase.request.lifecycle import (
 )
 from cybercase.request.pdf import PdfChoice
 from cybercase.request.query import load_record, load_status
+from cybercase.request.result import StepResult
 
 MAX_TEXT = 4000
 
@@ -85,8 +80,7 @@ def mark_sent(
     ``receipt`` is a proof of sending (portal confirmation, sent email) kept as an artifact.
     """
     clock = clock or case.clock
-    if via not in VIAS:
-        raise InvalidInputError(f"unknown channel {via!r}", hint="use portal, email or post")
+    via = parse_via(via)
     note = _note(note)
     reference = _note(reference)
     load_status(case, request_id)
@@ -305,10 +299,7 @@ def close_request(
     note: str | None = None,
 ) -> StepResult:
     """Close a request with its outcome (``request.closed``); nothing can follow it."""
-    if outcome not in OUTCOMES:
-        raise InvalidInputError(
-            f"unknown outcome {outcome!r}", hint="use one of: " + ", ".join(OUTCOMES)
-        )
+    outcome = parse_outcome(outcome)
     note = _note(note)
     load_status(case, request_id)
     with case.transaction(signer) as tx:

@@ -351,7 +351,7 @@ def _draft_request(
     from cybercase.collect.capture import CaptureResult
     from cybercase.request import create_request, load_directory
     from cybercase.request.config import RequestConfig
-    from cybercase.request.create import RequestSpec
+    from cybercase.request.draft import RequestSpec
     from cybercase.request.platforms import Platform
 
     assert isinstance(results, list)

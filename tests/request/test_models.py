@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cybercase.request.create import record_bytes
+from cybercase.request.models import record_bytes
 from cybercase.request.models import (
     Addressee,
     Authority,
