@@ -67,7 +67,9 @@ def init(
         signer=signer,
     )
     if json_out:
-        emit_json({"case": case.meta.model_dump(), "folder": str(case.root)})
+        from cybercase.report.case_json import CreatedCase
+
+        emit_json(CreatedCase.of(case).to_json())
         return
     say(f"Case [bold]{case.meta.id}[/bold] created in {case.root}")
     say(f"Next: cd {case.root} && cybercase add FILE…   (or cybercase capture URL…)")
@@ -96,25 +98,16 @@ def add(
     case = open_case(case_dir)
     signer = load_signer(key)
     result = add_files(case, signer, files, settings, note=note, source=source)
-    views, stamped = result.items, result.timestamps
-    rows = [
-        {
-            "id": v.id,
-            "name": v.artifacts[0].name,
-            "digest": v.artifacts[0].digest,
-            "size": v.artifacts[0].size,
-            "media_type": v.artifacts[0].media_type,
-            "acquired": v.created_at,
-            "timestamp": "pending" if v.id in stamped.pending else "granted",
-        }
-        for v in views
-    ]
+    from cybercase.report.case_json import AddedItem
+
+    stamped = result.timestamps
+    rows = AddedItem.rows(result)
     if json_out:
-        emit_json(rows)
+        emit_json([row.to_json() for row in rows])
         return
     for row in rows:
         out().print(
-            f"{row['id']}  {row['digest']}  {row['size']:>12,} B  {clean(row['name'])}",
+            f"{row.id}  {row.digest}  {row.size:>12,} B  {clean(row.name)}",
             markup=False,
         )
     say(f"{len(rows)} item(s) added to case {case.meta.id}.")
@@ -201,26 +194,13 @@ def show(
         raise typer.BadParameter("--out goes with --file NAME", param_hint="--out")
     view = case.item(item_id)
     entries = case.item_entries(view.id)
-    from cybercase.cli.investigate_cmds import analysis_json, render_analysis, show_analysis
+    from cybercase.cli.investigate_cmds import render_analysis, show_analysis
 
     analysis = show_analysis(case, view)
     if json_out:
-        emit_json(
-            {
-                "id": view.id,
-                "kind": view.kind,
-                "created": {
-                    "seq": view.created_seq,
-                    "action": view.created_action,
-                    "at": view.created_at,
-                    "actor": view.actor_name,
-                },
-                "detail": view.detail,
-                "artifacts": [a.model_dump() for a in view.artifacts],
-                "entries": [e.to_json() for e in entries],
-                "analysis": analysis_json(analysis),
-            }
-        )
+        from cybercase.report.case_json import ItemShown
+
+        emit_json(ItemShown(view, entries, analysis).to_json())
         return
     from cybercase.cli.render import render_item
 
@@ -242,16 +222,9 @@ def _hand_out(
             )
         entry = case.hand_out(load_signer(key), item_id, [(artifact, target)])
         if json_out:
-            emit_json(
-                {
-                    "item": item_id.upper(),
-                    "file": artifact.name,
-                    "digest": artifact.digest,
-                    "size": artifact.size,
-                    "to": str(target),
-                    "entry": entry.seq,
-                }
-            )
+            from cybercase.report.case_json import HandedOut
+
+            emit_json(HandedOut(item_id, artifact, target, entry).to_json())
             return
         say(
             f"Saved {artifact.name} of {item_id.upper()} to {target} "
@@ -298,12 +271,13 @@ def status(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -> None:
 
     case = open_case(case_dir)
     report = case_status(case)
-    due = [row.to_json() for row in due_requests(case)]
+    due_rows = due_requests(case)
+    due = [row.to_json() for row in due_rows]
     alerts = watch_alerts(load(case))
     if json_out:
-        emit_json(
-            {**report.to_json(), "due_requests": due, "watch_alerts": [a.to_json() for a in alerts]}
-        )
+        from cybercase.report.case_json import CaseOverview
+
+        emit_json(CaseOverview(report, due_rows, alerts).to_json())
     else:
         from cybercase.cli.render import render_status
         from cybercase.cli.watch_cmds import render_alerts

@@ -113,15 +113,6 @@ def show_analysis(case: Case, view: ItemView) -> ItemAnalysis | None:
     return item_analysis(case, view.id)
 
 
-def analysis_json(analysis: ItemAnalysis | None) -> dict[str, Any] | None:
-    """The analysis in 'cybercase show --json' (``null`` if never analysed)."""
-    if analysis is None:
-        return None
-    from cybercase.investigate.analysis import dump_json
-
-    return dump_json(analysis)
-
-
 def render_analysis(analysis: ItemAnalysis | None) -> None:
     """Entities and lexicon hits under 'cybercase show' (nothing if never analysed)."""
     from cybercase.cli.common import shown
