@@ -21,6 +21,7 @@ from cybercase.cli import (
     custodian_cmds,
     demo_cmds,
     export_cmds,
+    helptext,
     investigate_cmds,
     key_cmds,
     queue_cmds,
@@ -32,6 +33,8 @@ from cybercase.cli import (
     verify_cmds,
     watch_cmds,
 )
+
+helptext.install()
 
 app = typer.Typer(
     name="cybercase",

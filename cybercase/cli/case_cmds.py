@@ -37,17 +37,21 @@ def register(app: typer.Typer) -> None:
 
 def init(
     folder: Path = typer.Argument(
-        ..., help="Folder to create for the case (must be new or empty)."
+        ..., help="Folder to create for the case (must be new or empty).", metavar="FOLDER"
     ),
     case_id: str = typer.Option(
-        ..., "--id", help="Your agency's case reference, e.g. WL-2026-014."
+        ..., "--id", help="Your agency's case reference, e.g. WL-2026-014.", metavar="CASE-ID"
     ),
-    title: str = typer.Option(..., "--title", help="A short title."),
-    agency: str = typer.Option(..., "--agency", help="The investigating agency."),
-    jurisdiction: str = typer.Option(None, "--jurisdiction", help="Country or jurisdiction."),
-    offence: str = typer.Option(None, "--offence", help="Suspected offence and legal provision."),
+    title: str = typer.Option(..., "--title", help="A short title.", metavar="TITLE"),
+    agency: str = typer.Option(..., "--agency", help="The investigating agency.", metavar="NAME"),
+    jurisdiction: str = typer.Option(
+        None, "--jurisdiction", help="Country or jurisdiction.", metavar="COUNTRY"
+    ),
+    offence: str = typer.Option(
+        None, "--offence", help="Suspected offence and legal provision.", metavar="OFFENCE"
+    ),
     species: list[str] = typer.Option(
-        [], "--species", help="A species concerned (repeat for several)."
+        [], "--species", help="A species concerned (repeat for several).", metavar="NAME"
     ),
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
@@ -76,10 +80,17 @@ def init(
 
 
 def add(
-    files: list[Path] = typer.Argument(..., help="Files to import as evidence items."),
-    note: str = typer.Option(None, "--note", help="A note recorded with each item."),
+    files: list[Path] = typer.Argument(
+        ..., help="Files to import as evidence items.", metavar="FILE..."
+    ),
+    note: str = typer.Option(
+        None, "--note", help="A note recorded with each item.", metavar="NOTE"
+    ),
     source: str = typer.Option(
-        None, "--source", help="Where the files came from (e.g. 'saved from WhatsApp by hand')."
+        None,
+        "--source",
+        help="Where the files came from (e.g. 'saved from WhatsApp by hand').",
+        metavar="SOURCE",
     ),
     case_dir: Path = CASE_OPTION,
     config: Path = CONFIG_OPTION,
@@ -117,8 +128,10 @@ def add(
 
 
 def log(
-    item: str = typer.Option(None, "--item", help="Only entries naming this item or request."),
-    limit: int = typer.Option(0, "--last", help="Only the last N entries (0: all)."),
+    item: str = typer.Option(
+        None, "--item", help="Only entries naming this item or request.", metavar="ITEM"
+    ),
+    limit: int = typer.Option(0, "--last", help="Only the last N entries (0: all).", metavar="N"),
     case_dir: Path = CASE_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
@@ -161,9 +174,14 @@ def show(
         "-f",
         help="Write this file of the item (name or role, e.g. record.json, screenshot) "
         "to stdout, or to --out; its hash is checked as it is copied.",
+        metavar="NAME",
     ),
     out_path: Path = typer.Option(
-        None, "--out", "-o", help="With --file: save the copy here (must not exist)."
+        None,
+        "--out",
+        "-o",
+        help="With --file: save the copy here (must not exist).",
+        metavar="FILE",
     ),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
@@ -243,8 +261,8 @@ def _hand_out(
 
 
 def note(
-    text: str = typer.Argument(..., help="The note."),
-    item: str = typer.Option(None, "--item", help="Attach the note to this item."),
+    text: str = typer.Argument(..., help="The note.", metavar="NOTE"),
+    item: str = typer.Option(None, "--item", help="Attach the note to this item.", metavar="ITEM"),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,

@@ -28,6 +28,7 @@ CASE_OPTION = typer.Option(
     "-C",
     help="The case folder. Default: $CYBERCASE_CASE, else this folder or a parent holding a case.",
     show_default=False,
+    metavar="FOLDER",
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 KEY_OPTION = typer.Option(
@@ -36,6 +37,7 @@ KEY_OPTION = typer.Option(
     help="Sign with this key (fingerprint prefix or name). Default: $CYBERCASE_KEY, "
     "else your default key.",
     show_default=False,
+    metavar="KEY",
 )
 CONFIG_OPTION = typer.Option(
     None,
@@ -43,6 +45,7 @@ CONFIG_OPTION = typer.Option(
     help="Configuration file. Default: $CYBERCASE_CONFIG, else config.toml in your "
     "cybercase folder.",
     show_default=False,
+    metavar="FILE",
 )
 
 _stderr: Console | None = None

@@ -154,6 +154,7 @@ def leads(
         help="Only leads that name an item of this case (registered or not). "
         "Default: every registered case.",
         show_default=False,
+        metavar="FOLDER",
     ),
     config: Path = CONFIG_OPTION,
     json_out: bool = JSON_OPTION,

@@ -20,6 +20,7 @@ def verify(
         help="A case folder, an exported package (folder or .zip) or a .wacz file. "
         "Default: the current case.",
         show_default=False,
+        metavar="CASE-OR-PACKAGE",
     ),
     case_dir: Path = CASE_OPTION,
     no_log: bool = typer.Option(

@@ -64,7 +64,7 @@ def watch_add(
         "--browser/--no-browser",
         help="Render each recapture in the browser too (screenshot, PDF, DOM) [browser].",
     ),
-    note: str = typer.Option(None, "--note", metavar="TEXT", help="Why these are watched."),
+    note: str = typer.Option(None, "--note", metavar="NOTE", help="Why these are watched."),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
@@ -100,7 +100,7 @@ def watch_add(
 @watch_app.command("remove")
 def watch_remove(
     urls: list[str] = typer.Argument(..., metavar="URL...", help="Watched URLs to stop watching."),
-    reason: str = typer.Option(None, "--reason", metavar="TEXT", help="Why, for the log."),
+    reason: str = typer.Option(None, "--reason", metavar="REASON", help="Why, for the log."),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
@@ -207,16 +207,18 @@ def watch_run(
         help="Run COMMAND for each change or warning, the event as JSON on its stdin "
         "(e.g. a mail or chat hook).",
     ),
-    jobs: int = typer.Option(None, "--jobs", "-j", help="URLs captured at once [4]."),
-    per_host: int = typer.Option(None, "--per-host", help="Captures of one host at once [2]."),
+    jobs: int = typer.Option(None, "--jobs", "-j", help="URLs captured at once [4].", metavar="N"),
+    per_host: int = typer.Option(
+        None, "--per-host", help="Captures of one host at once [2].", metavar="N"
+    ),
     host_delay: float = typer.Option(
-        None, "--host-delay", help="Seconds between captures of one host [0]."
+        None, "--host-delay", help="Seconds between captures of one host [0].", metavar="SECONDS"
     ),
     no_browser: bool = typer.Option(
         False, "--no-browser", help="No browser view for any URL this run."
     ),
     browser: Path = typer.Option(
-        None, "--browser", metavar="PATH", help="The Chromium/Chrome/Edge to render pages with."
+        None, "--browser", metavar="FILE", help="The Chromium/Chrome/Edge to render pages with."
     ),
     persona: str = typer.Option(
         None, "--persona", metavar="NAME", help="The online persona used, recorded."

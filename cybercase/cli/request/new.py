@@ -78,74 +78,131 @@ def _prompt(spec: FieldSpec, problem: str | None) -> str:
 @request_app.command("new")
 def request_new(
     type_: str = typer.Option(
-        ..., "--type", help="preservation, disclosure, emergency or takedown."
+        ..., "--type", help="preservation, disclosure, emergency or takedown.", metavar="TYPE"
     ),
     platform: str = typer.Option(
-        ..., "--platform", help="The platform (a name from 'cybercase request platforms')."
+        ...,
+        "--platform",
+        help="The platform (a name from 'cybercase request platforms').",
+        metavar="PLATFORM",
     ),
     target: list[str] = typer.Option(
         [],
         "--target",
         help="A URL, @account, numeric id, or kind:value (account:, id:, listing:, email:, "
         "phone:). Repeat for several.",
+        metavar="IDENTIFIER",
     ),
     items: list[str] = typer.Option(
         [],
         "--items",
         help="Evidence items showing the targets (E0003,E0007): identifiers, "
         "capture times and hashes are taken from them.",
+        metavar="E0001,E0002",
     ),
     data: list[str] = typer.Option(
-        [], "--data", help="Data asked for: subscriber, traffic, content (comma-separated)."
+        [],
+        "--data",
+        help="Data asked for: subscriber, traffic, content (comma-separated).",
+        metavar="subscriber,traffic,content",
     ),
-    date_from: str = typer.Option(None, "--from", help="First day of the period (YYYY-MM-DD)."),
-    date_to: str = typer.Option(None, "--to", help="Last day of the period (YYYY-MM-DD)."),
+    date_from: str = typer.Option(
+        None, "--from", help="First day of the period (YYYY-MM-DD).", metavar="DATE"
+    ),
+    date_to: str = typer.Option(
+        None, "--to", help="Last day of the period (YYYY-MM-DD).", metavar="DATE"
+    ),
     data_description: str = typer.Option(
-        None, "--data-description", help="More precise description of the data."
+        None,
+        "--data-description",
+        help="More precise description of the data.",
+        metavar="DESCRIPTION",
     ),
     legal_basis: str = typer.Option(
-        None, "--legal-basis", help="The law, order or legal process the request is made under."
+        None,
+        "--legal-basis",
+        help="The law, order or legal process the request is made under.",
+        metavar="LAW",
     ),
     offence: str = typer.Option(
-        None, "--offence", help="The offence under investigation (default: the case's)."
+        None,
+        "--offence",
+        help="The offence under investigation (default: the case's).",
+        metavar="OFFENCE",
     ),
     legal_provision: str = typer.Option(
-        None, "--legal-provision", help="The legal provision that defines the offence."
+        None,
+        "--legal-provision",
+        help="The legal provision that defines the offence.",
+        metavar="PROVISION",
     ),
-    summary: str = typer.Option(None, "--summary", help="A brief summary of the facts."),
-    relation: str = typer.Option(None, "--relation", help="How the data relates to the offence."),
-    necessity: str = typer.Option(None, "--necessity", help="Why preservation is necessary."),
+    summary: str = typer.Option(
+        None, "--summary", help="A brief summary of the facts.", metavar="SUMMARY"
+    ),
+    relation: str = typer.Option(
+        None, "--relation", help="How the data relates to the offence.", metavar="RELATION"
+    ),
+    necessity: str = typer.Option(
+        None, "--necessity", help="Why preservation is necessary.", metavar="REASON"
+    ),
     follow_up: str = typer.Option(
-        None, "--follow-up", help="Intended follow-up: mutual-legal-assistance or production-order."
+        None,
+        "--follow-up",
+        help="Intended follow-up: mutual-legal-assistance or production-order.",
+        metavar="mla|production-order",
     ),
     emergency: str = typer.Option(
-        None, "--emergency", help="For an emergency request: the imminent harm."
+        None, "--emergency", help="For an emergency request: the imminent harm.", metavar="HARM"
     ),
     notify_user: bool = typer.Option(
         False, "--notify-user/--no-notify-user", help="Whether the platform may tell the user."
     ),
-    agency: str = typer.Option(None, "--agency", help="Requesting agency (default: [agency])."),
-    officer: str = typer.Option(None, "--officer", help="Officer's name (default: [officer])."),
-    badge: str = typer.Option(None, "--badge", help="Officer's badge number."),
-    officer_email: str = typer.Option(None, "--officer-email", help="Officer's official email."),
-    officer_phone: str = typer.Option(None, "--officer-phone", help="Officer's telephone."),
-    officer_title: str = typer.Option(None, "--officer-title", help="Officer's rank or function."),
+    agency: str = typer.Option(
+        None, "--agency", help="Requesting agency (default: [agency]).", metavar="NAME"
+    ),
+    officer: str = typer.Option(
+        None, "--officer", help="Officer's name (default: [officer]).", metavar="NAME"
+    ),
+    badge: str = typer.Option(None, "--badge", help="Officer's badge number.", metavar="NUMBER"),
+    officer_email: str = typer.Option(
+        None, "--officer-email", help="Officer's official email.", metavar="EMAIL"
+    ),
+    officer_phone: str = typer.Option(
+        None, "--officer-phone", help="Officer's telephone.", metavar="PHONE"
+    ),
+    officer_title: str = typer.Option(
+        None, "--officer-title", help="Officer's rank or function.", metavar="TITLE"
+    ),
     addressee: str = typer.Option(
-        None, "--addressee", help="The platform's legal entity (default: from the directory)."
+        None,
+        "--addressee",
+        help="The platform's legal entity (default: from the directory).",
+        metavar="NAME",
     ),
     channel: str = typer.Option(
-        None, "--channel", help="Portal, email or address the request goes to."
+        None, "--channel", help="Portal, email or address the request goes to.", metavar="ADDRESS"
     ),
     days: int = typer.Option(
-        None, "--days", help="Preservation period in days for this request (overrides defaults)."
+        None,
+        "--days",
+        help="Preservation period in days for this request (overrides defaults).",
+        metavar="DAYS",
     ),
-    language: str = typer.Option(None, "--language", help="Language of the letter (e.g. fr)."),
+    language: str = typer.Option(
+        None, "--language", help="Language of the letter (e.g. fr).", metavar="LANGUAGE"
+    ),
     follows: str = typer.Option(
-        None, "--follows", help="The earlier request this one follows (e.g. the preservation)."
+        None,
+        "--follows",
+        help="The earlier request this one follows (e.g. the preservation).",
+        metavar="REQUEST",
     ),
     no_pdf: bool = NO_PDF_OPTION,
     save: Path = typer.Option(
-        None, "--save", help="Also copy request.json and the letter into this folder."
+        None,
+        "--save",
+        help="Also copy request.json and the letter into this folder.",
+        metavar="FOLDER",
     ),
     config: Path = CONFIG_OPTION,
     case_dir: Path = CASE_OPTION,

@@ -33,18 +33,26 @@ from cybercase.cli.request.group import (
 
 @request_app.command("sent")
 def request_sent(
-    request_id: str = typer.Argument(..., help="The request (R0001)."),
-    via: str = typer.Option(..., "--via", help="portal, email or post."),
+    request_id: str = typer.Argument(..., help="The request (R0001).", metavar="REQUEST"),
+    via: str = typer.Option(
+        ..., "--via", help="portal, email or post.", metavar="portal|email|post"
+    ),
     reference: str = typer.Option(
-        None, "--reference", help="The platform's reference or ticket number."
+        None, "--reference", help="The platform's reference or ticket number.", metavar="REFERENCE"
     ),
     at: str = typer.Option(
-        None, "--at", help="When it was sent, if not now (UTC, e.g. 2026-03-01T09:30:00Z)."
+        None,
+        "--at",
+        help="When it was sent, if not now (UTC, e.g. 2026-03-01T09:30:00Z).",
+        metavar="TIME",
     ),
     receipt: Path = typer.Option(
-        None, "--receipt", help="A proof of sending (portal confirmation, sent email) to keep."
+        None,
+        "--receipt",
+        help="A proof of sending (portal confirmation, sent email) to keep.",
+        metavar="FILE",
     ),
-    note: str = typer.Option(None, "--note", help="A note recorded with the step."),
+    note: str = typer.Option(None, "--note", help="A note recorded with the step.", metavar="NOTE"),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
@@ -81,13 +89,20 @@ def request_sent(
 
 @request_app.command("respond")
 def request_respond(
-    request_id: str = typer.Argument(..., help="The request (R0001)."),
-    files: list[Path] = typer.Argument(..., help="The files the platform sent."),
-    reference: str = typer.Option(None, "--reference", help="The platform's reference."),
-    sha256: list[str] = typer.Option(
-        [], "--sha256", help="A SHA-256 the platform gave for a file (one per file, in order)."
+    request_id: str = typer.Argument(..., help="The request (R0001).", metavar="REQUEST"),
+    files: list[Path] = typer.Argument(..., help="The files the platform sent.", metavar="FILE..."),
+    reference: str = typer.Option(
+        None, "--reference", help="The platform's reference.", metavar="REFERENCE"
     ),
-    note: str = typer.Option(None, "--note", help="A note recorded with the items."),
+    sha256: list[str] = typer.Option(
+        [],
+        "--sha256",
+        help="A SHA-256 the platform gave for a file (one per file, in order).",
+        metavar="SHA256",
+    ),
+    note: str = typer.Option(
+        None, "--note", help="A note recorded with the items.", metavar="NOTE"
+    ),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
@@ -118,11 +133,13 @@ def request_respond(
 
 @request_app.command("extend")
 def request_extend(
-    request_id: str = typer.Argument(..., help="The preservation request (R0001)."),
-    days: int = typer.Option(
-        None, "--days", help="Length of the extension (default: the platform's)."
+    request_id: str = typer.Argument(
+        ..., help="The preservation request (R0001).", metavar="REQUEST"
     ),
-    note: str = typer.Option(None, "--note", help="A note recorded with the step."),
+    days: int = typer.Option(
+        None, "--days", help="Length of the extension (default: the platform's).", metavar="DAYS"
+    ),
+    note: str = typer.Option(None, "--note", help="A note recorded with the step.", metavar="NOTE"),
     no_pdf: bool = NO_PDF_OPTION,
     config: Path = CONFIG_OPTION,
     case_dir: Path = CASE_OPTION,
@@ -156,13 +173,14 @@ def request_extend(
 
 @request_app.command("close")
 def request_close(
-    request_id: str = typer.Argument(..., help="The request (R0001)."),
+    request_id: str = typer.Argument(..., help="The request (R0001).", metavar="REQUEST"),
     outcome: str = typer.Option(
         ...,
         "--outcome",
         help="fulfilled, partly-fulfilled, refused, no-data, lapsed, withdrawn or superseded.",
+        metavar="OUTCOME",
     ),
-    note: str = typer.Option(None, "--note", help="A note recorded with the step."),
+    note: str = typer.Option(None, "--note", help="A note recorded with the step.", metavar="NOTE"),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,

@@ -33,12 +33,13 @@ from cybercase.cli.request.group import (
 
 @request_app.command("show")
 def request_show(
-    request_id: str = typer.Argument(..., help="The request (R0001)."),
+    request_id: str = typer.Argument(..., help="The request (R0001).", metavar="REQUEST"),
     save: Path = typer.Option(
         None,
         "--save",
         help="Copy its files (request.json, letters) into this folder; the copy is logged "
         "(artifact.copied), signed with your key.",
+        metavar="FOLDER",
     ),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
@@ -67,6 +68,7 @@ def request_list(
         "--due",
         help="Only requests with a preservation deadline (extension or expiry) within N days, "
         "or already passed.",
+        metavar="DAYS",
     ),
     open_only: bool = typer.Option(False, "--open", help="Leave out closed requests."),
     db: str = typer.Option(
@@ -125,7 +127,7 @@ def _list_shared(db: str, due: float | None, open_only: bool, json_out: bool) ->
 
 @request_app.command("platforms")
 def request_platforms(
-    name: str = typer.Argument(None, help="Show one platform's entry in full."),
+    name: str = typer.Argument(None, help="Show one platform's entry in full.", metavar="PLATFORM"),
     init: bool = typer.Option(
         False, "--init", help="Copy the shipped directory into your cybercase folder to edit."
     ),
