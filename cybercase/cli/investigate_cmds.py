@@ -246,7 +246,7 @@ def search(
 
     settings = AnalysisSettings.load(config)
     if db is not None:
-        from cybercase.agency.shared_index import search_shared
+        from cybercase.agency.shared_search import search_shared
 
         result = search_shared(db, settings, words, entity=entity, species=species, limit=limit)
     else:

@@ -100,7 +100,7 @@ def request_list(
 
 
 def _list_shared(db: str, due: float | None, open_only: bool, json_out: bool) -> None:
-    from cybercase.agency.shared_index import shared_requests
+    from cybercase.agency.shared_search import shared_requests
 
     rows = shared_requests(db, due_within_days=due)
     if open_only:
