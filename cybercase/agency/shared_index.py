@@ -28,12 +28,8 @@ from cybercase.clock import SystemClock, format_utc
 from cybercase.errors import CybercaseError, NetworkError
 from cybercase.evidence import Case
 from cybercase.investigate.analysis import AnalysisSettings
-from cybercase.investigate.index import (
-    ZWSP,
-    index_body,
-    iter_case_rows,
-    refresh_index,
-)
+from cybercase.investigate.index import ZWSP, index_body, refresh_index
+from cybercase.investigate.index_rows import iter_case_rows
 from cybercase.request import RequestSummary, list_requests
 
 SCHEMA = """

@@ -14,11 +14,7 @@ from cybercase.agency.shared_index import connect, tsquery_for
 from cybercase.clock import format_utc
 from cybercase.errors import InvalidInputError, NetworkError
 from cybercase.investigate.analysis import AnalysisSettings
-from cybercase.investigate.index import (
-    SearchHit,
-    SearchResult,
-    normalise_entity,
-)
+from cybercase.investigate.search import SearchHit, SearchResult, normalise_entity
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from cybercase.cli.common import (
 
 if TYPE_CHECKING:
     from cybercase.evidence import Case, ItemView
-    from cybercase.investigate.analysis import ItemAnalysis
+    from cybercase.investigate.records import ItemAnalysis
 
 index_app = typer.Typer(
     help="The search index of every registered case (in your cybercase folder).",
@@ -63,7 +63,8 @@ def analyze(
     again) and one signed custody entry records that the analysis ran, with the
     cybercase version and the lexicon's hash. The evidence itself is not changed.
     """
-    from cybercase.investigate.analysis import AnalysisSettings, analyze_case, dump_json
+    from cybercase.investigate.analysis import AnalysisSettings, analyze_case
+    from cybercase.investigate.records import dump_json
 
     settings = AnalysisSettings.load(config)
     case = open_case(case_dir)
@@ -242,7 +243,7 @@ def search(
     and skipped.
     """
     from cybercase.investigate.analysis import AnalysisSettings
-    from cybercase.investigate.index import search as run_search
+    from cybercase.investigate.search import search as run_search
 
     settings = AnalysisSettings.load(config)
     if db is not None:

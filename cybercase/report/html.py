@@ -21,7 +21,7 @@ from cybercase.evidence import CaseMeta, CustodyEntry
 from cybercase.evidence.state import KeyRecord
 from cybercase.evidence.timestamps import RECEIVED_ROLE
 from cybercase.evidence.verify import VerificationReport
-from cybercase.investigate.analysis import ItemAnalysis
+from cybercase.investigate.records import ItemAnalysis
 from cybercase.report.layout import (
     CERTIFICATE_ROLES,
     TIMESTAMP_ROLES,
