@@ -30,7 +30,7 @@ from cybercase.evidence import Case, Signer
 from cybercase.evidence.timestamps import seal
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.report import export_case, verify_package
-from cybercase.training.tsa import run_test_tsa
+from cybercase.training.tsa_server import run_test_tsa
 
 
 def timed(label: str, func: Callable[[int], object], repeat: int) -> float:

@@ -30,7 +30,7 @@ from cybercase.evidence.timestamp_check import timestamp_check
 from cybercase.evidence.timestamps import pending_items, timestamp_new_items
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.evidence.verify import verify_case
-from cybercase.training.tsa import RunningTsa, run_test_tsa
+from cybercase.training.tsa_server import RunningTsa, run_test_tsa
 
 
 def make_case(root: Path, signer: Signer, files: list[Path]) -> tuple[Case, list[str]]:

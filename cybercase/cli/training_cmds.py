@@ -165,7 +165,7 @@ def tsa_cmd(
     Students set CYBERCASE_CONFIG to the config.toml it writes, then seal and timestamp
     offline. Its root is labelled TEST-ONLY: tokens from it prove nothing outside class.
     """
-    from cybercase.training.tsa import start_classroom_tsa
+    from cybercase.training.tsa_server import start_classroom_tsa
 
     running = start_classroom_tsa(folder, port=port)
     config = (folder / "config.toml").absolute()

@@ -28,7 +28,7 @@ from cybercase.evidence import Case, KeyRing, Signer
 from cybercase.settings import ENV_CASE, ENV_CONFIG, ENV_HOME, ENV_KEY
 from cybercase.training import catalogue
 from cybercase.training.marketplace import Marketplace
-from cybercase.training.tsa import run_test_tsa
+from cybercase.training.tsa_server import run_test_tsa
 
 DEMO_PASSPHRASE = "demo passphrase - protects nothing real"
 DEMO_INVESTIGATOR = "Demo Investigator (fictitious)"

@@ -16,7 +16,8 @@ from cybercase.evidence import Case, Signer
 from cybercase.evidence.timestamps import TokenExport, add_files, token_exports
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.evidence.verify import verify_case
-from cybercase.training.tsa import RunningTsa, TsaPki, run_test_tsa
+from cybercase.training.tsa_pki import TsaPki
+from cybercase.training.tsa_server import RunningTsa, run_test_tsa
 from tests.conftest import CliResult
 
 Openssl = Callable[..., subprocess.CompletedProcess[str]]

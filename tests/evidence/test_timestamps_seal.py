@@ -18,7 +18,7 @@ from cybercase.evidence.timestamp_check import timestamp_check
 from cybercase.evidence.timestamps import add_files, pending_items, seal, timestamp_items
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.evidence.verify import VerificationReport, verify_case
-from cybercase.training.tsa import RunningTsa, run_test_tsa
+from cybercase.training.tsa_server import RunningTsa, run_test_tsa
 
 
 def verify(root: Path, settings: TsaSettings) -> VerificationReport:

@@ -25,12 +25,9 @@ from cybercase.evidence.tokens import (
 )
 from cybercase.evidence.tsa_client import TsaSettings, build_request
 from cybercase.evidence.verify import verify_case
-from cybercase.training.tsa import (
-    TEST_POLICY_OID,
-    LocalTimestampAuthority,
-    TsaPki,
-    run_test_tsa,
-)
+from cybercase.training.tsa import LocalTimestampAuthority
+from cybercase.training.tsa_pki import TEST_POLICY_OID, TsaPki
+from cybercase.training.tsa_server import run_test_tsa
 
 
 @pytest.fixture(scope="module")
