@@ -230,7 +230,7 @@ def start_classroom_tsa(folder: Path, *, port: int = 0) -> RunningTsa:
     ``CYBERCASE_CONFIG``). The PKI in ``folder`` is reused on the next start, so
     tokens granted on day one still verify on day two.
     """
-    from cybercase.training.marketplace import bind_error
+    from cybercase.training.marketplace_http import bind_error
 
     case = _case_holding(folder)
     if case is not None:
