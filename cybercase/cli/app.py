@@ -31,7 +31,7 @@ from cybercase.cli import (
     timestamp_cmds,
     training_cmds,
     verify_cmds,
-    watch_cmds,
+    watch,
 )
 
 helptext.install()
@@ -86,7 +86,7 @@ investigate_cmds.register(app)
 replica_cmds.register(app)
 queue_cmds.register(app)
 shared_index_cmds.register(app)
-watch_cmds.register(app)
+watch.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

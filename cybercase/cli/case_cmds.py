@@ -196,7 +196,7 @@ def show(
     """
     case = open_case(case_dir)
     if item_id.lower().startswith(("http://", "https://")) and file is None:
-        from cybercase.cli.watch_cmds import render_timeline
+        from cybercase.cli.watch.timeline import render_timeline
         from cybercase.monitor import timeline
 
         found = timeline(case, item_id)
@@ -298,7 +298,7 @@ def status(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -> None:
         emit_json(CaseOverview(report, due_rows, alerts).to_json())
     else:
         from cybercase.cli.render import render_status
-        from cybercase.cli.watch_cmds import render_alerts
+        from cybercase.cli.watch.listing import render_alerts
 
         render_alerts(out(), alerts)
         render_status(out(), report, due=due)
