@@ -17,14 +17,11 @@ import traceback
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from cybercase.errors import NetworkError
 from cybercase.training import feed
-
-if TYPE_CHECKING:
-    from cybercase.training.marketplace import Marketplace
 
 HOST = "127.0.0.1"
 
@@ -104,13 +101,26 @@ def bind_error(port: int, exc: OSError) -> NetworkError:
     return NetworkError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}")
 
 
+class Answering(Protocol):
+    """What the server asks of the marketplace (:class:`~cybercase.training.marketplace.
+    Marketplace`): an answer for a request, and a place to note visits and failures."""
+
+    def _respond(
+        self, method: str, raw_path: str, form: dict[str, list[str]]
+    ) -> tuple[Response, int]: ...
+
+    def _visited(self, visit: Visit) -> None: ...
+
+    def _failed(self, text: str) -> None: ...
+
+
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     # POSIX: rebind at once after a restart (TIME_WAIT); Windows would let another
     # program share the port with SO_REUSEADDR, so it gets SO_EXCLUSIVEADDRUSE instead.
     allow_reuse_address = os.name != "nt"
 
-    def __init__(self, address: tuple[str, int], handler: type[Handler], *, market: Marketplace):
+    def __init__(self, address: tuple[str, int], handler: type[Handler], *, market: Answering):
         self.market = market
         super().__init__(address, handler)
 
