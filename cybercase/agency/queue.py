@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cybercase.agency import not_installed
+from cybercase.agency.extras import not_installed
 from cybercase.clock import SystemClock, format_utc
 from cybercase.errors import CybercaseError, InvalidInputError, NetworkError
 

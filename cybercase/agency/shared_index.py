@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cybercase.agency import not_installed
+from cybercase.agency.extras import not_installed
 from cybercase.agency.queue import check_db_url
 from cybercase.clock import SystemClock, format_utc
 from cybercase.errors import CybercaseError, NetworkError
