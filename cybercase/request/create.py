@@ -7,17 +7,15 @@ the ``request.created`` entry written under the case lock, with the new id, the 
 
 from __future__ import annotations
 
-from typing import Any
-
 from cybercase.clock import Clock, format_utc
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
 from cybercase.evidence.state import REQUEST_PREFIX
+from cybercase.request.actions import REQUEST_CREATED, LetterUsed, RequestCreatedDetail
 from cybercase.request.config import RequestConfig
 from cybercase.request.draft import Ask, RequestSpec, build_record, complete, prepare
 from cybercase.request.fields import clean
 from cybercase.request.letter_files import follows_context, letter_context, store_letter
 from cybercase.request.letters import LetterRenderer
-from cybercase.request.lifecycle import REQUEST_CREATED
 from cybercase.request.models import (
     record_bytes,
 )
@@ -85,20 +83,18 @@ def create_request(
             case, letter.html, pdf, stem="letter", role="letter"
         )
         artifacts.extend(letter_artifacts)
-        detail: dict[str, Any] = {
-            "type": record.type,
-            "platform": draft.platform_key,
-            "addressee": record.addressee.legal_entity,
-            "targets": [t.value for t in record.targets],
-            "evidence": [e.item for e in record.evidence],
-            "letter": letter.describe(),
-            "artifacts": [a.model_dump() for a in artifacts],
-        }
-        if record.follows:
-            detail["follows"] = record.follows
-        if record.deadlines is not None:
-            detail["policy"] = record.deadlines.model_dump()
-        tx.add(EntryDraft(REQUEST_CREATED, (request_id,), detail))
+        detail = RequestCreatedDetail(
+            type=record.type,
+            platform=draft.platform_key,
+            addressee=record.addressee.legal_entity,
+            targets=[t.value for t in record.targets],
+            evidence=[e.item for e in record.evidence],
+            letter=LetterUsed.model_validate(letter.describe()),
+            artifacts=artifacts,
+            follows=record.follows or None,
+            policy=record.deadlines,
+        )
+        tx.add(EntryDraft.of(REQUEST_CREATED, detail, (request_id,)))
     if letter.note:
         messages.insert(0, letter.note)
     status = load_status(case, request_id)
