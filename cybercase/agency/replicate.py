@@ -16,6 +16,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from cybercase.agency.actions import CASE_REPLICATED, CaseReplicatedDetail
 from cybercase.agency.replica import (
     HEX,
     Replica,
@@ -42,8 +43,6 @@ from cybercase.evidence.case import CASE_JSON, KEYS_DIR
 from cybercase.evidence.fsio import storage_error
 from cybercase.evidence.store import ObjectStore
 from cybercase.progress import NullProgress, Progress
-
-CASE_REPLICATED = "case.replicated"
 
 DEFAULT_JOBS = 8
 
@@ -232,9 +231,10 @@ def replicate(
         send(segment_name(through + 1, len(lines)), body, hashlib.sha256(body).hexdigest())
         result.segments_sent += 1
     result.custody_through = len(lines)
-    detail = result.to_json()
-    del detail["entry_seq"]
-    entry = case.append(signer, EntryDraft(CASE_REPLICATED, (), detail))[-1]
+    logged = result.to_json()
+    del logged["entry_seq"]
+    detail = CaseReplicatedDetail.model_validate(logged)
+    entry = case.append(signer, EntryDraft.of(CASE_REPLICATED, detail))[-1]
     result.entry_seq = entry.seq
     own = log_lines(case)[len(lines) :]
     body = b"".join(own)

@@ -27,12 +27,11 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from cybercase import __version__
-from cybercase.errors import InvalidInputError
+from cybercase.errors import CaseCorruptError, InvalidInputError
 from cybercase.evidence import Case, EntryDraft, ItemView, Signer
 from cybercase.evidence.fsio import (
     fsync_dir,
@@ -41,12 +40,14 @@ from cybercase.evidence.fsio import (
     temp_name,
     write_bytes_durably,
 )
+from cybercase.investigate.actions import ANALYSIS_RAN, AnalysisRanDetail, LexiconUsed
 from cybercase.investigate.entities import find_entities
 from cybercase.investigate.extract import item_images, item_texts
 from cybercase.investigate.lexicon import Lexicon, load_lexicon
 from cybercase.investigate.records import EntityRecord, HitRecord, ItemAnalysis
 
-ANALYSIS_ACTION = "analysis.ran"
+ANALYSIS_ACTION = ANALYSIS_RAN
+"""``analysis.ran`` (the name :mod:`cybercase.investigate.actions` registers)."""
 
 DERIVED_DIR = Path("derived") / "analysis"
 
@@ -265,24 +266,24 @@ def analyze_case(
             write_bytes_durably(path, path.read_bytes(), sync_dir=False)
         fsync_dir(folder)
     summary = run.summary()
-    detail: dict[str, Any] = {
-        "tool": TOOL,
-        "lexicon": settings.lexicon.digest,
-        "lexicons": [
-            {"name": name, "lexicon": parsed.lexicon.name, "version": parsed.lexicon.version}
+    detail = AnalysisRanDetail(
+        tool=TOOL,
+        lexicon=settings.lexicon.digest,
+        lexicons=[
+            LexiconUsed(name=name, lexicon=parsed.lexicon.name, version=parsed.lexicon.version)
             for name, parsed in settings.lexicon.files
         ],
-        "default_region": settings.region,
-        "derived": DERIVED_DIR.as_posix(),
-        "results": results,
-        "summary": summary,
-        "result": (
+        default_region=settings.region,
+        derived=DERIVED_DIR.as_posix(),
+        results=results,
+        summary=summary,
+        result=(
             f"{summary['items']} item(s): {summary['entities']} entities, "
             f"{summary['lexicon_hits']} lexicon hits, {summary['images_hashed']} images hashed"
         ),
-    }
+    )
     committed = case.append(
-        signer, EntryDraft(ANALYSIS_ACTION, tuple(a.item_id for a in run.items), detail)
+        signer, EntryDraft.of(ANALYSIS_ACTION, detail, tuple(a.item_id for a in run.items))
     )
     run.entry_seq = committed[-1].seq
     return run
@@ -299,9 +300,11 @@ def logged_analyses(case: Case) -> dict[str, ItemAnalysis]:
     for entry in case.entries():
         if entry.action != ANALYSIS_ACTION:
             continue
-        results = entry.detail.get("results")
-        if isinstance(results, dict):
-            logged.update({k: v for k, v in results.items() if isinstance(v, str)})
+        try:
+            ran = entry.detail_as(AnalysisRanDetail)
+        except CaseCorruptError:
+            continue  # an entry this version cannot read names no result it can trust
+        logged.update(ran.results)
     found: dict[str, ItemAnalysis] = {}
     for item_id, digest in logged.items():
         path = analysis_path(case, item_id)
