@@ -109,7 +109,7 @@ class QueuedUrl:
 
 def add_urls(db: str, case_id: str, urls: Sequence[str], *, queued_by: str) -> list[QueuedUrl]:
     """Queue one capture job per URL for the case; each gets its own idempotency key."""
-    from cybercase.collect.fetch import check_url
+    from cybercase.collect.http.urls import check_url
 
     check_db_url(db)
     checked = [check_url(u) for u in urls]

@@ -37,7 +37,8 @@ from cybercase.evidence.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
 if TYPE_CHECKING:
     from procrastinate import App
 
-    from cybercase.collect.capture import Capturer, PreparedCapture
+    from cybercase.collect.capture import Capturer
+    from cybercase.collect.commit import PreparedCapture
     from cybercase.collect.config import CaptureSettings
     from cybercase.collect.stages import Stage
 
@@ -209,7 +210,7 @@ class CaptureService:
 
     def run(self, job_id: int, attempt: int, args: dict[str, Any]) -> JobOutcome:
         """One job: skip if already committed, else capture, then commit exactly once."""
-        from cybercase.collect.capture import CaptureRequest
+        from cybercase.collect.commit import CaptureRequest
 
         committer, capturer = self._capturer(str(args["case"]))
         key = str(args["key"])

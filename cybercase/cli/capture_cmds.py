@@ -23,8 +23,8 @@ from cybercase.cli.common import (
 
 if TYPE_CHECKING:
     from cybercase.collect.batch import BatchResult
-    from cybercase.collect.capture import CaptureResult
-    from cybercase.collect.video import VideoLimits
+    from cybercase.collect.commit import CaptureResult
+    from cybercase.collect.video_download import VideoLimits
     from cybercase.evidence.timestamps import TimestampOutcome
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
@@ -196,7 +196,7 @@ def capture(
     from cybercase.evidence.tsa_client import TsaSettings
 
     listed = read_url_file(from_file) if from_file is not None else []
-    from cybercase.collect.fetch import check_url
+    from cybercase.collect.http.urls import check_url
 
     given = [u.strip() for u in urls or [] if u.strip()]
     for url in given:
@@ -231,7 +231,7 @@ def capture(
     )
     feed = None
     if scroll:
-        from cybercase.collect.browser_feed import load_feed_settings
+        from cybercase.collect.browser.feed import load_feed_settings
 
         if no_browser:
             raise InvalidInputError(
@@ -308,7 +308,7 @@ def _video_limits(video: bool, max_size: str | None, max_time: float | None) -> 
         return None
     import importlib.util
 
-    from cybercase.collect.video import VideoLimits
+    from cybercase.collect.video_download import VideoLimits
     from cybercase.errors import InvalidInputError
 
     if importlib.util.find_spec("yt_dlp") is None:

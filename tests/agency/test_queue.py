@@ -18,7 +18,8 @@ import pytest
 
 from cybercase.agency.queue import add_urls, queue_counts
 from cybercase.agency.worker import CaptureService, commit_queued, committed_keys
-from cybercase.collect.capture import CaptureRequest, open_capturer
+from cybercase.collect.capture import open_capturer
+from cybercase.collect.commit import CaptureRequest
 from cybercase.collect.config import CaptureSettings
 from cybercase.errors import CybercaseError
 from cybercase.evidence import Case, Signer

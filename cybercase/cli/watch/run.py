@@ -23,7 +23,7 @@ from cybercase.cli.common import (
 from cybercase.cli.watch.group import watch_app
 
 if TYPE_CHECKING:
-    from cybercase.collect.capture import CaptureResult
+    from cybercase.collect.commit import CaptureResult
     from cybercase.monitor import RunResult, WatchEvent
 
 
