@@ -24,8 +24,9 @@ def test_only_common_builds_the_rich_bar() -> None:
 
 
 def test_a_url_bar_counts(tmp_path: Path) -> None:
-    console = Console(file=(tmp_path / "bar.txt").open("w"), force_terminal=True, width=80)
-    bar = RichProgress(console, unit="urls")
-    bar.start("capturing", 2)
-    bar.advance()
-    bar.finish()
+    with (tmp_path / "bar.txt").open("w", encoding="utf-8") as shown:
+        bar = RichProgress(Console(file=shown, force_terminal=True, width=80), unit="urls")
+        bar.start("capturing", 2)
+        bar.advance()
+        bar.finish()
+    assert "capturing" in (tmp_path / "bar.txt").read_text(encoding="utf-8")
