@@ -38,9 +38,9 @@ from cybercase.errors import (
     StorageError,
 )
 from cybercase.evidence import Case, EntryDraft, Signer
-from cybercase.evidence import log as logfile
 from cybercase.evidence.case import CASE_JSON, KEYS_DIR
 from cybercase.evidence.fsio import storage_error
+from cybercase.evidence.log import jsonl as logfile
 from cybercase.evidence.store import ObjectStore
 from cybercase.progress import NullProgress, Progress
 

@@ -32,7 +32,7 @@ from cybercase.agency.queue import (
 )
 from cybercase.errors import CaseNotFoundError, CybercaseError, InvalidInputError
 from cybercase.evidence import Case, EntryDraft, Signer
-from cybercase.evidence.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
+from cybercase.evidence.log.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
 
 if TYPE_CHECKING:
     from procrastinate import App

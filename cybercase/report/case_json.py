@@ -15,7 +15,7 @@ from typing import Any
 
 from cybercase.evidence import Artifact, Case, CaseMeta, CustodyEntry, ItemView
 from cybercase.evidence.status import StatusReport
-from cybercase.evidence.timestamps import AddResult
+from cybercase.evidence.timestamps.grant import AddResult
 from cybercase.investigate.records import ItemAnalysis, dump_json
 from cybercase.monitor.alerts import Alert
 from cybercase.request.query import RequestSummary

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cybercase.clock import Clock, format_utc
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
-from cybercase.evidence.state import REQUEST_PREFIX
+from cybercase.evidence.log.state import REQUEST_PREFIX
 from cybercase.request.actions import REQUEST_CREATED, LetterUsed, RequestCreatedDetail
 from cybercase.request.config import RequestConfig
 from cybercase.request.draft import Ask, RequestSpec, build_record, complete, prepare

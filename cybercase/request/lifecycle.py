@@ -25,7 +25,7 @@ from typing import Any, Literal, TypeVar
 from cybercase.clock import format_utc, parse_utc
 from cybercase.errors import CaseCorruptError, InvalidTransitionError
 from cybercase.evidence.details import Detail
-from cybercase.evidence.entry import CustodyEntry
+from cybercase.evidence.log.entry import CustodyEntry
 
 # The action names live with their detail models; they are re-exported here for the
 # readers (the report, the CLI) that import them with the state they describe.

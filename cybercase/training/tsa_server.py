@@ -214,7 +214,7 @@ def run_test_tsa(
 def _case_holding(folder: Path) -> Path | None:
     """The case folder that ``folder`` is in (or is), if any."""
     from cybercase.evidence.case import CASE_JSON
-    from cybercase.evidence.log import LOG_NAME
+    from cybercase.evidence.log.jsonl import LOG_NAME
 
     for parent in [folder.absolute(), *folder.absolute().parents]:
         if (parent / CASE_JSON).is_file() and (parent / LOG_NAME).is_file():

@@ -39,7 +39,7 @@ def test_a_letter_without_the_browser_module_says_so_in_one_line(
 
 def test_the_browser_is_reached_through_one_function_without_importlib() -> None:
     """Letters and the report both print through ``print_pdf``; nobody imports by name."""
-    for module in ("request/letters.py", "request/create.py", "report/package.py"):
+    for module in ("request/letters.py", "request/create.py", "report/export/files.py"):
         text = (ROOT / "cybercase" / module).read_text(encoding="utf-8")
         assert "importlib.import_module" not in text, module
-    assert "print_pdf(" in (ROOT / "cybercase/report/package.py").read_text(encoding="utf-8")
+    assert "print_pdf(" in (ROOT / "cybercase/report/export/files.py").read_text(encoding="utf-8")
