@@ -170,9 +170,8 @@ class GroupCommitter:
                         continue
                     seen.add(key)
                     item_id = tx.new_id(EVIDENCE_PREFIX)
-                    detail = prepared.detail()
-                    detail["queue"] = queue
-                    tx.add(EntryDraft(ITEM_ACQUIRED, (item_id,), detail))
+                    detail = prepared.acquired().model_copy(update={"queue": queue})
+                    tx.add(EntryDraft.of(ITEM_ACQUIRED, detail, (item_id,)))
                     outcomes.append(JobOutcome(key, url, item_id))
         except Exception as exc:  # noqa: BLE001 - each waiting job raises it as its own
             for _prepared, _queue, future in group:

@@ -54,7 +54,7 @@ def watch_add(
     Nothing is fetched now: 'cybercase watch run' captures what is due (a URL never
     captured is due at once).
     """
-    from cybercase.monitor import add_watches
+    from cybercase.monitor import add_watches, watched_url
 
     case = open_case(case_dir)
     done = add_watches(
@@ -70,7 +70,7 @@ def watch_add(
         )
         return
     for entry in done.entries:
-        say(f"Watching {entry.detail['url']} every {every} (entry {entry.seq}).")
+        say(f"Watching {watched_url(entry)} every {every} (entry {entry.seq}).")
     for url in done.already:
         say(f"[yellow]Already watched:[/yellow] {url} (left as it was).")
     if done.entries:
@@ -86,17 +86,17 @@ def watch_remove(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Stop watching URLs (one signed 'watch.removed' entry each; captures stay evidence)."""
-    from cybercase.monitor import remove_watches
+    from cybercase.monitor import remove_watches, watched_url
 
     case = open_case(case_dir)
     entries = remove_watches(case, load_signer(key), urls, reason=reason)
     if json_out:
         emit_json(
-            {"removed": [e.detail["url"] for e in entries], "entries": [e.seq for e in entries]}
+            {"removed": [watched_url(e) for e in entries], "entries": [e.seq for e in entries]}
         )
         return
     for entry in entries:
-        say(f"No longer watching {entry.detail['url']} (entry {entry.seq}).")
+        say(f"No longer watching {watched_url(entry)} (entry {entry.seq}).")
 
 
 @watch_app.command("list")
