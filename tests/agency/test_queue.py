@@ -203,7 +203,9 @@ def test_queue_add_and_status(cli: Cli, pg_server: PgServer, tmp_path: Path) -> 
     listing.write_text("# watch list\nhttp://127.0.0.1:1/a\n\nhttp://127.0.0.1:1/b\n")
     added = cli("queue", "add", "--db", db, "--case", "C-1", "--from", listing, "--json")
     assert added.code == 0, added.stderr
-    assert [q["url"] for q in added.json()] == [  # type: ignore[union-attr]
+    queued = added.json()
+    assert isinstance(queued, list)
+    assert [q["url"] for q in queued] == [
         "http://127.0.0.1:1/a",
         "http://127.0.0.1:1/b",
     ]

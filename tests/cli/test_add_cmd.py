@@ -38,7 +38,9 @@ def test_a_name_that_is_not_utf8_is_recorded_losslessly(
         fh.write(b"chat export\n")
     added = cli("add", os.fsdecode(raw_path), "-C", case_dir, "--json")
     assert added.code == 0, added.stderr
-    [row] = added.json()  # type: ignore[misc]
+    rows = added.json()
+    assert isinstance(rows, list)
+    [row] = rows
     assert row["name"] == "seller\ufffdchat \ufffd.txt"
     case = Case.open(case_dir)
     detail = case.item(row["id"]).detail

@@ -39,7 +39,8 @@ def test_export_then_verify_folder_and_zip(cli: Cli, rich_case: Case, tmp_path: 
     assert "PASSED" in checked.stdout
 
     log = cli("log", "--case", rich_case.root, "--json").json()
-    assert [e["action"] for e in log][-2:] == ["case.exported", "case.exported"]  # type: ignore[index]
+    assert isinstance(log, list)
+    assert [e["action"] for e in log][-2:] == ["case.exported", "case.exported"]
 
 
 def test_verify_reports_a_damaged_package_with_exit_1(

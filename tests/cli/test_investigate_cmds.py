@@ -48,7 +48,7 @@ def test_analyze_show_search_leads(cli: Cli, case_dir: Path, config: Path) -> No
     assert text.code == 0 and "Lexicon hits" in text.stdout and "Loxodonta africana" in text.stdout
     assert "+12025550147" in text.stdout and "[zh, product]" in text.stdout
 
-    assert cli("cases", "add", case_dir, "--json").json() == [  # type: ignore[comparison-overlap]
+    assert cli("cases", "add", case_dir, "--json").json() == [
         {"kind": "case", "folder": str(case_dir)}
     ]
     found = cli("search", "ivoire", "--config", config, "--json")

@@ -20,8 +20,9 @@ def test_key_new_show_export(cli: Cli, tmp_path: Path) -> None:
     assert info["default"] is True
     assert info["fingerprint"].startswith("sha256:") and len(info["fingerprint"]) == 71
 
-    shown = cli("key", "show", "--json")
-    assert shown.json()["fingerprint"] == info["fingerprint"]
+    shown = cli("key", "show", "--json").json()
+    assert isinstance(shown, dict)
+    assert shown["fingerprint"] == info["fingerprint"]
     human = cli("key", "show")
     assert "Amina Okafor" in human.stdout and info["fingerprint"] in human.stdout
 

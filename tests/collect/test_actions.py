@@ -177,8 +177,9 @@ def test_a_media_entry_is_what_the_hand_built_detail_was() -> None:
     failed = VideoFetch("https://v.example/b.m3u8", "too-large", "the video is over 10 bytes")
     limits = VideoLimits(max_videos=2, max_bytes=10, max_time=300.0)
     fetched = [stored, failed]
+    videos = [f.to_json() for f in fetched]
     old = {
-        "videos": [f.to_json() for f in fetched],
+        "videos": videos,
         "not_fetched": ["https://v.example/c.mp4"],
         "limits": {
             "max_videos": limits.max_videos,
@@ -190,7 +191,7 @@ def test_a_media_entry_is_what_the_hand_built_detail_was() -> None:
         "headers and local paths were removed from the info JSON",
         "artifacts": [a.model_dump() for f in fetched for a in f.artifacts],
     }
-    assert old["videos"][1]["digest"] is None
+    assert videos[1]["digest"] is None
     new = MediaDetail(
         videos=[VideoDetail.model_validate(f.to_json()) for f in fetched],
         not_fetched=["https://v.example/c.mp4"],

@@ -50,13 +50,19 @@ def test_payload_digest_is_sha256_of_body_as_served(
 ) -> None:
     result = capture_url(case, signer, http_server.url("/page"), FAST)
     records = read_warc(object_path(case, artifact(result, "warc")))
-    page = next(r for r in records if r.type == "response" and r.uri.endswith("/page"))
+    page = next(
+        r for r in records if r.type == "response" and r.uri is not None and r.uri.endswith("/page")
+    )
     assert page.payload == PAGE_HTML
     assert page.headers["WARC-Payload-Digest"] == sha256(PAGE_HTML)
     assert page.headers["WARC-IP-Address"] == "127.0.0.1"
     record = record_of(case, result)
     assert record["attempts"][0]["hops"][0]["body"]["sha256"] == sha256(PAGE_HTML)
-    photo = next(r for r in records if r.type == "response" and r.uri.endswith("photo.jpg"))
+    photo = next(
+        r
+        for r in records
+        if r.type == "response" and r.uri is not None and r.uri.endswith("photo.jpg")
+    )
     assert photo.headers["WARC-Payload-Digest"] == sha256(PHOTO)
     # The metadata record carries record.json byte for byte.
     meta = next(r for r in records if r.type == "metadata")
@@ -71,7 +77,9 @@ def test_gzip_body_kept_encoded_and_read(
     body = record["attempts"][0]["hops"][0]["body"]
     assert body["content_encoding"] == "gzip"
     records = read_warc(object_path(case, artifact(result, "warc")))
-    page = next(r for r in records if r.type == "response" and r.uri.endswith("/gzip"))
+    page = next(
+        r for r in records if r.type == "response" and r.uri is not None and r.uri.endswith("/gzip")
+    )
     assert gzip.decompress(page.payload) == PAGE_HTML
     assert page.headers["WARC-Payload-Digest"] == sha256(page.payload) == body["sha256"]
     assert record["page"]["title"] == PAGE_TITLE
@@ -89,7 +97,11 @@ def test_chunked_body_is_dechunked_and_declared(
     assert ["Transfer-Encoding", "chunked"] in hop["response_headers"]
     assert hop["body"]["transfer_encoding_removed"] == "chunked"
     records = read_warc(object_path(case, artifact(result, "warc")))
-    page = next(r for r in records if r.type == "response" and r.uri.endswith("/chunked"))
+    page = next(
+        r
+        for r in records
+        if r.type == "response" and r.uri is not None and r.uri.endswith("/chunked")
+    )
     assert page.payload == PAGE_HTML
     assert b"transfer-encoding" not in page.http_head.lower()
     check_warc(object_path(case, artifact(result, "warc")))

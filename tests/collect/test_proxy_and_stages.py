@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cybercase.collect.capture import capture_url
 from cybercase.collect.config import CaptureSettings
+from cybercase.collect.redact import Credentials
 from cybercase.collect.stages import StageFile, StageOutput
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
@@ -60,7 +61,9 @@ class ScreenshotStage:
 
     name = "browser"
 
-    def start(self, url: str, workdir: Path) -> Future[StageOutput]:
+    def start(
+        self, url: str, workdir: Path, *, credentials: Credentials | None = None
+    ) -> Future[StageOutput]:
         future: Future[StageOutput] = Future()
         path = workdir / "screenshot.png"
         path.write_bytes(b"\x89PNG fake screenshot of " + url.encode())
@@ -79,7 +82,9 @@ class BrokenStage:
 
     name = "broken"
 
-    def start(self, url: str, workdir: Path) -> Future[StageOutput]:
+    def start(
+        self, url: str, workdir: Path, *, credentials: Credentials | None = None
+    ) -> Future[StageOutput]:
         future: Future[StageOutput] = Future()
         future.set_exception(RuntimeError("no browser today"))
         return future

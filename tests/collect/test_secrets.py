@@ -156,8 +156,9 @@ def test_url_password_and_header_values_reach_no_byte_of_case_or_export(
         f"Accept-Language: {LANGUAGE}".encode() in gzip.decompress(p.read_bytes()) for p in warcs
     )
 
-    log = cli("log", "-C", folder, "--json")
-    acquired = [e for e in log.json() if e["action"] == "item.acquired"]  # type: ignore[union-attr]
+    log = cli("log", "-C", folder, "--json").json()
+    assert isinstance(log, list)
+    acquired = [e for e in log if e["action"] == "item.acquired"]
     assert {e["detail"]["url_credentials"] for e in acquired} == {"withheld"}
 
     out = tmp_path / "exports"

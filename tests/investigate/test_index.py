@@ -41,8 +41,12 @@ def two_cases(tmp_path: Path, isolated_home: Path, signer: Signer) -> tuple[Path
     return first.root, second.root
 
 
-def _results(home: Path, *queries: tuple[str | None, str | None, str | None]) -> list[object]:
-    found = []
+Row = tuple[str, str, str, list[str], list[str]]
+"""A hit as the tests compare it: case, item, snippet, entities, species."""
+
+
+def _results(home: Path, *queries: tuple[str | None, str | None, str | None]) -> list[list[Row]]:
+    found: list[list[Row]] = []
     for words, entity, species in queries:
         result = search(home, settings(), words, entity=entity, species=species)
         found.append(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from cybercase.errors import BrowserUnavailableError, InvalidInputError
-from cybercase.evidence import Case, Signer
+from cybercase.evidence import Artifact, Case, Signer
 from cybercase.request import RequestConfig, create_request, extend_request, mark_sent
 from tests.fixtures.requests import CONFIG_TOML, preservation_spec
 from tests.request.test_transitions import snapshot
@@ -21,9 +22,9 @@ def _config(**request: str) -> RequestConfig:
     return RequestConfig.from_config(raw)
 
 
-def _letter(case: Case, result_artifacts: list[object]) -> str:
-    html = next(a for a in result_artifacts if a.role in ("letter", "extension-letter"))  # type: ignore[attr-defined]
-    return case.read_object(html.digest).decode("utf-8")  # type: ignore[attr-defined]
+def _letter(case: Case, result_artifacts: Sequence[Artifact]) -> str:
+    html = next(a for a in result_artifacts if a.role in ("letter", "extension-letter"))
+    return case.read_object(html.digest).decode("utf-8")
 
 
 @pytest.mark.parametrize("kind", ["preservation", "disclosure", "emergency", "takedown"])

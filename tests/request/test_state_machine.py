@@ -170,7 +170,9 @@ def test_due_boundary_for_the_expiry_when_no_extension_is_left() -> None:
 def test_after_the_extension_deadline_the_expiry_is_next_then_expired() -> None:
     status = _sent_status(None)
     expiry = T0 + timedelta(days=90)
-    after = status.extension_deadline + timedelta(microseconds=1)  # type: ignore[operator]
+    deadline = status.extension_deadline
+    assert deadline is not None
+    after = deadline + timedelta(microseconds=1)
     nxt = next_deadline(status, after)
     assert nxt is not None and nxt.kind == "expiry" and nxt.at == expiry
     gone = next_deadline(status, expiry)

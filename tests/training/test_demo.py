@@ -137,7 +137,9 @@ def _narrated(tmp_path: Path) -> tuple[list[tuple[str, str]], DemoResult]:
 def test_day_two_lines_state_what_the_watch_run_found(tmp_path: Path) -> None:
     lines, result = _narrated(tmp_path)
     data = result.to_json()
-    verdicts = {c["url"].rsplit("/", 1)[-1]: c for c in data["changes"]}
+    changes = data["changes"]
+    assert isinstance(changes, list)
+    verdicts = {c["url"].rsplit("/", 1)[-1]: c for c in changes}
     assert {k: v["verdict"] for k, v in verdicts.items()} == {
         "1001": "unchanged",
         "1002": "gone",

@@ -202,8 +202,7 @@ def test_the_gps_lead_is_in_the_first_listing_photo(client: httpx.Client) -> Non
     src = links(client.get("/listing/1001").text).srcs[0]
     tags = read_exif(client.get(src).content)
     assert (decimal_degrees(tags, "Latitude"), decimal_degrees(tags, "Longitude")) == (
-        pytest.approx(-1.0),
-        pytest.approx(33.0),
+        pytest.approx((-1.0, 33.0))
     )
 
 

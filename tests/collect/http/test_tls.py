@@ -16,7 +16,7 @@ from tests.fixtures.servers import PAGE_HTML, LocalServer
 
 
 def _settings(bundle: Path, **extra: object) -> CaptureSettings:
-    return CaptureSettings(retries=0, ca_bundle=bundle, images=False, **extra)  # type: ignore[arg-type]
+    return CaptureSettings(retries=0, ca_bundle=bundle, images=False, **extra)
 
 
 def test_https_capture_records_tls_facts_and_chain(
