@@ -165,6 +165,11 @@ def main() -> int:
     return 0
 
 
+def _quiet(args: list[str], env: dict[str, str]) -> None:
+    """Run one command, its output discarded: only how long it takes matters here."""
+    subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
 def whole_captures(urls: list[str], browser: Path | None) -> tuple[float, float, float]:
     """Seconds for ``cybercase capture --from``: no browser, browser unrecorded, recorded."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -176,8 +181,7 @@ def whole_captures(urls: list[str], browser: Path | None) -> tuple[float, float,
         )
         env.pop("CYBERCASE_CONFIG", None)
         cc = [sys.executable, "-m", "cybercase"]
-        quiet = {"env": env, "check": True, "stdout": subprocess.DEVNULL}
-        subprocess.run([*cc, "key", "new", "--name", "Bench"], **quiet)  # type: ignore[call-overload]
+        _quiet([*cc, "key", "new", "--name", "Bench"], env)
         listing = root / "urls.txt"
         listing.write_text("\n".join(urls) + "\n")
         times = []
@@ -189,13 +193,13 @@ def whole_captures(urls: list[str], browser: Path | None) -> tuple[float, float,
         for name, extra, traffic in runs:
             if browser is not None and extra == []:
                 extra = ["--browser", str(browser)]
-            quiet["env"] = dict(env, CYBERCASE_BROWSER_TRAFFIC=traffic)
-            subprocess.run(
+            run_env = dict(env, CYBERCASE_BROWSER_TRAFFIC=traffic)
+            _quiet(
                 [*cc, "init", str(root / name), "--id", name, "--title", "b", "--agency", "b"],
-                **quiet,
-            )  # type: ignore[call-overload]
+                run_env,
+            )
             start = time.perf_counter()
-            subprocess.run(
+            _quiet(
                 [
                     *cc,
                     "capture",
@@ -210,12 +214,10 @@ def whole_captures(urls: list[str], browser: Path | None) -> tuple[float, float,
                     "4",
                     *extra,
                 ],
-                **quiet,
-            )  # type: ignore[call-overload]
+                run_env,
+            )
             times.append(time.perf_counter() - start)
-            subprocess.run(
-                [*cc, "verify", "--case", str(root / name), "--no-log", "--json"], **quiet
-            )  # type: ignore[call-overload]
+            _quiet([*cc, "verify", "--case", str(root / name), "--no-log", "--json"], run_env)
         return times[0], times[1], times[2]
 
 

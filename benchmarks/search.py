@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -97,13 +98,15 @@ def extract(case: Case, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def interleaved(first: object, second: object, rounds: int) -> tuple[float, float]:
+def interleaved(
+    first: Callable[[], object], second: Callable[[], object], rounds: int
+) -> tuple[float, float]:
     """Median seconds of each, timed in alternation so both see the same machine load."""
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(rounds):
         for run, out in ((first, times[0]), (second, times[1])):
             start = time.perf_counter()
-            run()  # type: ignore[operator]
+            run()
             out.append(time.perf_counter() - start)
     return statistics.median(times[0]), statistics.median(times[1])
 

@@ -174,4 +174,6 @@ def test_killed_export_leaves_a_staging_folder_that_the_next_export_removes(
     assert entries[-1].action == "case.exported"
     report = verify_case(case.root)
     assert report.ok, [f.line() for f in report.findings]
-    assert cli("verify", result.json()["path"]).code == 0  # type: ignore[index]
+    exported = result.json()
+    assert isinstance(exported, dict)
+    assert cli("verify", exported["path"]).code == 0

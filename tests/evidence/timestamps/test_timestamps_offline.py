@@ -20,6 +20,7 @@ from cybercase.evidence.timestamps.grant import (
     timestamp_pending,
 )
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
+from cybercase.training.tsa import Behaviour
 from cybercase.training.tsa_pki import TsaPki
 from cybercase.training.tsa_server import RunningTsa, run_test_tsa
 from tests.conftest import CliResult
@@ -128,10 +129,10 @@ def test_a_misbehaving_tsa_leaves_the_item_pending_with_the_reason(
     tmp_path: Path,
     tsa: RunningTsa,
     tsa_settings: TsaSettings,
-    behaviour: str,
+    behaviour: Behaviour,
     message: str,
 ) -> None:
-    tsa.set_behaviour(behaviour)  # type: ignore[arg-type]
+    tsa.set_behaviour(behaviour)
     result = add_files(case, signer, [evidence_file(tmp_path)], tsa_settings)
     assert result.timestamps.pending == ["E0001"]
     assert message in result.timestamps.attempts[0].error

@@ -140,7 +140,9 @@ def test_every_wacz_passes_wacz_validate_and_verify(
     }
     shown = cli("verify", inside, "--json")
     assert shown.code == 0, shown.stdout + shown.stderr
-    assert shown.json()["result"] == "passed"  # type: ignore[index]
+    shown_report = shown.json()
+    assert isinstance(shown_report, dict)
+    assert shown_report["result"] == "passed"
     entry = [e for e in rich_case.entries() if e.action == "case.exported"][-1]
     assert entry.detail["format"] == "wacz"
     assert entry.detail["wacz"] == str(chosen.digest)
@@ -241,9 +243,10 @@ def test_a_flipped_byte_in_any_file_fails_verify_and_names_it(
         result = cli("verify", broken, "--json")
         assert result.code == 1, member
         report = result.json()
-        assert report["result"] == "failed"  # type: ignore[index]
-        named = {f["where"].split(" ")[0] for f in report["findings"] if f["severity"] == "error"}  # type: ignore[index]
-        assert member in named, (member, report["findings"])  # type: ignore[index]
+        assert isinstance(report, dict)
+        assert report["result"] == "failed"
+        named = {f["where"].split(" ")[0] for f in report["findings"] if f["severity"] == "error"}
+        assert member in named, (member, report["findings"])
 
 
 def test_a_domain_signed_wacz_is_reported_as_not_checked(package: Path, tmp_path: Path) -> None:
