@@ -8,6 +8,7 @@ command fetches them) served on 127.0.0.1, in real headless Chromium.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import http.server
@@ -22,6 +23,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from hypothesis import given, settings
@@ -378,7 +380,7 @@ class _RangeHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
 
-    def send_head(self):  # type: ignore[no-untyped-def]
+    def send_head(self) -> io.BytesIO | BinaryIO | None:
         spec = self.headers.get("Range")
         path = Path(self.translate_path(self.path))
         if not spec or not path.is_file():
@@ -419,9 +421,7 @@ def served(package: Path, tmp_path: Path) -> Iterator[str]:
     for name in ("index.html", "ui.js", "sw.js"):
         shutil.copyfile(RWP / name, view / "replay" / name)
 
-    def handler(*args: object, **kwargs: object) -> _RangeHandler:
-        return _RangeHandler(*args, directory=str(view), **kwargs)  # type: ignore[arg-type]
-
+    handler = functools.partial(_RangeHandler, directory=str(view))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
