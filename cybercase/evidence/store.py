@@ -92,8 +92,8 @@ _owners_pid = [os.getpid()]
 """The process the claims belong to: a forked child makes claims of its own."""
 
 
-def _owner_for(tmp: Path) -> _Owner:
-    key = str(tmp.resolve())
+def _owner_for(tmp: Path, key: str | None = None) -> _Owner:
+    key = key or str(tmp.resolve())
     with _owners_lock:
         if os.getpid() != _owners_pid[0]:
             _owners.clear()
@@ -136,6 +136,8 @@ class ObjectStore:
         self.tmp = root / TMP_DIR
         self._unsynced: set[Path] = set()
         self._unsynced_lock = threading.Lock()
+        self._tmp_key: str | None = None
+        """``tmp`` resolved, once: every temporary name asks for this process's claim."""
 
     def create(self) -> None:
         """Create the empty folders of a new store."""
@@ -260,7 +262,9 @@ class ObjectStore:
 
     def temp_prefix(self, kind: str) -> str:
         """``.<kind>-<token>-``: the start of a temporary name this process owns."""
-        return f".{kind}-{_owner_for(self.tmp).token}-"
+        if self._tmp_key is None:
+            self._tmp_key = str(self.tmp.resolve())
+        return f".{kind}-{_owner_for(self.tmp, self._tmp_key).token}-"
 
     def remove_leftovers(self) -> list[Leftover]:
         """Remove what killed processes left in ``objects/tmp``; return what was removed.
