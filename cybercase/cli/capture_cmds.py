@@ -14,10 +14,10 @@ from cybercase.cli.common import (
     JSON_OPTION,
     KEY_OPTION,
     err,
-    load_signer,
     open_case,
     out,
     say,
+    unlock_early,
 )
 
 if TYPE_CHECKING:
@@ -156,6 +156,7 @@ def capture(
     Exit 1 when any URL failed.
     """
 
+    signer_of = unlock_early(key)
     from cybercase.collect.batch import read_url_file
     from cybercase.collect.config import load_capture_settings, parse_header
     from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
@@ -211,7 +212,7 @@ def capture(
     videos = _video_limits(video, max_video_size, max_video_time)
     tsa = TsaSettings.load(config)
     case = open_case(case_dir)
-    signer = load_signer(key)
+    signer = signer_of()
 
     def report(item: CaptureResult) -> None:
         if json_out:
