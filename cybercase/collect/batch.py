@@ -49,6 +49,7 @@ from cybercase.collect.record import BatchRef
 from cybercase.collect.redact import strip_userinfo
 from cybercase.collect.stages import Stage
 from cybercase.collect.wire import CaptureCancelled
+from cybercase.collect.workers import WorkerPool, worker_count
 from cybercase.errors import CybercaseError, InvalidInputError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.state import ITEM_ACQUIRED
@@ -235,6 +236,13 @@ def run_batch(
         case, signer, settings, persona=persona, stages=stages, clock=clock, cancel=cancel
     )
     gate = HostGate(settings.per_host, settings.host_delay, cancel)
+    processes = worker_count(len(todo), settings.jobs, stages=bool(stages))
+    try:
+        workers = WorkerPool(capturer, processes, settings.jobs, cancel) if processes else None
+    except BaseException:
+        capturer.close()
+        raise
+    prepare = workers.prepare if workers is not None else capturer.prepare
 
     def work(index: int, url: str, as_typed: str) -> PreparedCapture:
         if cancel.is_set():
@@ -247,7 +255,7 @@ def run_batch(
             typed=as_typed,
         )
         with gate.enter(strip_userinfo(url)):
-            return capturer.prepare(request)
+            return prepare(request)
 
     progress.start(f"Capturing {len(todo)} URL(s)", len(todo))
     pool = ThreadPoolExecutor(
@@ -295,6 +303,8 @@ def run_batch(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if workers is not None:
+            workers.close()
         capturer.close()
         progress.finish()
     return result

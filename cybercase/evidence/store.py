@@ -20,7 +20,7 @@ import re
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -225,6 +225,16 @@ class ObjectStore:
             self._discard(tmp)
             raise
         self._install(tmp, writer.digest(), sync=sync)
+
+    def stored_elsewhere(self, digests: Iterable[Digest]) -> None:
+        """Objects another process stored unsynced in this store: :meth:`sync` covers them.
+
+        A batch may prepare its captures in worker processes; the one process that commits
+        must still make their objects durable before the entry that names them.
+        """
+        paths = [self.path_for(digest) for digest in digests]
+        with self._unsynced_lock:
+            self._unsynced.update(paths)
 
     def sync(self) -> None:
         """Make every object stored with ``sync=False`` durable (group commit)."""
