@@ -1,7 +1,5 @@
 """``cybercase capture``: capture web pages as evidence, one URL or thousands."""
 
-from __future__ import annotations
-
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -214,7 +212,7 @@ def capture(
     case = open_case(case_dir)
     signer = signer_of()
 
-    def report(item: CaptureResult) -> None:
+    def report(item: "CaptureResult") -> None:
         if json_out:
             emit_json_line(item.to_json())
         else:
@@ -270,7 +268,9 @@ def capture(
         raise typer.Exit(1)
 
 
-def _video_limits(video: bool, max_size: str | None, max_time: float | None) -> VideoLimits | None:
+def _video_limits(
+    video: bool, max_size: str | None, max_time: float | None
+) -> "VideoLimits | None":
     """The ``--video`` limits, or ``None``; yt-dlp missing is one clear error."""
     if not video:
         return None
@@ -305,7 +305,7 @@ def emit_json_line(data: object) -> None:
     sys.stdout.flush()
 
 
-def _progress(json_mode: bool) -> Progress:
+def _progress(json_mode: bool) -> "Progress":
     import sys
 
     from cybercase.progress import NullProgress
@@ -317,7 +317,7 @@ def _progress(json_mode: bool) -> Progress:
     return RichProgress(err(), unit="urls")
 
 
-def _say_item(item: CaptureResult) -> None:
+def _say_item(item: "CaptureResult") -> None:
     from cybercase.cli.common import shown
 
     status = f" HTTP {item.status}" if item.status is not None else ""
@@ -331,7 +331,7 @@ def _say_item(item: CaptureResult) -> None:
         )
 
 
-def _render_summary(result: BatchResult) -> None:
+def _render_summary(result: "BatchResult") -> None:
     from rich.table import Table
 
     from cybercase.cli.common import shown
@@ -366,7 +366,7 @@ def _render_summary(result: BatchResult) -> None:
         )
 
 
-def _say_timestamps(outcome: TimestampOutcome) -> None:
+def _say_timestamps(outcome: "TimestampOutcome") -> None:
     from cybercase.cli.common import shown
 
     if outcome.granted:

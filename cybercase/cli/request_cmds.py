@@ -1,7 +1,5 @@
 """``cybercase request``: preservation and disclosure requests to platforms."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +52,7 @@ def _config(path: Path | None) -> Any:
     return RequestConfig.from_config(load_config(path))
 
 
-def _prompt(spec: FieldSpec, problem: str | None) -> str:
+def _prompt(spec: "FieldSpec", problem: str | None) -> str:
     from cybercase.cli.common import err, shown
 
     if problem:
@@ -67,7 +65,7 @@ def _split(values: list[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def _report_step(result: StepResult, headline: str, *, json_out: bool) -> None:
+def _report_step(result: "StepResult", headline: str, *, json_out: bool) -> None:
     if json_out:
         emit_json(result.to_json())
         return
@@ -514,7 +512,7 @@ def _when(text: str | None) -> str:
     return text.replace("T", " ")[:16] if text else "—"
 
 
-def _render_list(console: Console, rows: list[RequestSummary], due: float | None) -> None:
+def _render_list(console: "Console", rows: "list[RequestSummary]", due: float | None) -> None:
     from rich.table import Table
 
     from cybercase.cli.common import shown
@@ -554,7 +552,7 @@ def _deadline_text(data: dict[str, Any]) -> str:
     return f"[{colour}]{label} {when[:10]} ({left:.0f} d)[/{colour}]"
 
 
-def _render_details(console: Console, details: RequestDetails) -> None:
+def _render_details(console: "Console", details: "RequestDetails") -> None:
     from rich.panel import Panel
     from rich.table import Table
 
@@ -614,7 +612,7 @@ def _render_details(console: Console, details: RequestDetails) -> None:
 
 
 def _render_platforms(
-    console: Console,
+    console: "Console",
     directory: Any,
     entries: dict[str, Any],
     policies: dict[str, Any],

@@ -1,7 +1,5 @@
 """``cybercase watch`` (add, list, remove, run) and ``cybercase timeline URL``."""
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path
@@ -173,7 +171,7 @@ def _verdict(verdict: str | None) -> str:
     return f"[{colour}]{verdict}[/{colour}]" if colour else verdict
 
 
-def render_alerts(console: Console, alerts: Sequence[Alert]) -> None:
+def render_alerts(console: "Console", alerts: "Sequence[Alert]") -> None:
     """The warnings shown first by ``status`` and ``watch list``.
 
     Plain lines, not a box: the command must stay whole, to be copied as it is.
@@ -254,13 +252,13 @@ def watch_run(
     case = open_case(case_dir)
     signer = load_signer(key)
 
-    def on_event(event: WatchEvent) -> None:
+    def on_event(event: "WatchEvent") -> None:
         if json_out:
             _json_line(event.to_json())
         else:
             _say_event(event)
 
-    def on_capture(item: CaptureResult) -> None:
+    def on_capture(item: "CaptureResult") -> None:
         if not json_out and item.outcome not in ("captured", "http-error"):
             from cybercase.cli.common import shown
 
@@ -286,7 +284,7 @@ def watch_run(
     stop = threading.Event()
     _stop_on_terminate(stop)
 
-    def on_run(result: RunResult) -> None:
+    def on_run(result: "RunResult") -> None:
         _finish(result, json_out)
 
     def on_sleep(at: str) -> None:
@@ -331,7 +329,7 @@ def _json_line(data: object) -> None:
     sys.stdout.flush()
 
 
-def _say_event(event: WatchEvent) -> None:
+def _say_event(event: "WatchEvent") -> None:
     from cybercase.cli.common import shown
 
     c = event.comparison
@@ -351,7 +349,7 @@ def _say_event(event: WatchEvent) -> None:
         err().print(f"  next: {shown(event.alert.command)}")
 
 
-def _finish(result: RunResult, json_out: bool) -> None:
+def _finish(result: "RunResult", json_out: bool) -> None:
     if json_out:
         _json_line(result.to_json())
         return
@@ -401,7 +399,7 @@ def timeline(
     render_timeline(out(), found, diff=diff)
 
 
-def render_timeline(console: Console, found: Timeline, *, diff: bool = True) -> None:
+def render_timeline(console: "Console", found: "Timeline", *, diff: bool = True) -> None:
     """A URL's timeline for people (also used by ``cybercase show URL``)."""
     from cybercase.cli.common import shown
 
