@@ -30,6 +30,7 @@ figures move); a ratio above 1 means cybercase is faster.
 from __future__ import annotations
 
 import argparse
+import compileall
 import gzip
 import json
 import os
@@ -309,6 +310,9 @@ def main() -> int:
     if shutil.which("wget") is None:
         print("wget is not installed (apt-get install wget)", file=sys.stderr)
         return 3
+    # Byte-compiled, as an installed package is (pip compiles it): an editable install
+    # under PYTHONDONTWRITEBYTECODE=1 would compile every module again in each process.
+    compileall.compile_dir(Path(__file__).resolve().parents[1] / "cybercase", quiet=1)
     print(
         f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
         f"python {sys.version.split()[0]}"

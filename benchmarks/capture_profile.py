@@ -21,6 +21,7 @@ about a microsecond each).
 from __future__ import annotations
 
 import argparse
+import compileall
 import statistics
 import subprocess
 import sys
@@ -185,6 +186,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=300)
     args = parser.parse_args()
+    # Byte-compiled, as an installed package is (see benchmarks/help_speed.py).
+    compileall.compile_dir(ROOT / "cybercase", quiet=1)
     startup()
     per_page(args.pages)
 

@@ -12,6 +12,7 @@ from cybercase.cli.common import (
     JSON_OPTION,
     KEY_OPTION,
     err,
+    importing,
     open_case,
     out,
     say,
@@ -154,15 +155,16 @@ def capture(
     Exit 1 when any URL failed.
     """
 
-    signer_of = unlock_early(key)
-    from cybercase.collect.batch import read_url_file
-    from cybercase.collect.config import load_capture_settings, parse_header
-    from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
-    from cybercase.errors import InvalidInputError
-    from cybercase.evidence.tsa_client import TsaSettings
+    with importing():
+        signer_of = unlock_early(key)
+        from cybercase.collect.batch import read_url_file
+        from cybercase.collect.config import load_capture_settings, parse_header
+        from cybercase.collect.fetch import check_url
+        from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
+        from cybercase.errors import InvalidInputError
+        from cybercase.evidence.tsa_client import TsaSettings
 
     listed = read_url_file(from_file) if from_file is not None else []
-    from cybercase.collect.fetch import check_url
 
     given = [u.strip() for u in urls or [] if u.strip()]
     for url in given:

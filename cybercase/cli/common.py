@@ -7,11 +7,13 @@ is imported inside the functions that use it.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -184,6 +186,25 @@ def load_signer(selector: str | None = None) -> Signer:
                 raise
             say("[red]Wrong passphrase.[/red] Try again.")
     raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def importing() -> Iterator[None]:
+    """Import the library without the cyclic garbage collector, then freeze what it made.
+
+    Importing pydantic, httpx, cryptography and the library makes hundreds of thousands
+    of objects, none of them garbage; the collector's passes over them cost about a fifth
+    of the import time. Frozen (``gc.freeze``), they are not scanned again during a
+    batch either. The collector is on again when the block ends, as it was before.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def unlock_early(selector: str | None = None) -> Callable[[], Signer]:
