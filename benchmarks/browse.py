@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from cybercase.collect.browse import BrowseOptions, BrowseSession, browse
-from cybercase.collect.browser_find import find_browser
+from cybercase.collect.browser.browse import BrowseOptions, BrowseSession, browse
+from cybercase.collect.browser.find import find_browser
 from cybercase.evidence import Case, KeyRing
 from cybercase.settings import ENV_HOME
 from cybercase.training import Marketplace

@@ -107,8 +107,8 @@ class Steps:
 def per_page(pages: int) -> None:
     """Sequential captures in this process, each step timed."""
     from cybercase.collect import capture as capture_mod
-    from cybercase.collect import fetch as fetch_mod
-    from cybercase.collect.capture import CaptureRequest, open_capturer
+    from cybercase.collect.capture import open_capturer
+    from cybercase.collect.commit import CaptureRequest
     from cybercase.collect.config import CaptureSettings
     from cybercase.collect.record import CaptureRecord
     from cybercase.evidence import Case, KeyRing
@@ -150,7 +150,6 @@ def per_page(pages: int) -> None:
             steps.wrap(log_mod, "write_head", "commit: signed head + fsync")
             steps.wrap(capturer, "prepare", "prepare (all of one page)")
             steps.wrap(capture_mod, "commit_captures", "commit (all, groups of 50)")
-            del fetch_mod
             start_cpu, start_wall = time.process_time(), time.perf_counter()
             prepared = []
             for url in urls:

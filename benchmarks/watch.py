@@ -13,7 +13,10 @@ their price, half their photo) and, in the same run, the script times:
   SHA-256 and perceptual hash, a text diff for the pages that changed) and an
   ``item.compared`` entry signed for each, plus the run's start and finish entries.
 
-Both include process start-up and key unlock. It checks that the watch run found
+Both include process start-up and key unlock; the two commands of a pass run back to
+back, in alternating order from pass to pass, and each one's CPU seconds (user and
+system, from the kernel's accounting of the child) are printed beside its wall time,
+because on a shared machine the wall time swings with other work. It checks that the watch run found
 exactly the changed listings, and prints the best time of each over the passes and
 the ratio of those, and the median of each pass's ratio (both timed back to back, so a
 busy machine weighs on both alike): the cost of comparing. Target: under 20 % extra.
@@ -27,6 +30,7 @@ import io
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -132,14 +136,30 @@ def serve(shop: Shop) -> ThreadingHTTPServer:
     return server
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
     """Time one command; its stdout. A failing command ends the benchmark."""
+    elapsed, _cpu, out = run_timed(command, env, cwd)
+    return elapsed, out
+
+
+def run_timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """Wall and CPU seconds (user + system) of one command, and its stdout.
+
+    CPU time is what comparing costs, free of the waits for a busy disk or other
+    processes that make wall times on a shared machine swing by half.
+    """
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"failed ({done.returncode}): {' '.join(command[3:6])}\n{done.stderr}")
-    return elapsed, done.stdout
+    return elapsed, _children_cpu() - cpu, done.stdout
 
 
 def main() -> int:
@@ -197,29 +217,31 @@ def main() -> int:
             work,
         )
         run([*CYBERCASE, "watch", "run", "-C", watched, *speed], env, work)
-        capture_times, watch_times = [], []
+        capture_times, watch_times, capture_cpu, watch_cpu = [], [], [], []
         for number in range(1, args.passes + 1):
             changed = shop.change(args.changed / 100, rng)
-            capture_time, _ = run(
-                [
-                    *CYBERCASE,
-                    "capture",
-                    "--from",
-                    "urls.txt",
-                    "-C",
-                    plain,
-                    "--batch",
-                    f"p{number}",
-                    *speed,
-                    "--retries",
-                    "0",
-                ],
-                env,
-                work,
-            )
-            watch_time, out = run(
-                [*CYBERCASE, "watch", "run", "--all", "-C", watched, *speed], env, work
-            )
+            capture_command = [
+                *CYBERCASE,
+                "capture",
+                "--from",
+                "urls.txt",
+                "-C",
+                plain,
+                "--batch",
+                f"p{number}",
+                *speed,
+                "--retries",
+                "0",
+            ]
+            watch_command = [*CYBERCASE, "watch", "run", "--all", "-C", watched, *speed]
+            # Alternate which goes first, so a machine getting busier or quieter during a
+            # pass weighs on both sides alike over the passes.
+            if number % 2:
+                capture_time, capture_seconds, _ = run_timed(capture_command, env, work)
+                watch_time, watch_seconds, out = run_timed(watch_command, env, work)
+            else:
+                watch_time, watch_seconds, out = run_timed(watch_command, env, work)
+                capture_time, capture_seconds, _ = run_timed(capture_command, env, work)
             events = [json.loads(line) for line in out.splitlines() if '"event"' in line]
             found = {int(e["url"].rsplit("/", 1)[1]) for e in events if e["verdict"] == "changed"}
             unchanged = sum(1 for e in events if e["verdict"] == "unchanged")
@@ -227,10 +249,14 @@ def main() -> int:
             ok = ok and right
             capture_times.append(capture_time)
             watch_times.append(watch_time)
+            capture_cpu.append(capture_seconds)
+            watch_cpu.append(watch_seconds)
             print(
-                f"pass {number}: capture --from {capture_time:6.2f} s   "
-                f"watch run {watch_time:6.2f} s   ratio {watch_time / capture_time:.3f}   "
-                f"{len(found)} of {len(changed)} changed listings found, {unchanged} unchanged"
+                f"pass {number}: capture --from {capture_time:6.2f} s "
+                f"({capture_seconds:5.2f} s CPU)"
+                f"   watch run {watch_time:6.2f} s ({watch_seconds:5.2f} s CPU)   "
+                f"ratio {watch_time / capture_time:.3f} (CPU {watch_seconds / capture_seconds:.3f})"
+                f"   {len(found)} of {len(changed)} changed listings found, {unchanged} unchanged"
                 + ("" if right else "   WRONG")
             )
     server.shutdown()
@@ -246,6 +272,8 @@ def main() -> int:
     print(
         f"median of the passes' ratios  : {paired:.3f}x ({(paired - 1) * 100:+.1f}% for comparing)"
     )
+    cpu = sum(watch_cpu) / sum(capture_cpu)
+    print(f"CPU seconds, all passes       : {cpu:.3f}x ({(cpu - 1) * 100:+.1f}% for comparing)")
     return 0 if ok else 1
 
 

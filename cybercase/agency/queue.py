@@ -42,7 +42,8 @@ from cybercase.evidence.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
 if TYPE_CHECKING:
     from procrastinate import App
 
-    from cybercase.collect.capture import Capturer, PreparedCapture
+    from cybercase.collect.capture import Capturer
+    from cybercase.collect.commit import PreparedCapture
     from cybercase.collect.config import CaptureSettings
     from cybercase.collect.stages import Stage
 
@@ -115,7 +116,7 @@ class QueuedUrl:
 
 def add_urls(db: str, case_id: str, urls: Sequence[str], *, queued_by: str) -> list[QueuedUrl]:
     """Queue one capture job per URL for the case; each gets its own idempotency key."""
-    from cybercase.collect.fetch import check_url
+    from cybercase.collect.http.urls import check_url
 
     check_db_url(db)
     checked = [check_url(u) for u in urls]
@@ -347,7 +348,7 @@ class CaptureService:
 
     def run(self, job_id: int, attempt: int, args: dict[str, Any]) -> JobOutcome:
         """One job: skip if already committed, else capture, then commit exactly once."""
-        from cybercase.collect.capture import CaptureRequest
+        from cybercase.collect.commit import CaptureRequest
 
         committer, capturer = self._capturer(str(args["case"]))
         key = str(args["key"])

@@ -58,8 +58,8 @@ def browse(
     an optional note. Close the window to end the session: one signed summary entry lists
     the pages captured and the secrets withheld (session cookies, form posts).
     """
-    from cybercase.collect.browse import BrowseOptions
-    from cybercase.collect.browse import browse as run
+    from cybercase.collect.browser.browse import BrowseOptions
+    from cybercase.collect.browser.browse import browse as run
 
     case = open_case(case_dir)
     signer = load_signer(key)

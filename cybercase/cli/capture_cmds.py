@@ -21,8 +21,8 @@ from cybercase.cli.common import (
 
 if TYPE_CHECKING:
     from cybercase.collect.batch import BatchResult
-    from cybercase.collect.capture import CaptureResult
-    from cybercase.collect.video import VideoLimits
+    from cybercase.collect.commit import CaptureResult
+    from cybercase.collect.video_download import VideoLimits
     from cybercase.evidence.timestamps import TimestampOutcome
     from cybercase.progress import Progress
 
@@ -159,7 +159,7 @@ def capture(
         signer_of = unlock_early(key)
         from cybercase.collect.batch import read_url_file
         from cybercase.collect.config import load_capture_settings, parse_header
-        from cybercase.collect.fetch import check_url
+        from cybercase.collect.http.urls import check_url
         from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
         from cybercase.errors import InvalidInputError
         from cybercase.evidence.tsa_client import TsaSettings
@@ -199,7 +199,7 @@ def capture(
     )
     feed = None
     if scroll:
-        from cybercase.collect.browser_feed import load_feed_settings
+        from cybercase.collect.browser.feed import load_feed_settings
 
         if no_browser:
             raise InvalidInputError(
@@ -278,7 +278,7 @@ def _video_limits(
         return None
     import importlib.util
 
-    from cybercase.collect.video import VideoLimits
+    from cybercase.collect.video_download import VideoLimits
     from cybercase.errors import InvalidInputError
 
     if importlib.util.find_spec("yt_dlp") is None:

@@ -139,7 +139,7 @@ def worker(
     with open_browser(choice, settings) as (renderer, note):
         stages = []
         if renderer is not None:
-            from cybercase.collect.browser_stage import BrowserStage
+            from cybercase.collect.browser.stage import BrowserStage
 
             stages.append(BrowserStage(renderer, renderer.options))
         elif note:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from cybercase.collect.capture import CaptureResult
+    from cybercase.collect.commit import CaptureResult
     from cybercase.monitor import Alert, RunResult, Timeline, WatchEvent
 
 watch_app = typer.Typer(

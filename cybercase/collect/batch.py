@@ -35,24 +35,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cybercase.clock import Clock
-from cybercase.collect.capture import (
-    CAPTURE_KIND,
-    CaptureRequest,
-    CaptureResult,
-    PreparedCapture,
-    commit_captures,
-    open_capturer,
-)
+from cybercase.collect.actions import CAPTURE_KIND, ITEM_ACQUIRED, AcquiredDetail
+from cybercase.collect.capture import open_capturer
+from cybercase.collect.commit import CaptureRequest, CaptureResult, PreparedCapture, commit_captures
 from cybercase.collect.config import CaptureSettings
-from cybercase.collect.fetch import check_url
+from cybercase.collect.http.urls import check_url
+from cybercase.collect.http.wire import CaptureCancelled
 from cybercase.collect.record import BatchRef
 from cybercase.collect.redact import strip_userinfo
 from cybercase.collect.stages import Stage
-from cybercase.collect.wire import CaptureCancelled
 from cybercase.collect.workers import WorkerPool, worker_count
-from cybercase.errors import CybercaseError, InvalidInputError
+from cybercase.errors import CaseCorruptError, CybercaseError, InvalidInputError
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.state import ITEM_ACQUIRED
 from cybercase.progress import NullProgress, Progress
 
 MAX_GROUP = 256
@@ -113,13 +107,14 @@ def already_captured(case: Case, batch_id: str) -> Counter[str]:
     """How many times each URL already has an item from this batch."""
     done: Counter[str] = Counter()
     for entry in case.entries():
-        if entry.action != ITEM_ACQUIRED or entry.detail.get("kind") != CAPTURE_KIND:
+        if entry.action != ITEM_ACQUIRED:
             continue
-        batch = entry.detail.get("batch")
-        if isinstance(batch, dict) and batch.get("id") == batch_id:
-            url = entry.detail.get("url")
-            if isinstance(url, str):
-                done[url] += 1
+        try:
+            detail = entry.detail_as(AcquiredDetail)
+        except CaseCorruptError:
+            continue  # an entry this version cannot read is not counted, as before
+        if detail.kind == CAPTURE_KIND and detail.batch is not None and detail.batch.id == batch_id:
+            done[detail.url] += 1
     return done
 
 

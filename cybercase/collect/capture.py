@@ -13,160 +13,52 @@ listing, a refused connection a logged attempt (docs/capture.md).
 
 from __future__ import annotations
 
-import mimetypes
-import re
-import shutil
 import struct
-import tempfile
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from cybercase.clock import Clock, SystemClock, format_utc
+from cybercase.collect.commit import CaptureRequest, CaptureResult, PreparedCapture, commit_captures
 from cybercase.collect.config import CaptureSettings
-from cybercase.collect.environment import Surroundings, python_build, survey
+from cybercase.collect.environment import Surroundings, survey
 from cybercase.collect.exif import read_exif
-from cybercase.collect.fetch import (
-    KEPT,
-    Fetcher,
-    FetchResult,
-    WireHop,
-    check_url,
-    new_record_id,
-)
 from cybercase.collect.html import is_text, media_type, read_page
+from cybercase.collect.http.failures import KEPT
+from cybercase.collect.http.fetch import Fetcher
+from cybercase.collect.http.hops import FetchResult, WireHop, new_record_id
+from cybercase.collect.http.urls import check_url
+from cybercase.collect.http.wire import CaptureCancelled
+from cybercase.collect.item_files import (
+    ROLE_IMAGE,
+    ROLE_TEXT,
+    TEXT_NAME,
+    WARC_NAME,
+    WorkFolder,
+    image_name,
+    settings_used,
+    write_item_files,
+)
 from cybercase.collect.record import (
-    BatchRef,
     CaptureRecord,
     DnsLookup,
     Image,
     Outcome,
     Page,
     Redaction,
-    SettingsUsed,
     StageArtifact,
     StageRecord,
 )
 from cybercase.collect.redact import Credentials, Redactor, split_credentials
 from cybercase.collect.stages import Stage, StageOutput
-from cybercase.collect.warc import WARC_MEDIA_TYPE, WarcBuilder
-from cybercase.collect.wire import CaptureCancelled
-from cybercase.evidence import Artifact, Case, EntryDraft, Signer
-from cybercase.evidence.fsio import storage_error
-from cybercase.evidence.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
+from cybercase.evidence import Artifact, Case, Signer
 
-CAPTURE_KIND = "capture"
-ROLE_WARC = "warc"
-ROLE_RECORD = "record"
-ROLE_TEXT = "text"
-ROLE_IMAGE = "image"
-WARC_NAME = "capture.warc.gz"
-RECORD_NAME = "record.json"
-TEXT_NAME = "text.txt"
 STAGE_GRACE = 60.0
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureRequest:
-    """One URL to capture, and what the investigator said about it."""
-
-    url: str
-    batch: BatchRef | None = None
-    tags: tuple[str, ...] = ()
-    note: str | None = None
-    typed: str | None = None
-    """The URL as the investigator gave it (``url`` is its normalised form)."""
-
-
-@dataclass(slots=True)
-class PreparedCapture:
-    """A capture whose artifacts are stored but not yet committed."""
-
-    request: CaptureRequest
-    record: CaptureRecord
-    artifacts: list[Artifact]
-
-    @property
-    def ok(self) -> bool:
-        """Whether the page was captured (not a failure or an HTTP error)."""
-        return self.record.outcome == "captured"
-
-    def detail(self) -> dict[str, Any]:
-        """The ``item.acquired`` entry's detail."""
-        record = self.record
-        detail: dict[str, Any] = {
-            "kind": CAPTURE_KIND,
-            "capture_id": record.capture_id,
-            "url": record.requested_url,
-            **({"url_as_typed": record.requested_as_typed} if record.requested_as_typed else {}),
-            "final_url": record.final_url,
-            "outcome": record.outcome,
-            "status": record.status,
-            "message": record.message,
-            "started": record.started,
-            "ended": record.ended,
-        }
-        if record.url_credentials is not None:
-            detail["url_credentials"] = record.url_credentials.status
-        if record.withheld_headers:
-            detail["withheld_headers"] = list(record.withheld_headers)
-        if record.page and record.page.title:
-            detail["title"] = record.page.title[:300]
-        if record.batch:
-            detail["batch"] = record.batch.model_dump()
-        if record.tags:
-            detail["tags"] = list(record.tags)
-        if record.note:
-            detail["note"] = record.note
-        if record.environment.persona:
-            detail["persona"] = record.environment.persona
-        if record.warnings:
-            detail["warnings"] = len(record.warnings)
-        detail["artifacts"] = [a.model_dump() for a in self.artifacts]
-        return detail
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureResult:
-    """A committed capture, as the CLI reports it."""
-
-    item_id: str
-    seq: int
-    url: str
-    final_url: str | None
-    outcome: str
-    status: int | None
-    message: str
-    title: str | None
-    ok: bool
-    index: int | None
-    artifacts: tuple[Artifact, ...]
-    warnings: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """One ``--json`` line."""
-        return {
-            "item": self.item_id,
-            "seq": self.seq,
-            "url": self.url,
-            "final_url": self.final_url,
-            "outcome": self.outcome,
-            "ok": self.ok,
-            "status": self.status,
-            "message": self.message,
-            "title": self.title,
-            "index": self.index,
-            "artifacts": [a.model_dump() for a in self.artifacts],
-            "warnings": list(self.warnings),
-        }
 
 
 @dataclass(slots=True)
@@ -184,30 +76,6 @@ class _Collected:
     stage_failures: list[tuple[Outcome, str]] = field(default_factory=list)
 
 
-def settings_used(settings: CaptureSettings) -> SettingsUsed:
-    """The settings as recorded (the proxy's password and header values left out)."""
-    proxy = settings.proxy
-    if proxy and "@" in proxy:
-        scheme, _, rest = proxy.partition("://")
-        proxy = f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
-    return SettingsUsed(
-        user_agent=settings.user_agent,
-        proxy=proxy,
-        extra_header_names=sorted(settings.headers),
-        cookies_file=settings.cookies_file.name if settings.cookies_file else None,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        total_timeout=settings.total_timeout,
-        max_body_bytes=settings.max_body_bytes,
-        max_redirects=settings.max_redirects,
-        insecure=settings.insecure,
-        keep_secrets=settings.keep_secrets,
-        kept_header_names=sorted(settings.keep_headers),
-        images=settings.images,
-        retries=settings.retries,
-    )
-
-
 def _as_typed(typed: str | None, url: str) -> str | None:
     """The URL as typed, when it differs from the one fetched (never with a user:password)."""
     if typed is None or typed.strip() == url:
@@ -218,114 +86,6 @@ def _as_typed(typed: str | None, url: str) -> str | None:
     except (httpx.InvalidURL, ValueError):
         return None
     return typed.strip()
-
-
-def write_item_files(
-    case: Case,
-    surroundings: Surroundings,
-    record: CaptureRecord,
-    wires: Sequence[WireHop],
-    info: Mapping[str, str],
-    *,
-    warcinfo_id: str,
-    final_response_id: str | None,
-) -> list[Artifact]:
-    """The WARC (warcinfo, every exchange, the record as metadata) and the record itself.
-
-    Both are stored unsynced: :func:`commit_captures` syncs the store before the entry
-    that names them. A capture and a browsing session's page write their files alike;
-    ``info`` adds what only one of them knows to the warcinfo record.
-    """
-    store = case.store
-    record_bytes = record.to_bytes()
-    with store.writer(sync=False) as sink:
-        builder = WarcBuilder(sink, filename=WARC_NAME)
-        builder.warcinfo(
-            warcinfo_id,
-            record.started,
-            {
-                "software": f"cybercase {surroundings.software.get('cybercase', '')}",
-                "format": "WARC File Format 1.1",
-                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
-                "warc-format/warc-1.1/",
-                "python": python_build(),
-                "case": case.meta.id,
-                "capture-id": record.capture_id,
-                "investigator": surroundings.investigator.name,
-                "investigator-key": surroundings.investigator.key,
-                "persona": surroundings.persona or "",
-                "hostname": surroundings.machine.hostname,
-                **info,
-            },
-        )
-        for wire in wires:
-            builder.exchange(wire, warcinfo_id)
-        builder.metadata(
-            record_uri(record.capture_id),
-            new_record_id(),
-            record.ended,
-            record_bytes,
-            final_response_id,
-            warcinfo_id,
-        )
-    warc = sink.digest()
-    record_digest = store.put_bytes(record_bytes, sync=False)
-    return [
-        Artifact(
-            role=ROLE_WARC,
-            name=WARC_NAME,
-            digest=str(warc),
-            size=warc.size or 0,
-            media_type=WARC_MEDIA_TYPE,
-        ),
-        Artifact(
-            role=ROLE_RECORD,
-            name=RECORD_NAME,
-            digest=str(record_digest),
-            size=len(record_bytes),
-            media_type="application/json",
-        ),
-    ]
-
-
-def record_uri(capture_id: str) -> str:
-    """The metadata record's target: a URN, so replay tools never serve it for the page."""
-    return f"urn:cybercase:capture-record:{capture_id}"
-
-
-def image_name(number: int, url: str, content_type: str | None) -> str:
-    """``images/003-photo.jpg``: numbered, from the URL's last segment, safe everywhere."""
-    last = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    stem = _SAFE.sub("_", last).strip("._")[:60] or "image"
-    if "." not in stem:
-        ext = mimetypes.guess_extension(media_type(content_type)) if content_type else None
-        stem += ext or ".bin"
-    return f"images/{number:03d}-{stem}"
-
-
-class WorkFolder:
-    """The capture's private folder under ``objects/tmp``, made only if something needs it."""
-
-    def __init__(self, parent: Path, prefix: str = ".capture-") -> None:
-        self._parent = parent
-        self._prefix = prefix
-        self._path: Path | None = None
-
-    def __call__(self) -> Path:
-        """The folder (created on first use)."""
-        if self._path is None:
-            try:
-                self._parent.mkdir(parents=True, exist_ok=True)
-                self._path = Path(tempfile.mkdtemp(prefix=self._prefix, dir=self._parent))
-            except OSError as exc:
-                raise storage_error("make a work folder in", self._parent, exc) from exc
-        return self._path
-
-    def remove(self) -> None:
-        """Delete it and everything in it."""
-        if self._path is not None:
-            shutil.rmtree(self._path, ignore_errors=True)
-            self._path = None
 
 
 class Capturer:
@@ -670,40 +430,6 @@ def open_capturer(
     return Capturer(case, settings, surroundings, fetcher=fetcher, stages=stages, clock=clock)
 
 
-def commit_captures(
-    case: Case, signer: Signer, prepared: Sequence[PreparedCapture]
-) -> list[CaptureResult]:
-    """Commit prepared captures: one ``item.acquired`` entry each, in one durable write."""
-    if not prepared:
-        return []
-    ids: list[str] = []
-    with case.transaction(signer) as tx:
-        for item in prepared:
-            item_id = tx.new_id(EVIDENCE_PREFIX)
-            ids.append(item_id)
-            tx.add(EntryDraft(ITEM_ACQUIRED, (item_id,), item.detail()))
-    results: list[CaptureResult] = []
-    for item_id, item, entry in zip(ids, prepared, tx.committed, strict=True):
-        record = item.record
-        results.append(
-            CaptureResult(
-                item_id=item_id,
-                seq=entry.seq,
-                url=record.requested_url,
-                final_url=record.final_url,
-                outcome=record.outcome,
-                status=record.status,
-                message=record.message,
-                title=record.page.title if record.page else None,
-                ok=item.ok,
-                index=record.batch.index if record.batch else None,
-                artifacts=tuple(item.artifacts),
-                warnings=tuple(record.warnings),
-            )
-        )
-    return results
-
-
 def capture_url(
     case: Case,
     signer: Signer,
@@ -725,14 +451,3 @@ def capture_url(
     finally:
         capturer.close()
     return commit_captures(case, signer, [prepared])[0]
-
-
-__all__ = [
-    "CaptureRequest",
-    "CaptureResult",
-    "Capturer",
-    "PreparedCapture",
-    "capture_url",
-    "commit_captures",
-    "open_capturer",
-]

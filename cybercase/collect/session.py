@@ -20,22 +20,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cybercase.clock import Clock, parse_utc
+from cybercase.collect.actions import ITEM_ANNOTATED, AcquiredDetail, AnnotatedDetail
 from cybercase.collect.batch import BatchResult, run_batch
-from cybercase.collect.capture import CaptureResult
+from cybercase.collect.commit import CaptureResult
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.stages import Stage
 from cybercase.digest import Digest
-from cybercase.errors import BrowserUnavailableError, CybercaseError
+from cybercase.errors import BrowserUnavailableError, CaseCorruptError, CybercaseError
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
+from cybercase.evidence.details import parse_detail
 from cybercase.evidence.timestamps import TimestampOutcome, timestamp_new_items
 from cybercase.evidence.tsa_client import TsaSettings
 from cybercase.progress import Progress
 
 if TYPE_CHECKING:
-    from cybercase.collect.browser_feed import FeedOptions
-    from cybercase.collect.video import MediaResult, VideoLimits
+    from cybercase.collect.browser.feed import FeedOptions
+    from cybercase.collect.video import MediaResult
+    from cybercase.collect.video_download import VideoLimits
 
-ITEM_ANNOTATED = "item.annotated"
 ANNOTATED_NAME = "screenshot-annotated.png"
 ANNOTATE_TIMEOUT = 60.0
 
@@ -114,8 +116,8 @@ def open_browser(
     if not choice.enabled:
         yield None, "browser rendering turned off (--no-browser)"
         return
-    from cybercase.collect.browser import Renderer
-    from cybercase.collect.browser_stage import render_options_for
+    from cybercase.collect.browser.renderer import Renderer
+    from cybercase.collect.browser.stage import render_options_for
 
     try:
         renderer = Renderer(
@@ -161,7 +163,7 @@ def capture_urls(
         stages: list[Stage] = []
         browser_name = None
         if renderer is not None:
-            from cybercase.collect.browser_stage import BrowserStage
+            from cybercase.collect.browser.stage import BrowserStage
 
             stages.append(BrowserStage(renderer, renderer.options))
             browser_name = f"{renderer.info.name} {renderer.info.version}"
@@ -225,14 +227,19 @@ class Annotator:
 
     def submit(self, result: CaptureResult) -> None:
         """Start drawing the copy of a just-committed item's screenshot, if it has one."""
-        from cybercase.collect.browser_annotate import Caption
+        from cybercase.collect.browser.options import Caption
 
         shot = next((a for a in result.artifacts if a.role == "screenshot"), None)
         if shot is None:
             return
         view = self.case.item(result.item_id)
-        started = view.detail.get("started")
-        when = parse_utc(started) if isinstance(started, str) else parse_utc(view.created_at)
+        try:
+            acquired = parse_detail(
+                AcquiredDetail, view.detail, seq=view.created_seq, action=view.created_action
+            )
+            when = parse_utc(acquired.started)
+        except CaseCorruptError:
+            when = parse_utc(view.created_at)
         caption = Caption(
             url=result.final_url or result.url,
             utc_time=when,
@@ -264,17 +271,12 @@ class Annotator:
                 size=len(data),
                 media_type="image/png",
             )
-            drafts.append(
-                EntryDraft(
-                    ITEM_ANNOTATED,
-                    (item_id,),
-                    {
-                        "derived_from": shot.digest,
-                        "caption": "URL, UTC capture time, case, item, investigator",
-                        "artifacts": [artifact.model_dump()],
-                    },
-                )
+            detail = AnnotatedDetail(
+                derived_from=shot.digest,
+                caption="URL, UTC capture time, case, item, investigator",
+                artifacts=[artifact],
             )
+            drafts.append(EntryDraft.of(ITEM_ANNOTATED, detail, (item_id,)))
         if drafts:
             self.case.append(self.signer, *drafts)
         return [d.items[0] for d in drafts], self.warnings

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from cybercase.collect.fetch import WireHop
+    from cybercase.collect.http.hops import WireHop
     from cybercase.collect.record import DnsLookup, Outcome, Redaction
     from cybercase.collect.redact import Credentials
 

@@ -18,28 +18,31 @@ headers are removed from it; the entry says so.
 
 from __future__ import annotations
 
-import gc
 import json
 import shutil
 import tempfile
-import time
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
+from cybercase.collect.actions import (
+    ITEM_MEDIA,
+    AcquiredDetail,
+    MediaDetail,
+    MediaLimits,
+    VideoDetail,
+)
 from cybercase.collect.config import CaptureSettings
-from cybercase.errors import StorageError
+from cybercase.collect.video_download import Outcome, VideoLimits, fetch_video, ytdlp_tool
+from cybercase.collect.video_find import find_video_sources, known_to_ytdlp
+from cybercase.errors import CaseCorruptError, StorageError
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
+from cybercase.evidence.details import parse_detail
 
-ITEM_MEDIA = "item.media"
 ROLE_VIDEO = "video"
 ROLE_VIDEO_INFO = "video-info"
-MANIFEST_SUFFIXES = (".m3u8", ".mpd")
-VIDEO_SUFFIXES = (".mp4", ".webm", ".m4v", ".mov", ".ogv", ".mkv")
 INFO_FIELDS = (
     "id",
     "display_id",
@@ -60,24 +63,6 @@ INFO_FIELDS = (
     "height",
 )
 """Info fields copied into the custody entry (the whole info JSON is an artifact)."""
-_DROPPED_INFO_KEYS = frozenset(
-    {"http_headers", "cookies", "filepath", "_filename", "filename", "requested_downloads"}
-)
-_DROPPED_INFO_KEYS |= {"__files_to_move", "__postprocessors", "__real_download"}
-
-Outcome = Literal["stored", "too-large", "timeout", "failed"]
-
-
-@dataclass(frozen=True)
-class VideoLimits:
-    """Bounds on what one page's videos may cost."""
-
-    max_videos: int = 5
-    """Videos fetched per page at most (the rest are listed as not fetched)."""
-    max_bytes: int = 512 * 1024 * 1024
-    """Bytes of one video at most."""
-    max_time: float = 300.0
-    """Seconds for one video at most."""
 
 
 @dataclass
@@ -90,17 +75,21 @@ class VideoFetch:
     artifacts: list[Artifact] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON this outcome has in the ``item.media`` entry."""
+    def detail(self) -> VideoDetail:
+        """This outcome as the ``item.media`` entry records it."""
         video = next((a for a in self.artifacts if a.role == ROLE_VIDEO), None)
-        return {
-            "source": self.source,
-            "outcome": self.outcome,
-            "message": self.message,
-            "digest": video.digest if video else None,
-            "size": video.size if video else None,
-            "info": {k: self.info[k] for k in INFO_FIELDS if self.info.get(k) is not None},
-        }
+        return VideoDetail(
+            source=self.source,
+            outcome=self.outcome,
+            message=self.message,
+            digest=video.digest if video else None,
+            size=video.size if video else None,
+            info={k: self.info[k] for k in INFO_FIELDS if self.info.get(k) is not None},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON this outcome has in the ``item.media`` entry (and in ``--json``)."""
+        return self.detail().to_detail()
 
 
 @dataclass
@@ -129,190 +118,15 @@ class MediaResult:
         }
 
 
-class _VideoFinder(HTMLParser):
-    """Collects video and manifest addresses from a rendered DOM."""
-
-    def __init__(self, base: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base = base
-        self.found: list[str] = []
-        self._in_video = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {k: v for k, v in attrs if v}
-        if tag == "base" and "href" in values:
-            self.base = urljoin(self.base, values["href"])
-        if tag == "video":
-            self._in_video = True
-            self._add(values.get("src"))
-        elif tag == "source" and self._in_video:
-            self._add(values.get("src"))
-        elif tag in ("a", "link") and _is_media(values.get("href", "")):
-            self._add(values.get("href"))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "video":
-            self._in_video = False
-
-    def _add(self, value: str | None) -> None:
-        if not value or value.startswith(("blob:", "data:")):
-            return
-        url = urljoin(self.base, value.strip())
-        if urlsplit(url).scheme in ("http", "https") and url not in self.found:
-            self.found.append(url)
-
-
-def _is_media(href: str) -> bool:
-    path = urlsplit(href).path.lower()
-    return path.endswith(MANIFEST_SUFFIXES + VIDEO_SUFFIXES)
-
-
-def find_video_sources(html: str, base_url: str) -> list[str]:
-    """Addresses of the videos a page shows: ``<video>``/``<source>`` and linked media."""
-    finder = _VideoFinder(base_url)
-    finder.feed(html)
-    finder.close()
-    return finder.found
-
-
-def known_to_ytdlp(url: str) -> bool:
-    """Whether one of yt-dlp's site extractors (not the generic one) handles ``url``."""
-    from yt_dlp.extractor import gen_extractor_classes
-
-    return any(
-        ie.ie_key() != "Generic" and ie.suitable(url) and ie.working()
-        for ie in gen_extractor_classes()
-    )
-
-
-class _CancelledError(Exception):
-    """Raised from yt-dlp's progress hook to stop a download over its limits."""
-
-    def __init__(self, outcome: Outcome, message: str) -> None:
-        super().__init__(message)
-        self.outcome = outcome
-
-
-def fetch_video(
-    source: str, workdir: Path, limits: VideoLimits, settings: CaptureSettings
-) -> tuple[Outcome, str, Path | None, dict[str, Any]]:
-    """Download one video into ``workdir``: outcome, message, file and its clean info JSON."""
-    try:
-        return _download(source, workdir, limits, settings)
-    finally:
-        # yt-dlp leaves the connection of a download it stopped (too large, too slow,
-        # refused) to the garbage collector; close it now, not at some later moment.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()
-
-
-def _download(
-    source: str, workdir: Path, limits: VideoLimits, settings: CaptureSettings
-) -> tuple[Outcome, str, Path | None, dict[str, Any]]:
-    import yt_dlp
-    from yt_dlp.utils import DownloadError
-
-    started = time.monotonic()
-    logger = _QuietLogger()
-
-    def hook(progress: Mapping[str, Any]) -> None:
-        done = int(progress.get("downloaded_bytes") or 0)
-        if done > limits.max_bytes:
-            raise _CancelledError("too-large", f"the video is over {limits.max_bytes} bytes")
-        if time.monotonic() - started > limits.max_time:
-            raise _CancelledError("timeout", f"the video took over {limits.max_time:g} s")
-
-    options: dict[str, Any] = {
-        "outtmpl": {"default": str(workdir / "video.%(ext)s")},
-        "paths": {"home": str(workdir), "temp": str(workdir)},
-        "quiet": True,
-        "no_warnings": True,
-        "noprogress": True,
-        "noplaylist": True,
-        "playlist_items": "1",
-        "max_filesize": limits.max_bytes,
-        "socket_timeout": min(60.0, limits.max_time),
-        "retries": 1,
-        "fragment_retries": 1,
-        "progress_hooks": [hook],
-        "http_headers": {"User-Agent": settings.user_agent},
-        "nocheckcertificate": settings.insecure,
-        "cachedir": False,
-        "logger": logger,
-        "format": "best",
-    }
-    if settings.proxy:
-        options["proxy"] = settings.proxy
-    try:
-        with yt_dlp.YoutubeDL(options) as ydl:
-            info = ydl.extract_info(source, download=True)
-            if info is None:
-                return "failed", "yt-dlp found no video there", None, {}
-            clean = _clean_info(ydl.sanitize_info(info))
-    except _CancelledError as exc:
-        return exc.outcome, str(exc), None, {}
-    except DownloadError as exc:
-        cause = exc.exc_info[1] if exc.exc_info else None
-        if isinstance(cause, _CancelledError):
-            return cause.outcome, str(cause), None, {}
-        return "failed", _one_line(str(exc)), None, {}
-    except Exception as exc:  # noqa: BLE001 - yt-dlp raises many kinds; each is an outcome
-        return "failed", _one_line(f"{type(exc).__name__}: {exc}"), None, {}
-    files = [p for p in workdir.iterdir() if p.is_file() and p.name.startswith("video.")]
-    files = [p for p in files if not p.name.endswith((".part", ".ytdl", ".json"))]
-    if not files and logger.too_large:
-        return "too-large", f"the video is over {limits.max_bytes} bytes", None, clean
-    if not files:
-        size = clean.get("filesize") or clean.get("filesize_approx")
-        if size and int(size) > limits.max_bytes:
-            return "too-large", f"the video is {size} bytes, over {limits.max_bytes}", None, clean
-        return "failed", "yt-dlp wrote no file (too large, or not a video)", None, clean
-    return "stored", "downloaded with yt-dlp", max(files, key=lambda p: p.stat().st_size), clean
-
-
-class _QuietLogger:
-    """yt-dlp's messages are not shown: the outcome is recorded instead.
-
-    yt-dlp skips a file over ``max_filesize`` with a message only; it is kept here.
-    """
-
-    def __init__(self) -> None:
-        self.too_large = False
-
-    def debug(self, msg: str) -> None:
-        """Kept only to see a skip for size."""
-        if "larger than max-filesize" in msg:
-            self.too_large = True
-
-    def info(self, msg: str) -> None:
-        """Kept only to see a skip for size."""
-        self.debug(msg)
-
-    def warning(self, msg: str) -> None:
-        """Ignored."""
-
-    def error(self, msg: str) -> None:
-        """Ignored (the DownloadError carries it)."""
-
-
-def _clean_info(value: Any) -> Any:
-    """The info without request headers, cookies or local paths."""
-    if isinstance(value, dict):
-        return {k: _clean_info(v) for k, v in value.items() if k not in _DROPPED_INFO_KEYS}
-    if isinstance(value, list):
-        return [_clean_info(v) for v in value]
-    return value
-
-
-def _one_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "failed"
-    return line.removeprefix("ERROR: ")[:500]
-
-
 def _page_sources(case: Case, item_id: str) -> tuple[str, list[str]]:
     view = case.item(item_id)
-    url = str(view.detail.get("final_url") or view.detail.get("url") or "")
+    try:
+        acquired = parse_detail(
+            AcquiredDetail, view.detail, seq=view.created_seq, action=view.created_action
+        )
+        url = acquired.final_url or acquired.url
+    except CaseCorruptError:
+        url = ""  # not a capture this version can read: only given sources are fetched
     dom = next((a for a in view.artifacts if a.role == "dom"), None)
     sources: list[str] = []
     if dom is not None and url:
@@ -354,20 +168,20 @@ def collect_videos(
             if path is not None:
                 fetch.artifacts = _store(case, number, path, info)
             result.fetched.append(fetch)
-        detail: dict[str, Any] = {
-            "videos": [f.to_json() for f in result.fetched],
-            "not_fetched": skipped,
-            "limits": {
-                "max_videos": limits.max_videos,
-                "max_bytes": limits.max_bytes,
-                "max_time": limits.max_time,
-            },
-            "tool": _tool(),
-            "withheld": "cookies and extra headers were not given to yt-dlp; request "
+        detail = MediaDetail(
+            videos=[f.detail() for f in result.fetched],
+            not_fetched=skipped,
+            limits=MediaLimits(
+                max_videos=limits.max_videos,
+                max_bytes=limits.max_bytes,
+                max_time=limits.max_time,
+            ),
+            tool=ytdlp_tool(),
+            withheld="cookies and extra headers were not given to yt-dlp; request "
             "headers and local paths were removed from the info JSON",
-            "artifacts": [a.model_dump() for f in result.fetched for a in f.artifacts],
-        }
-        [entry] = case.append(signer, EntryDraft(ITEM_MEDIA, (item_id,), detail))
+            artifacts=[a for f in result.fetched for a in f.artifacts],
+        )
+        [entry] = case.append(signer, EntryDraft.of(ITEM_MEDIA, detail, (item_id,)))
     result.seq = entry.seq
     return result
 
@@ -405,12 +219,6 @@ def _media_type(ext: str) -> str:
         "ts": "video/mp2t",
         "ogv": "video/ogg",
     }.get(ext.lower(), "application/octet-stream")
-
-
-def _tool() -> str:
-    from yt_dlp.version import __version__
-
-    return f"yt-dlp {__version__}"
 
 
 class _Workdir:

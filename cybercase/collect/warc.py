@@ -4,7 +4,7 @@ Records, in order: ``warcinfo`` (tool, case, investigator, capture id); for ever
 every attempt a ``response`` and a ``request`` record (linked by ``WARC-Concurrent-To``)
 with the bytes as they came off the wire (and, when a server's answer is not valid HTTP, a
 ``resource`` record holding what it sent); the same for each image, then for every
-exchange the browser made (:mod:`cybercase.collect.browser_traffic`); and last a
+exchange the browser made (:mod:`cybercase.collect.browser.traffic`); and last a
 ``metadata`` record holding the capture record (``application/json``).
 
 The HTTP head in a record is the exact bytes received (or sent); warcio would re-serialise
@@ -26,7 +26,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from cybercase.collect.fetch import WireHop
+from cybercase.collect.http.hops import WireHop
 from cybercase.collect.record import Hop
 
 WARC_VERSION = "1.1"

@@ -36,9 +36,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing.connection import Connection
 from typing import Any
 
-from cybercase.collect.capture import Capturer, CaptureRequest, PreparedCapture
-from cybercase.collect.fetch import Fetcher
-from cybercase.collect.wire import CaptureCancelled
+from cybercase.collect.capture import Capturer
+from cybercase.collect.commit import CaptureRequest, PreparedCapture
+from cybercase.collect.http.fetch import Fetcher
+from cybercase.collect.http.wire import CaptureCancelled
 from cybercase.digest import Digest
 from cybercase.errors import CybercaseError
 

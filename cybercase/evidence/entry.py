@@ -36,36 +36,52 @@ signature would otherwise give a second, equally valid line for one entry."""
 _SURROGATE_OR_ABOVE = "\ud800"
 
 
-def _plain(value: Any) -> bool:
-    """Whether the standard library's JSON writer gives exactly the RFC 8785 bytes.
+def plain_depth(value: Any) -> int | None:
+    """The nesting depth of ``value`` if the standard library's JSON writer gives exactly
+    its RFC 8785 bytes, else ``None``.
 
     It does for null, booleans, strings, safe integers, lists and objects whose keys hold
     no character at or above U+D800: its escaping of strings is JCS's, and for such keys
     code-point order equals JCS's UTF-16 order. Floats (whose JCS form is ECMAScript's
     number formatting) and anything else go through the ``rfc8785`` library instead.
+    The depth comes with it because reading a log line needs both, and one walk is half
+    the cost of two.
     """
-    stack = [value]
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
-        item = stack.pop()
+        item, level = stack.pop()
         if item is None or isinstance(item, bool | str):
             continue
         if isinstance(item, int):
             if -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
                 continue
-            return False
+            return None
         if isinstance(item, list):
-            stack.extend(item)
+            deepest = max(deepest, level)
+            stack.extend((inner, level + 1) for inner in item)
             continue
         if isinstance(item, dict):
+            deepest = max(deepest, level)
             for key, inner in item.items():
                 if not isinstance(key, str) or (
                     not key.isascii() and max(key) >= _SURROGATE_OR_ABOVE
                 ):
-                    return False
-                stack.append(inner)
+                    return None
+                stack.append((inner, level + 1))
             continue
-        return False
-    return True
+        return None
+    return deepest
+
+
+def _plain(value: Any) -> bool:
+    """Whether the standard library's JSON writer gives exactly the RFC 8785 bytes."""
+    return plain_depth(value) is not None
+
+
+def plain_json(value: Any) -> bytes:
+    """The standard library's compact, sorted JSON: RFC 8785 when :func:`plain_depth` says so."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def canonical_json(value: Any) -> bytes:
@@ -77,8 +93,7 @@ def canonical_json(value: Any) -> bytes:
     """
     try:
         if _plain(value):
-            text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-            return text.encode("utf-8")
+            return plain_json(value)
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, TypeError, ValueError, UnicodeEncodeError) as exc:
         raise InvalidInputError(f"value cannot be written as canonical JSON: {exc}") from exc
@@ -244,8 +259,10 @@ def _with_line(entry: CustodyEntry, unsigned: bytes) -> CustodyEntry:
 
     In canonical (sorted) order ``hash`` sits just before ``items`` and ``sig`` comes last;
     ``"items"`` and ``"seq"`` are the last two top-level members before them, so the splice
-    points are the last occurrences of their (escaped-quote-free) member prefixes. The
-    result is checked against a full canonicalisation only when the splice is ambiguous.
+    points are the last occurrences of their member prefixes (inside a JSON string a
+    quote is escaped, so ``,"items":`` cannot occur in one). Should the bytes not have that
+    shape, the entry is returned without a line and :meth:`CustodyEntry.to_line`
+    canonicalises it in full; a property test compares the splice with ``rfc8785``.
     """
     items_at = unsigned.rfind(_ITEMS_MEMBER)
     seq_at = unsigned.rfind(_SEQ_MEMBER)

@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cybercase.errors import InvalidInputError, StorageError
-from cybercase.evidence.entry import CustodyEntry, canonical_json
+from cybercase.evidence.entry import CustodyEntry, canonical_json, plain_depth, plain_json
 from cybercase.evidence.fsio import storage_error, write_bytes_durably
 
 LOG_NAME = "custody.jsonl"
@@ -104,6 +104,26 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _quick_json(text: str, data: bytes) -> Any:
+    """The parsed line when it is plainly canonical, else ``None`` (for the full checks).
+
+    Opening a case parses every line, so the common line takes the C parser and writer
+    and one walk. Accepting here is exact: the depth is bounded, the value is one the
+    standard writer renders as RFC 8785, and those bytes are the line's, which also rules
+    out a duplicate key (the parse keeps one of the two; the line holds both, so it is
+    longer than its canonical form). Anything else, including every line that is wrong,
+    goes through :func:`strict_json`'s ordered checks, which name the fault.
+    """
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    depth = plain_depth(value)
+    if depth is None or depth > MAX_DEPTH or plain_json(value) != data:
+        return None
+    return value
+
+
 def strict_json(data: bytes) -> Any:
     """Parse one log line that must be canonical JSON; ValueError says why it is not.
 
@@ -116,6 +136,12 @@ def strict_json(data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError("not valid UTF-8") from exc
+    quick = _quick_json(text, data)
+    return quick if quick is not None else checked_json(text, data)
+
+
+def checked_json(text: str, data: bytes) -> Any:
+    """:func:`strict_json`'s full checks, in order, each naming what is wrong."""
     try:
         value = json.loads(text, object_pairs_hook=_refuse_duplicates)
     except DuplicateKeyError as exc:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from cybercase.collect.capture import ROLE_RECORD, ROLE_TEXT
+from cybercase.collect.item_files import ROLE_RECORD, ROLE_TEXT
 from cybercase.investigate.images import ImageHashes, is_near, perceptual_hashes
 from cybercase.investigate.prices import find_prices
 from cybercase.monitor.models import (

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 
 from cybercase.clock import parse_utc
-from cybercase.collect.capture import CAPTURE_KIND
+from cybercase.collect.actions import CAPTURE_KIND
 from cybercase.evidence import CustodyEntry
 from cybercase.evidence.state import ITEM_ACQUIRED
 from cybercase.monitor.models import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cybercase.collect.fetch import check_url
+from cybercase.collect.http.urls import check_url
 from cybercase.errors import NotFoundError
 from cybercase.evidence import Case
 from cybercase.monitor.alerts import Alert, watch_alerts

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from cybercase.clock import Clock, format_utc, parse_utc
-from cybercase.collect.fetch import check_url
+from cybercase.collect.http.urls import check_url
 from cybercase.errors import InvalidInputError, NotFoundError
 from cybercase.evidence import Case, CustodyEntry, EntryDraft, Signer
 from cybercase.monitor.models import (

@@ -2,7 +2,7 @@
 
 The record is :class:`cybercase.collect.record.CaptureRecord` (its JSON Schema is
 ``docs/schema/capture-record.schema.json``); the browser's own facts are the ``browser``
-stage's detail, a :class:`cybercase.collect.browser_result.BrowserRecord`; the captioned
+stage's detail, a :class:`cybercase.collect.browser.result.BrowserRecord`; the captioned
 copy of the screenshot comes from a later ``item.annotated`` entry naming the item. A
 record that does not validate is never guessed around: the view says so and keeps only
 what the signed custody entry itself says (URL, outcome, times).
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from cybercase.collect.browser_result import BrowserRecord
+from cybercase.collect.browser.result import BrowserRecord
 from cybercase.collect.record import (
     Attempt,
     CaptureRecord,

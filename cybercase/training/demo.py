@@ -348,7 +348,7 @@ def _draft_request(
     Returns the request's id and the seller it names. The necessity the letter states
     says how many listings the revisit found gone, as the run found it.
     """
-    from cybercase.collect.capture import CaptureResult
+    from cybercase.collect.commit import CaptureResult
     from cybercase.request import create_request, load_directory
     from cybercase.request.config import RequestConfig
     from cybercase.request.create import RequestSpec

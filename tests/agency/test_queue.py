@@ -23,7 +23,8 @@ from cybercase.agency.queue import (
     committed_keys,
     queue_counts,
 )
-from cybercase.collect.capture import CaptureRequest, open_capturer
+from cybercase.collect.capture import open_capturer
+from cybercase.collect.commit import CaptureRequest
 from cybercase.collect.config import CaptureSettings
 from cybercase.errors import CybercaseError
 from cybercase.evidence import Case, Signer

@@ -12,7 +12,7 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
-from cybercase.collect.capture import CaptureResult
+from cybercase.collect.commit import CaptureResult
 from cybercase.digest import Digest
 from cybercase.evidence import Artifact, Case
 

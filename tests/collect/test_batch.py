@@ -22,7 +22,7 @@ from cybercase.collect.batch import (
     parse_url_list,
     run_batch,
 )
-from cybercase.collect.capture import CaptureResult
+from cybercase.collect.commit import CaptureResult
 from cybercase.collect.config import CaptureSettings
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, Signer

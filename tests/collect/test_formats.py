@@ -16,8 +16,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from cybercase.cli.capture_cmds import parse_size
 from cybercase.collect.config import CaptureSettings, load_capture_settings
-from cybercase.collect.fetch import Spool, WireHop, drop_header, split_head
 from cybercase.collect.html import read_page, sniff_charset
+from cybercase.collect.http.heads import drop_header, split_head
+from cybercase.collect.http.hops import WireHop
+from cybercase.collect.http.spool import Spool
 from cybercase.collect.record import Body, CaptureRecord, Hop, record_schema, schema_text
 from cybercase.collect.redact import Redactor, redact_head
 from cybercase.collect.warc import WarcBuilder

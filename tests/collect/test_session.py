@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from cybercase.collect import browser_find
+from cybercase.collect.browser import find as browser_find
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.session import BrowserChoice, capture_urls
 from cybercase.errors import BrowserUnavailableError

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from cybercase.collect.video import ITEM_MEDIA, find_video_sources
+from cybercase.collect.actions import ITEM_MEDIA
+from cybercase.collect.video_find import find_video_sources
 from cybercase.evidence import Case
 from cybercase.evidence.verify import verify_case
 from cybercase.report.verify import verify_package

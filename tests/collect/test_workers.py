@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from cybercase.collect.batch import run_batch
-from cybercase.collect.capture import CaptureRequest, open_capturer
+from cybercase.collect.capture import open_capturer
+from cybercase.collect.commit import CaptureRequest
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.workers import (
     ENV_PROCESSES,

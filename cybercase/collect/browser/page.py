@@ -2,7 +2,7 @@
 
 Runs on the renderer's event loop. Each page has a browser context to itself for as
 long as it runs (its identity, cookies and cache), lent by the renderer's
-:class:`~cybercase.collect.browser_contexts.ContextPool`, which wipes it before lending
+:class:`~cybercase.collect.browser.contexts.ContextPool`, which wipes it before lending
 it again, so pages of a batch cannot leak state into each other.
 Files are written as soon as each is produced, and the whole page is under a hard
 deadline: a page that hangs (a server that never finishes, a script that never
@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from cybercase.collect.browser_annotate import CaptionPainter
-from cybercase.collect.browser_contexts import ContextPool, Lease, origin_of
-from cybercase.collect.browser_feed import FeedRecord, feed_warning, load_feed
-from cybercase.collect.browser_result import (
+from cybercase.collect.browser.annotate import CaptionPainter
+from cybercase.collect.browser.contexts import ContextPool, Lease, origin_of
+from cybercase.collect.browser.feed import FeedRecord, feed_warning, load_feed
+from cybercase.collect.browser.result import (
     FILE_NAMES,
     MEDIA_TYPES,
     ROLE_DOM,
@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page, Request, Response
 
     from cybercase.clock import Clock
-    from cybercase.collect.browser_options import ContextSpec
-    from cybercase.collect.browser_traffic import TrafficLog
+    from cybercase.collect.browser.options import ContextSpec
+    from cybercase.collect.browser.recording import TrafficLog
 
 CLOSE_TIMEOUT = 15.0
 SCROLL_DELAY_MS = 100

@@ -5,7 +5,7 @@ per context, so that each request is known to belong to the page the context is 
 The proxy does not relay bytes blindly: it reads each request the browser sends (HTTP/1.1,
 parsed with h11; HTTPS through ``CONNECT``, where the proxy answers the browser's TLS with
 a certificate it made for that host) and sends it on to the site itself through httpcore
-and the same :class:`~cybercase.collect.wire.RecordingBackend` as the raw fetch. So every
+and the same :class:`~cybercase.collect.http.wire.RecordingBackend` as the raw fetch. So every
 exchange the page makes is recorded exactly as the raw capture's hops are: the request as
 sent to the server, the response head as received, the body as served (content-encoding
 kept, chunking removed), the DNS answers, the address connected to, and the TLS session
@@ -43,49 +43,36 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import ipaddress
-import os
-import shutil
 import socket
 import ssl
-import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
 
 import h11
 import httpcore
 import httpx
 
 from cybercase.clock import Clock, SystemClock, format_utc
-from cybercase.collect.config import CaptureSettings
-from cybercase.collect.fetch import (
-    _HTTPCORE_ERRORS,
-    Classified,
-    Spool,
-    WireHop,
-    classify,
-    drop_header,
-    new_record_id,
-    split_head,
+from cybercase.collect.browser.authority import ProxyAuthority
+from cybercase.collect.browser.exchange import (
+    ProxyExchange,
+    ProxyVisit,
+    block_digest_of,
+    host_of,
+    next_h11_event,
 )
-from cybercase.collect.record import (
-    Body,
-    ConnectTry,
-    DnsLookup,
-    Failure,
-    Hop,
-    Redaction,
-    Timings,
-)
+from cybercase.collect.browser.recording import TrafficLog, TrafficSettings
+from cybercase.collect.http.failures import HTTPCORE_ERRORS, Classified, classify
+from cybercase.collect.http.heads import drop_header, latin1, split_head
+from cybercase.collect.http.hops import WireHop, new_record_id
+from cybercase.collect.http.spool import Spool
+from cybercase.collect.http.upstream import UpstreamPools
+from cybercase.collect.http.wire import CaptureCancelled, HopTap, RecordingBackend, tapping
+from cybercase.collect.record import Body, ConnectTry, Failure, Hop, Redaction, Timings
 from cybercase.collect.redact import SECRET_HEADERS, Redactor
-from cybercase.collect.upstream import UpstreamPools
-from cybercase.collect.wire import CaptureCancelled, HopTap, RecordingBackend, tapping
 
-__all__ = ["ContextTraffic", "TrafficLog", "TrafficRecorder", "TrafficSettings"]
+__all__ = ["ContextTraffic", "TrafficRecorder"]
 
 MAX_CONNECTIONS = 64
 """Browser connections one context may hold open at once (Chromium uses at most 32)."""
@@ -94,7 +81,6 @@ MAX_REQUEST_BODY = 32 * 1024 * 1024
 SPOOL_IN_MEMORY = 256 * 1024
 """A page may load hundreds of answers: bodies above this wait for the WARC on disk."""
 IDLE_TIMEOUT = 60.0
-RECV = 64 * 1024
 _HOP_BY_HOP = frozenset(
     {
         b"connection",
@@ -113,129 +99,12 @@ _RESPONSE_DROP = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class TrafficSettings:
-    """How the proxy reaches sites: the same identity, trust and limits as the raw fetch."""
-
-    proxy: str | None = None
-    """The investigator's own upstream proxy (``http://``, ``socks5://``, ``socks5h://``)."""
-    ca_bundle: Path | None = None
-    """Extra trusted roots (PEM), added to certifi's, as for the raw fetch."""
-    insecure: bool = False
-    """Record a site whose certificate does not verify anyway (the failure is recorded)."""
-    keep_secrets: bool = False
-    """Keep Cookie/Authorization values the browser sent (else replaced by their hash)."""
-    secret_headers: tuple[str, ...] = ()
-    """Lower-case names of every header whose value is withheld (Cookie, Authorization,
-    Proxy-Authorization and the user's extra headers not marked safe); empty: the first three."""
-    withhold_set_cookie: bool = False
-    """Replace the values of ``Set-Cookie`` in responses by their keyed hash: a login's
-    session cookie is as good as a password (``cybercase browse``)."""
-    withhold_request_bodies: bool = False
-    """Replace the body of every request that has one (form posts carry typed passwords)
-    by its keyed hash; the head, with its Content-Length, is kept."""
-    max_body_bytes: int = 256 * 1024 * 1024
-    """Bytes of one response body recorded; the browser still gets all of it."""
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    total_timeout: float = 120.0
-    """Longest one exchange may take."""
-
-    def key(self) -> str:
-        """What distinguishes two settings (contexts are only shared between equal ones)."""
-        return repr(self)
-
-    def limits(self) -> CaptureSettings:
-        """The raw fetch's settings with these limits (for naming failures alike)."""
-        return CaptureSettings(
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            total_timeout=self.total_timeout,
-        )
-
-
-@dataclass(slots=True)
-class TrafficLog:
-    """What one page visit sent and received, ready for the WARC and the record."""
-
-    exchanges: list[WireHop] = field(default_factory=list)
-    """One per request, in the order the browser made them."""
-    redactions: list[Redaction] = field(default_factory=list)
-    dns: list[DnsLookup] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-class _Authority:
-    """Certificates the proxy shows the browser: one throwaway key, one cert per host."""
-
-    def __init__(self) -> None:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        self._key = ec.generate_private_key(ec.SECP256R1())
-        self._folder = Path(tempfile.mkdtemp(prefix="cybercase-proxy-"))
-        os.chmod(self._folder, 0o700)
-        self._key_path = self._folder / "key.pem"
-        fd = os.open(self._key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(
-                self._key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            )
-        self._contexts: dict[str, ssl.SSLContext] = {}
-        self._lock = threading.Lock()
-
-    def context_for(self, host: str) -> ssl.SSLContext:
-        """A server-side TLS context presenting a certificate for ``host``."""
-        with self._lock:
-            context = self._contexts.get(host)
-            if context is None:
-                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-                context.set_alpn_protocols(["http/1.1"])
-                cert_path = self._folder / f"cert-{len(self._contexts)}.pem"
-                cert_path.write_bytes(self._certificate(host))
-                context.load_cert_chain(str(cert_path), str(self._key_path))
-                self._contexts[host] = context
-            return context
-
-    def _certificate(self, host: str) -> bytes:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.x509.oid import NameOID
-
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host[:64] or "host")])
-        general: x509.GeneralName
-        try:
-            general = x509.IPAddress(ipaddress.ip_address(host.strip("[]")))
-        except ValueError:
-            general = x509.DNSName(host)
-        now = datetime.now(UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cybercase proxy")]))
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=7))
-            .add_extension(x509.SubjectAlternativeName([general]), critical=False)
-            .sign(self._key, hashes.SHA256())
-        )
-        return cert.public_bytes(serialization.Encoding.PEM)
-
-    def close(self) -> None:
-        shutil.rmtree(self._folder, ignore_errors=True)
-
-
 class TrafficRecorder:
     """Shared by every context of one browser: the certificates the proxy shows it."""
 
     def __init__(self, *, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
-        self._authority = _Authority()
+        self._authority = ProxyAuthority()
         self._live: set[ContextTraffic] = set()
         self._lock = threading.Lock()
 
@@ -257,52 +126,6 @@ class TrafficRecorder:
         for traffic in live:
             traffic.stop()
         self._authority.close()
-
-
-@dataclass(eq=False)
-class _Exchange:
-    """One request the browser made, as it progresses (guarded by ``lock``)."""
-
-    number: int
-    url: str
-    method: str
-    started: str
-    started_mono: float
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    cancel: threading.Event = field(default_factory=threading.Event)
-    tap: HopTap | None = None
-    spool: Spool | None = None
-    request_pairs: list[tuple[str, str]] = field(default_factory=list)
-    status: int | None = None
-    reason: str | None = None
-    http_version: str | None = None
-    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    response_head: bytes | None = None
-    transfer_encoding: bytes | None = None
-    payload: Any = field(default_factory=hashlib.sha256)
-    block: Any = None
-    size: int = 0
-    truncated: Literal["length", "time", "disconnect"] | None = None
-    failure: Classified | None = None
-    unparsed: bytes | None = None
-    done: bool = False
-    frozen: bool = False
-    verification_error: str | None = None
-    earlier_tries: list[ConnectTry] = field(default_factory=list)
-    ended: str | None = None
-
-
-class _Visit:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.exchanges: list[_Exchange] = []
-        self.warnings: list[str] = []
-        self.lock = threading.Lock()
-        self.open = True
-
-    def folder_source(self) -> Path:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        return self.folder
 
 
 class ContextTraffic:
@@ -328,7 +151,7 @@ class ContextTraffic:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._clients: set[socket.socket] = set()
-        self._visit: _Visit | None = None
+        self._visit: ProxyVisit | None = None
         self._counter = 0
         self._thread = threading.Thread(
             target=self._accept_loop, name=f"cybercase-proxy-{self.port}", daemon=True
@@ -345,7 +168,7 @@ class ContextTraffic:
     def begin(self, folder: Path) -> None:
         """A page visit starts: requests from now on belong to it; bodies go under ``folder``."""
         with self._lock:
-            self._visit = _Visit(folder)
+            self._visit = ProxyVisit(folder)
             self._counter = 0
 
     def collect(self) -> TrafficLog:
@@ -357,11 +180,11 @@ class ContextTraffic:
     def next(self, folder: Path) -> TrafficLog:
         """End the visit and begin the next one at once: no request is refused in between."""
         with self._lock:
-            visit, self._visit = self._visit, _Visit(folder)
+            visit, self._visit = self._visit, ProxyVisit(folder)
             self._counter = 0
         return self._log(visit)
 
-    def _log(self, visit: _Visit | None) -> TrafficLog:
+    def _log(self, visit: ProxyVisit | None) -> TrafficLog:
         log = TrafficLog()
         if visit is None:
             return log
@@ -450,14 +273,14 @@ class ContextTraffic:
             conn = h11.Connection(h11.SERVER)
             origin: tuple[str, str] | None = None
             while not self._stopping.is_set():
-                event = _next_event(conn, sock)
+                event = next_h11_event(conn, sock)
                 if not isinstance(event, h11.Request):
                     return
                 if event.method == b"CONNECT" and origin is None:
                     host = event.target.decode("latin-1")
                     sock.sendall(conn.send(h11.Response(status_code=200, headers=[])) or b"")
                     trailing, _ = conn.trailing_data
-                    hostname = _host_of(host)
+                    hostname = host_of(host)
                     sock = self._tls(sock, hostname, trailing)
                     with self._lock:
                         self._clients.add(sock)
@@ -509,7 +332,7 @@ class ContextTraffic:
             return False
         body = bytearray()
         while True:
-            event = _next_event(conn, sock)
+            event = next_h11_event(conn, sock)
             if isinstance(event, h11.Data):
                 body += event.data
                 if len(body) > MAX_REQUEST_BODY:
@@ -536,7 +359,7 @@ class ContextTraffic:
             if not visit.open:
                 return False
             self._counter += 1
-            exchange = _Exchange(
+            exchange = ProxyExchange(
                 number=self._counter,
                 url=url,
                 method=request.method.decode("ascii", "replace"),
@@ -553,7 +376,7 @@ class ContextTraffic:
         self,
         conn: h11.Connection,
         sock: socket.socket,
-        exchange: _Exchange,
+        exchange: ProxyExchange,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
     ) -> bool:
@@ -561,7 +384,7 @@ class ContextTraffic:
         sent_headers = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
         if body and not any(k.lower() == b"content-length" for k, _ in sent_headers):
             sent_headers.append((b"Content-Length", str(len(body)).encode("ascii")))
-        exchange.request_pairs = [(_text(k), _text(v)) for k, v in sent_headers]
+        exchange.request_pairs = [(latin1(k), latin1(v)) for k, v in sent_headers]
         response = self._open(exchange, sent_headers, body, verify=True)
         if (
             response is None
@@ -593,7 +416,7 @@ class ContextTraffic:
 
     def _open(
         self,
-        exchange: _Exchange,
+        exchange: ProxyExchange,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
         *,
@@ -627,7 +450,7 @@ class ContextTraffic:
         with tapping(tap):
             try:
                 response = self._upstream.pool(verify).handle_request(request)
-            except _HTTPCORE_ERRORS as exc:
+            except HTTPCORE_ERRORS as exc:
                 with exchange.lock:
                     exchange.failure = classify(exc, settings.limits())
                     if tap.head:
@@ -646,8 +469,8 @@ class ContextTraffic:
             head = drop_header(head, b"transfer-encoding")
         with exchange.lock:
             exchange.status = response.status
-            exchange.reason = _text(response.extensions.get("reason_phrase", b""))
-            exchange.http_version = _text(response.extensions.get("http_version", b"HTTP/1.1"))
+            exchange.reason = latin1(response.extensions.get("reason_phrase", b""))
+            exchange.http_version = latin1(response.extensions.get("http_version", b"HTTP/1.1"))
             exchange.response_headers = headers_in
             exchange.response_head = head
             exchange.transfer_encoding = te
@@ -658,7 +481,7 @@ class ContextTraffic:
         self,
         conn: h11.Connection,
         sock: socket.socket,
-        exchange: _Exchange,
+        exchange: ProxyExchange,
         response: httpcore.Response,
     ) -> bool:
         """Stream the answer to the browser while recording it; read on if the browser left."""
@@ -701,7 +524,7 @@ class ContextTraffic:
                         browser_ok = False
                 if not browser_ok and exchange.truncated == "length":
                     break
-        except _HTTPCORE_ERRORS as exc:
+        except HTTPCORE_ERRORS as exc:
             with exchange.lock:
                 if not exchange.frozen:
                     failure = classify(exc, self._settings.limits())
@@ -734,7 +557,7 @@ class ContextTraffic:
 
     # -- records --------------------------------------------------------------------
 
-    def _snapshot(self, exchange: _Exchange) -> tuple[WireHop, list[Redaction]]:
+    def _snapshot(self, exchange: ProxyExchange) -> tuple[WireHop, list[Redaction]]:
         """The exchange as a WireHop (called under its lock, once it is done or frozen)."""
         settings = self._settings
         tap = exchange.tap
@@ -760,7 +583,7 @@ class ContextTraffic:
             wire.request_bytes = head + request_body
         pairs = redactor.pairs(exchange.request_pairs)
         body: Body | None = None
-        response_headers = [(_text(k), _text(v)) for k, v in exchange.response_headers]
+        response_headers = [(latin1(k), latin1(v)) for k, v in exchange.response_headers]
         if exchange.status is not None:
             wire.response_head = exchange.response_head
             wire.body = exchange.spool
@@ -772,11 +595,11 @@ class ContextTraffic:
                 if found:
                     redactions.extend(found)
                     response_headers = cookies.pairs(response_headers)
-                    wire.block_digest = _block_digest(wire.response_head, exchange.spool)
+                    wire.block_digest = block_digest_of(wire.response_head, exchange.spool)
 
             def header(name: bytes) -> str | None:
                 return next(
-                    (_text(v) for k, v in exchange.response_headers if k.lower() == name), None
+                    (latin1(v) for k, v in exchange.response_headers if k.lower() == name), None
                 )
 
             declared = header(b"content-length")
@@ -787,7 +610,7 @@ class ContextTraffic:
                 declared_length=int(declared) if declared and declared.isdigit() else None,
                 content_type=header(b"content-type"),
                 content_encoding=header(b"content-encoding"),
-                transfer_encoding_removed=_text(exchange.transfer_encoding)
+                transfer_encoding_removed=latin1(exchange.transfer_encoding)
                 if exchange.transfer_encoding
                 else None,
             )
@@ -852,37 +675,3 @@ class ContextTraffic:
             digest=digest,
             placeholder=text,
         )
-
-
-def _block_digest(head: bytes, spool: Spool | None) -> str:
-    """The WARC block digest of a response whose head was changed (a value withheld)."""
-    block = hashlib.sha256(head)
-    if spool is not None:
-        with spool.open() as stream:
-            while chunk := stream.read(RECV):
-                block.update(chunk)
-    return "sha256:" + block.hexdigest()
-
-
-def _next_event(conn: h11.Connection, sock: socket.socket) -> Any:
-    """The next h11 event, reading from ``sock`` as needed (bounded by the socket timeout)."""
-    for _ in range(1_000_000):
-        event = conn.next_event()
-        if event is not h11.NEED_DATA:
-            return event
-        data = sock.recv(RECV)
-        conn.receive_data(data)
-        if not data:
-            return conn.next_event()
-    return h11.ConnectionClosed()
-
-
-def _host_of(authority: str) -> str:
-    """``host`` of ``host:port`` (``[v6]:port`` too)."""
-    if authority.startswith("["):
-        return authority[1 : authority.index("]")]
-    return authority.rsplit(":", 1)[0]
-
-
-def _text(value: bytes) -> str:
-    return value.decode("latin-1")

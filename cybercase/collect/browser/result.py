@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from cybercase.clock import format_utc
-from cybercase.collect.browser_feed import FeedRecord
-from cybercase.collect.browser_options import Identity
+from cybercase.collect.browser.feed import FeedRecord
+from cybercase.collect.browser.options import Identity
 from cybercase.collect.record import Hop
 from cybercase.evidence.models import Record
 
 if TYPE_CHECKING:
-    from cybercase.collect.browser_traffic import TrafficLog
+    from cybercase.collect.browser.recording import TrafficLog
 
 ROLE_SCREENSHOT = "screenshot"
 ROLE_SCREENSHOT_ANNOTATED = "screenshot-annotated"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cybercase.collect import browser_find
 from cybercase.collect.browser import Renderer
-from cybercase.collect.browser_find import (
+from cybercase.collect.browser import find as browser_find
+from cybercase.collect.browser.find import (
     ENV_BROWSER,
     BrowserConfig,
     _system_candidates,

@@ -21,8 +21,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
-import os
-import sys
 import threading
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
@@ -31,77 +29,29 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from cybercase.clock import Clock, SystemClock
-from cybercase.collect.browser_annotate import Caption, CaptionPainter, caption_html, png_size
-from cybercase.collect.browser_contexts import ContextPool
-from cybercase.collect.browser_find import INSTALL_HINT, find_browser
-from cybercase.collect.browser_options import (
-    BrowserCookie,
-    RenderOptions,
-    Viewport,
-    load_cookies_file,
-    parse_proxy,
-    prepare,
+from cybercase.collect.browser.annotate import CaptionPainter, png_size
+from cybercase.collect.browser.contexts import ContextPool
+from cybercase.collect.browser.find import INSTALL_HINT, find_browser
+from cybercase.collect.browser.launch import (
+    LAUNCH_FLAGS,
+    NO_SANDBOX_FLAG,
+    browser_name,
+    is_root,
+    playwright_version,
 )
-from cybercase.collect.browser_page import PageJob, first_line
-from cybercase.collect.browser_result import (
-    ROLE_DOM,
-    ROLE_MHTML,
-    ROLE_PDF,
-    ROLE_SCREENSHOT,
-    ROLE_SCREENSHOT_ANNOTATED,
-    BrowserInfo,
-    BrowserRecord,
-    BrowserRequest,
-    RenderedFile,
-    RenderResult,
-)
-from cybercase.collect.browser_traffic import TrafficRecorder
+from cybercase.collect.browser.options import Caption, RenderOptions, prepare
+from cybercase.collect.browser.page import PageJob, first_line
+from cybercase.collect.browser.result import BrowserInfo, RenderResult
+from cybercase.collect.browser.traffic import TrafficRecorder
 from cybercase.collect.redact import mask_credentials, split_credentials
 from cybercase.errors import BrowserUnavailableError, InvalidInputError, StorageError
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright
 
-__all__ = [
-    "LAUNCH_FLAGS",
-    "ROLE_DOM",
-    "ROLE_MHTML",
-    "ROLE_PDF",
-    "ROLE_SCREENSHOT",
-    "ROLE_SCREENSHOT_ANNOTATED",
-    "BrowserCookie",
-    "BrowserInfo",
-    "BrowserRecord",
-    "BrowserRequest",
-    "Caption",
-    "RenderOptions",
-    "RenderResult",
-    "RenderedFile",
-    "Renderer",
-    "Viewport",
-    "annotate_screenshot",
-    "caption_html",
-    "find_browser",
-    "html_to_pdf",
-    "load_cookies_file",
-    "parse_proxy",
-]
 
 T = TypeVar("T")
 
-LAUNCH_FLAGS = (
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-    # WebRTC could reach the network around a proxy and reveal the investigator's address.
-    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
-    # The same colours on every machine, whatever its display profile.
-    "--force-color-profile=srgb",
-)
-NO_SANDBOX_FLAG = "--no-sandbox"
 SHUTDOWN_TIMEOUT = 30.0
 
 
@@ -305,7 +255,7 @@ class Renderer:
         from playwright.async_api import Error as PlaywrightError
 
         assert self._playwright is not None
-        sandbox = not _is_root()
+        sandbox = not is_root()
         while True:
             flags = [*LAUNCH_FLAGS] + ([] if sandbox else [NO_SANDBOX_FLAG])
             try:
@@ -343,12 +293,12 @@ class Renderer:
         # turn away "HeadlessChrome"; an explicit user_agent option overrides this.
         self._default_user_agent = agent.replace("HeadlessChrome/", "Chrome/")
         return BrowserInfo(
-            name=_browser_name(self.executable),
+            name=browser_name(self.executable),
             version=browser.version,
             product=product,
             user_agent=self._default_user_agent,
             executable=self.executable,
-            driver=f"playwright {_playwright_version()}",
+            driver=f"playwright {playwright_version()}",
             sandboxed=sandboxed,
         )
 
@@ -403,32 +353,6 @@ class Renderer:
         self._loop.close()
 
 
-def annotate_screenshot(
-    png: bytes, caption: Caption, *, executable: Path | None = None, timeout: float = 30.0
-) -> bytes:
-    """A copy of ``png`` with a caption band above it (URL, UTC time, case, item, investigator).
-
-    The original is not changed and remains the primary, hashed screenshot; the copy
-    names its SHA-256. Starts a browser for the call: inside a batch, use
-    :meth:`Renderer.annotate` or :attr:`RenderOptions.caption` instead.
-    """
-    png_size(png)
-    with Renderer(executable, pool_size=1) as renderer:
-        return _result(renderer.annotate(png, caption), timeout + 10)
-
-
-def html_to_pdf(html: str, *, executable: Path | None = None, timeout: float = 30.0) -> bytes:
-    """``html`` printed to PDF by headless Chromium, for letters and reports.
-
-    The document is rendered offline with JavaScript off: everything it shows must be
-    in the HTML (inline styles, ``data:`` images). Page size and margins come from the
-    document's ``@page`` rule, A4 otherwise. Raises :class:`BrowserUnavailableError`
-    when no browser can do it.
-    """
-    with Renderer(executable, pool_size=1) as renderer:
-        return _result(renderer.html_to_pdf(html, timeout=timeout), timeout + 10)
-
-
 def check_url(url: str) -> None:
     """Only http(s) URLs with a host are rendered (no ``file:``, ``data:``, ``javascript:``)."""
     try:
@@ -464,35 +388,3 @@ async def _bounded(work: Coroutine[Any, Any, T], what: str, timeout: float = 30.
         ) from exc
     except PlaywrightError as exc:
         raise BrowserUnavailableError(f"the browser could not {what}: {first_line(exc)}") from exc
-
-
-def _result(future: concurrent.futures.Future[T], timeout: float) -> T:
-    try:
-        return future.result(timeout)
-    except concurrent.futures.TimeoutError as exc:
-        future.cancel()
-        raise BrowserUnavailableError(f"the browser did not answer within {timeout:g} s") from exc
-
-
-def _playwright_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("playwright")
-    except PackageNotFoundError:
-        return "unknown version"
-
-
-def _is_root() -> bool:
-    return sys.platform != "win32" and hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def _browser_name(executable: Path) -> str:
-    text = str(executable).lower()
-    if "edge" in text:
-        return "Microsoft Edge"
-    if "chromium" in text or "ms-playwright" in text:
-        return "Chromium"
-    if "chrome" in text:
-        return "Google Chrome"
-    return "Chromium-based browser"

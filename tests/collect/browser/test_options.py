@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cybercase.collect.browser_options import (
+from cybercase.collect.browser.options import (
     BrowserCookie,
     RenderOptions,
     Viewport,

@@ -16,9 +16,11 @@ import httpx
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from cybercase.collect.browse import BROWSE_ENDED, BrowseOptions, BrowseSession, browse
-from cybercase.collect.browser_find import find_browser
-from cybercase.collect.browser_traffic import TrafficRecorder, TrafficSettings
+from cybercase.collect.actions import BROWSE_ENDED
+from cybercase.collect.browser.browse import BrowseOptions, BrowseSession, browse
+from cybercase.collect.browser.find import find_browser
+from cybercase.collect.browser.recording import TrafficSettings
+from cybercase.collect.browser.traffic import TrafficRecorder
 from cybercase.errors import CybercaseError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 
-from cybercase.collect import browser_find
 from cybercase.collect.browser import (
     Caption,
     Renderer,
@@ -21,7 +20,8 @@ from cybercase.collect.browser import (
     caption_html,
     html_to_pdf,
 )
-from cybercase.collect.browser_annotate import MIN_WIDTH, png_size
+from cybercase.collect.browser import find as browser_find
+from cybercase.collect.browser.annotate import MIN_WIDTH, png_size
 from cybercase.errors import BrowserUnavailableError, InvalidInputError
 from tests.fixtures.pages import PageServer, make_png
 

@@ -19,12 +19,11 @@ import base64
 import hashlib
 import html
 import struct
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cybercase.clock import format_utc
-from cybercase.collect.browser_contexts import close_quietly
+from cybercase.collect.browser.contexts import close_quietly
+from cybercase.collect.browser.options import Caption
 from cybercase.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -33,17 +32,6 @@ if TYPE_CHECKING:
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_WIDTH = 480
 """Narrower screenshots get a band this wide, so the caption stays readable."""
-
-
-@dataclass(frozen=True, slots=True)
-class Caption:
-    """What the caption band says."""
-
-    url: str
-    utc_time: datetime
-    case_id: str
-    item_id: str
-    investigator: str
 
 
 def png_size(png: bytes) -> tuple[int, int]:

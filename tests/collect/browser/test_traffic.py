@@ -26,7 +26,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from cybercase.collect.browser import Renderer, RenderOptions
-from cybercase.collect.browser_options import BrowserCookie
+from cybercase.collect.browser.options import BrowserCookie
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.session import BrowserChoice, capture_urls
 from cybercase.digest import Digest

@@ -10,15 +10,14 @@ than a warning on every page of a batch.
 
 from __future__ import annotations
 
-import http.cookiejar
-import time
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
+from cybercase.collect.cookies import load_cookies_txt
 from cybercase.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -26,9 +25,8 @@ if TYPE_CHECKING:
     from playwright._impl._api_structures import SetCookieParam
     from playwright.async_api import ProxySettings
 
-    from cybercase.collect.browser_annotate import Caption
-    from cybercase.collect.browser_feed import FeedOptions
-    from cybercase.collect.browser_traffic import TrafficSettings
+    from cybercase.collect.browser.feed import FeedOptions
+    from cybercase.collect.browser.recording import TrafficSettings
     from cybercase.collect.redact import Credentials
 
 PROXY_SCHEMES = {"http": "http", "https": "https", "socks5": "socks5", "socks5h": "socks5"}
@@ -40,6 +38,17 @@ class Viewport:
 
     width: int = 1280
     height: int = 800
+
+
+@dataclass(frozen=True, slots=True)
+class Caption:
+    """What the caption band of an annotated screenshot says (drawn by ``annotate``)."""
+
+    url: str
+    utc_time: datetime
+    case_id: str
+    item_id: str
+    investigator: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +200,7 @@ def _traffic_settings(options: RenderOptions, kwargs: dict[str, Any]) -> Traffic
                 hint="render with record_traffic=True (as captures do)",
             )
         return None
-    from cybercase.collect.browser_traffic import TrafficSettings
+    from cybercase.collect.browser.recording import TrafficSettings
 
     if options.ca_bundle is not None and not options.ca_bundle.is_file():
         raise InvalidInputError(f"the CA bundle {options.ca_bundle} is not a file")
@@ -256,32 +265,15 @@ def parse_proxy(url: str) -> ProxySettings:
 
 
 def load_cookies_file(path: Path) -> list[BrowserCookie]:
-    """The cookies of a Netscape ``cookies.txt`` file (as curl and browser extensions write).
+    """The cookies of a Netscape ``cookies.txt`` file, for the browser.
 
-    Session cookies are kept; cookies that have expired are left out, as a browser
-    would. A file in another format is a usage error naming the file.
+    Read by :func:`~cybercase.collect.cookies.load_cookies_txt`, as the raw fetch reads
+    the same file: session cookies kept, expired ones left out, one error for a file
+    that cannot be used.
     """
-    jar = http.cookiejar.MozillaCookieJar()
-    try:
-        with warnings.catch_warnings():
-            # The standard parser warns ("http.cookiejar bug!") before raising LoadError.
-            warnings.simplefilter("ignore")
-            jar.load(str(path), ignore_discard=True, ignore_expires=True)
-    except http.cookiejar.LoadError as exc:
-        raise InvalidInputError(
-            f"{path} is not a Netscape cookies.txt file",
-            hint="export the cookies in Netscape format: the first line reads "
-            "'# Netscape HTTP Cookie File'",
-        ) from exc
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read cookie file {path}: {exc.strerror}") from exc
-    now = time.time()
     cookies = []
-    for cookie in jar:
-        # Many exporters write 0 for a session cookie; only a real past date has expired.
-        expires = float(cookie.expires) if cookie.expires else None
-        if expires is not None and expires < now:
-            continue
+    for cookie in load_cookies_txt(path):
+        expires = float(cookie.expires) if cookie.expires is not None else None
         cookies.append(
             BrowserCookie(
                 name=cookie.name,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cybercase.collect.browser import Renderer
-from cybercase.collect.browser_contexts import origin_of
+from cybercase.collect.browser.contexts import origin_of
 from tests.fixtures.pages import PageServer
 
 

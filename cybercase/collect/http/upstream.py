@@ -16,7 +16,7 @@ import certifi
 import httpcore
 import httpx
 
-from cybercase.collect.wire import RecordingBackend
+from cybercase.collect.http.wire import RecordingBackend
 from cybercase.errors import InvalidInputError
 
 

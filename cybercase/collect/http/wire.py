@@ -10,7 +10,7 @@ the tap where the request and the response head begin and end, so a proxy's CONN
 SOCKS handshake never ends up in the recorded exchange.
 
 Only the request and the response *head* are kept in memory; the body is counted here and
-streamed to disk by :mod:`cybercase.collect.fetch`. The tap also enforces the total time
+streamed to disk by :mod:`cybercase.collect.http.fetch`. The tap also enforces the total time
 limit of an attempt and stops at once when a batch is cancelled.
 """
 
@@ -27,9 +27,9 @@ from typing import Any
 import httpcore
 
 from cybercase.clock import Clock
-from cybercase.collect.dns import is_ip_literal, resolve
+from cybercase.collect.http.dns import is_ip_literal, resolve
+from cybercase.collect.http.tls import tls_facts
 from cybercase.collect.record import ConnectTry, DnsLookup, TlsFacts
-from cybercase.collect.tls import tls_facts
 
 MAX_HEAD_BYTES = 1024 * 1024
 _local = threading.local()

@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, CDPSession, Page
 
-    from cybercase.collect.browser_options import ContextSpec
-    from cybercase.collect.browser_traffic import ContextTraffic, TrafficRecorder
+    from cybercase.collect.browser.options import ContextSpec
+    from cybercase.collect.browser.traffic import ContextTraffic, TrafficRecorder
 
 MAX_USES = 100
 """Pages lent by one context before it is closed and replaced (bounds slow leaks)."""

@@ -18,355 +18,35 @@ import contextlib
 import copy
 import hashlib
 import http.cookiejar
-import io
-import re
-import ssl
 import threading
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Literal
 
 import httpcore
 import httpx
 
 from cybercase.clock import Clock, SystemClock, format_utc
 from cybercase.collect.config import CaptureSettings
-from cybercase.collect.record import (
-    Attempt,
-    Body,
-    ConnectTry,
-    DnsLookup,
-    Failure,
-    Hop,
-    Outcome,
-    Redaction,
-    Timings,
+from cybercase.collect.cookies import load_cookies_txt
+from cybercase.collect.http.failures import (
+    HTTPCORE_ERRORS,
+    KEPT,
+    Classified,
+    classify,
+    cut_message,
 )
-from cybercase.collect.redact import (
-    Credentials,
-    Redactor,
-    mask_credentials,
-    split_credentials,
-    strip_userinfo,
-)
-from cybercase.collect.upstream import UpstreamPools
-from cybercase.collect.wire import (
-    CaptureCancelled,
-    ConnectFailure,
-    ConnectTimedOut,
-    DeadlineExceeded,
-    DnsFailure,
-    HopTap,
-    RecordingBackend,
-    tapping,
-)
-from cybercase.errors import InvalidInputError
+from cybercase.collect.http.heads import drop_header, latin1, retry_after_seconds, split_head
+from cybercase.collect.http.hops import AttemptResult, FetchResult, WireHop, new_record_id
+from cybercase.collect.http.spool import FolderSource, Spool
+from cybercase.collect.http.upstream import UpstreamPools
+from cybercase.collect.http.wire import CaptureCancelled, HopTap, RecordingBackend, tapping
+from cybercase.collect.record import Body, ConnectTry, Failure, Hop, Timings
+from cybercase.collect.redact import Credentials, Redactor, split_credentials, strip_userinfo
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 MAX_BACKOFF = 60.0
 CHUNK = 256 * 1024
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
-_HTTPCORE_ERRORS = (
-    httpcore.TimeoutException,
-    httpcore.NetworkError,
-    httpcore.ProtocolError,
-    httpcore.ProxyError,
-    httpcore.UnsupportedProtocol,
-)
-
-
-MAX_PORT = 65535
-
-
-def check_url(text: str) -> str:
-    """A URL the capture can fetch (http or https, with a host); else a usage error."""
-    value = text.strip()
-    try:
-        url = httpx.URL(value)
-    except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        shown = mask_credentials(value)
-        raise InvalidInputError(
-            f"not a valid URL: {shown!r} ({mask_credentials(str(exc))})"
-        ) from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InvalidInputError(
-            f"not an http(s) URL: {mask_credentials(value)!r}",
-            hint="only http:// and https:// addresses can be captured",
-        )
-    if url.port is not None and not 1 <= url.port <= MAX_PORT:
-        raise InvalidInputError(
-            f"not a valid URL: {value!r} (port {url.port} is not between 1 and {MAX_PORT})"
-        )
-    return str(url)
-
-
-FolderSource = Callable[[], Path]
-"""Gives the capture's work folder (made on first use: small captures never need one)."""
-SPOOL_IN_MEMORY = 1024 * 1024
-
-
-class Spool:
-    """A body held in memory while small, moved to a file in the work folder once large."""
-
-    def __init__(self, folder: FolderSource, name: str, threshold: int = SPOOL_IN_MEMORY) -> None:
-        self._folder = folder
-        self._name = name
-        self._threshold = threshold
-        self._buffer = bytearray()
-        self._file: BinaryIO | None = None
-        self.path: Path | None = None
-        """The file holding the body, once it outgrew memory."""
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        """Append bytes."""
-        if self._file is None and len(self._buffer) + len(data) <= self._threshold:
-            self._buffer += data
-        else:
-            if self._file is None:
-                self.path = self._folder() / self._name
-                self._file = self.path.open("xb")
-                self._file.write(self._buffer)
-                self._buffer = bytearray()
-            self._file.write(data)
-        self.size += len(data)
-
-    def close(self) -> None:
-        """Finish writing."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def open(self) -> BinaryIO:
-        """Read the body from its start."""
-        if self.path is not None:
-            return self.path.open("rb")
-        return io.BytesIO(bytes(self._buffer))
-
-
-def new_record_id() -> str:
-    """A WARC-Record-ID."""
-    return f"<urn:uuid:{uuid.uuid4()}>"
-
-
-@dataclass(slots=True)
-class WireHop:
-    """One hop as fetched: its record, plus the bytes the WARC needs."""
-
-    hop: Hop
-    request_bytes: bytes | None = None
-    """The request as sent (secret values already replaced unless kept)."""
-    response_head: bytes | None = None
-    """The response head as received (a removed Transfer-Encoding line left out)."""
-    body: Spool | None = None
-    """The response body as received (content-encoding kept, chunking removed)."""
-    payload_digest: str | None = None
-    block_digest: str | None = None
-    unparsed: bytes | None = None
-    """What the server sent when it was not a valid HTTP response head."""
-    text_sample: bytes | bytearray = b""
-    """The first bytes of a text body, for reading the page (released once read)."""
-    set_cookie: bool = False
-
-
-@dataclass(slots=True)
-class AttemptResult:
-    """One try at a URL."""
-
-    number: int
-    started: str
-    ended: str = ""
-    outcome: Outcome = "captured"
-    message: str = ""
-    transient: bool = False
-    retry_after: float | None = None
-    hops: list[WireHop] = field(default_factory=list)
-    dns: list[DnsLookup] = field(default_factory=list)
-    redactions: list[Redaction] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def model(self) -> Attempt:
-        """The attempt as recorded."""
-        return Attempt(
-            number=self.number,
-            started=self.started,
-            ended=self.ended,
-            outcome=self.outcome,
-            message=self.message,
-            hops=[h.hop for h in self.hops],
-        )
-
-
-@dataclass(slots=True)
-class FetchResult:
-    """Every attempt at one URL; the last decides."""
-
-    url: str
-    attempts: list[AttemptResult]
-
-    @property
-    def last(self) -> AttemptResult:
-        """The deciding attempt."""
-        return self.attempts[-1]
-
-    @property
-    def final_hop(self) -> WireHop | None:
-        """The last hop of the deciding attempt."""
-        hops = self.last.hops
-        return hops[-1] if hops else None
-
-
-@dataclass(frozen=True, slots=True)
-class Classified:
-    """A failure, named."""
-
-    outcome: Outcome
-    message: str
-    transient: bool
-    error_type: str = ""
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
-def tls_verification_error(exc: BaseException) -> str | None:
-    """The certificate verification message, when that is why a connection failed."""
-    for item in _chain(exc):
-        if isinstance(item, ssl.SSLCertVerificationError):
-            return str(item.verify_message or item.reason or item)
-    return None
-
-
-KEPT = ("captured", "truncated")
-"""Outcomes whose body was received and kept (``truncated``: only its first part)."""
-
-
-def _cut_message(status: int, body: Body, max_body: int) -> str:
-    """What a capture cut at the body size limit says, in the record and on the console."""
-    declared = (
-        f" of the {body.declared_length:,} the server declared"
-        if body.declared_length is not None
-        else ""
-    )
-    return (
-        f"incomplete: HTTP {status}, the body was cut at the size limit, {body.size:,} bytes "
-        f"kept{declared}; only a capture with a larger limit (--max-size for pages, now "
-        f"{max_body:,} bytes) keeps all of it"
-    )
-
-
-def classify(exc: BaseException, settings: CaptureSettings) -> Classified:
-    """Name a failure in the investigator's words, and say whether a retry may help."""
-    named = _classify(exc, settings)
-    return Classified(named.outcome, named.message, named.transient, type(exc).__name__)
-
-
-def _classify(exc: BaseException, settings: CaptureSettings) -> Classified:
-    if isinstance(exc, DnsFailure):
-        return Classified("dns-failure", str(exc), exc.transient)
-    if isinstance(exc, ConnectFailure):
-        if exc.refused:
-            return Classified("connection-refused", f"connection refused: {exc}", True)
-        return Classified("connection-failed", f"connection failed: {exc}", True)
-    if isinstance(exc, DeadlineExceeded):
-        return Classified(
-            "timeout",
-            f"timed out: the attempt took longer than the total limit "
-            f"({settings.total_timeout:g} s)",
-            False,
-        )
-    if isinstance(exc, ConnectTimedOut | httpcore.ConnectTimeout):
-        return Classified(
-            "timeout", f"timed out connecting ({settings.connect_timeout:g} s): {exc}", True
-        )
-    if isinstance(exc, httpcore.ReadTimeout | httpcore.WriteTimeout | httpcore.PoolTimeout):
-        return Classified(
-            "timeout",
-            f"timed out: nothing received for {settings.read_timeout:g} s",
-            True,
-        )
-    verify = tls_verification_error(exc)
-    if verify is not None:
-        return Classified("tls-failure", f"TLS certificate verification failed: {verify}", False)
-    if any(isinstance(item, ssl.SSLError) for item in _chain(exc)):
-        return Classified("tls-failure", f"TLS handshake failed: {exc}", False)
-    if isinstance(exc, httpcore.ProxyError):
-        return Classified("proxy-error", f"the proxy refused or failed: {exc}", True)
-    if isinstance(exc, httpcore.ConnectError):
-        return Classified("connection-failed", f"connection failed: {exc}", True)
-    if isinstance(exc, httpcore.ReadError | httpcore.WriteError):
-        return Classified("connection-failed", f"the connection broke: {exc}", True)
-    return Classified("protocol-error", f"the server's answer is not valid HTTP: {exc}", False)
-
-
-def split_head(buffer: bytes) -> tuple[bytes | None, list[int]]:
-    """The final response head in what was read, and the 1xx statuses before it."""
-    pos = 0
-    informational: list[int] = []
-    while True:
-        match = _HEAD_END.search(buffer, pos)
-        if match is None:
-            return None, informational
-        head = buffer[pos : match.end()]
-        parts = head.split(b" ", 2)
-        status = int(parts[1]) if len(parts) > 1 and parts[1][:3].isdigit() else 0
-        if 100 <= status < 200 and status != 101:
-            informational.append(status)
-            pos = match.end()
-            continue
-        return head, informational
-
-
-def drop_header(head: bytes, name: bytes) -> bytes:
-    """The head without the lines of one header (used for Transfer-Encoding)."""
-    lines = head.splitlines(keepends=True)
-    kept = [lines[0]] + [
-        line for line in lines[1:] if line.split(b":", 1)[0].strip().lower() != name.lower()
-    ]
-    return b"".join(kept)
-
-
-def _decode(value: bytes) -> str:
-    return value.decode("latin-1")
-
-
-def _retry_after(headers: list[tuple[bytes, bytes]]) -> float | None:
-    for name, value in headers:
-        if name.lower() == b"retry-after":
-            try:
-                return max(0.0, float(value.decode("ascii").strip()))
-            except ValueError:
-                return None
-    return None
-
-
-def load_cookie_file(path: Path) -> http.cookiejar.CookieJar:
-    """A Netscape ``cookies.txt`` (as exported by browser extensions)."""
-    jar = http.cookiejar.MozillaCookieJar(str(path))
-    try:
-        jar.load(ignore_discard=True, ignore_expires=True)
-    except FileNotFoundError as exc:
-        raise InvalidInputError(f"cookies file not found: {path}") from exc
-    except (http.cookiejar.LoadError, OSError, ValueError) as exc:
-        raise InvalidInputError(
-            f"cookies file {path} cannot be read: {exc}",
-            hint="export it in the Netscape cookies.txt format",
-        ) from exc
-    for cookie in jar:
-        if cookie.expires == 0:
-            # Browser exports write 0 for a session cookie; the standard library reads "expired".
-            cookie.expires = None
-    return jar
 
 
 class Fetcher:
@@ -384,7 +64,7 @@ class Fetcher:
         self.redactor = redactor or Redactor.for_headers(settings.headers, settings.keep_headers)
         self.clock: Clock = clock or SystemClock()
         self.cancel = cancel
-        self._cookies = load_cookie_file(settings.cookies_file) if settings.cookies_file else None
+        self._cookies = load_cookies_txt(settings.cookies_file) if settings.cookies_file else None
         self._upstream = UpstreamPools(
             RecordingBackend(self.clock), settings.ca_bundle, settings.proxy
         )
@@ -538,7 +218,7 @@ class Fetcher:
                     f"the server answered HTTP {status} {wire.hop.reason or ''}".strip()
                 )
                 result.transient = status in TRANSIENT_STATUS
-                result.retry_after = _retry_after(
+                result.retry_after = retry_after_seconds(
                     [
                         (k.encode("latin-1"), v.encode("latin-1"))
                         for k, v in wire.hop.response_headers
@@ -546,7 +226,7 @@ class Fetcher:
                 )
             elif wire.hop.body is not None and wire.hop.body.truncated == "length":
                 result.outcome = "truncated"
-                result.message = _cut_message(status, wire.hop.body, max_body)
+                result.message = cut_message(status, wire.hop.body, max_body)
             else:
                 result.outcome = "captured"
                 result.message = f"captured: HTTP {status} {wire.hop.reason or ''}".strip()
@@ -655,15 +335,15 @@ class Fetcher:
         with tapping(tap):
             try:
                 response = self._pool(verify).handle_request(core_request)
-            except _HTTPCORE_ERRORS as exc:
+            except HTTPCORE_ERRORS as exc:
                 failure = classify(exc, settings)
                 response = None
                 if tap.head:
                     wire.unparsed = bytes(tap.head)
             if response is not None:
                 status = response.status
-                reason = _decode(response.extensions.get("reason_phrase", b""))
-                http_version = _decode(response.extensions.get("http_version", b"HTTP/1.1"))
+                reason = latin1(response.extensions.get("reason_phrase", b""))
+                http_version = latin1(response.extensions.get("http_version", b"HTTP/1.1"))
                 response_headers = list(response.headers)
                 head, informational = split_head(bytes(tap.head))
                 te = next(
@@ -683,7 +363,7 @@ class Fetcher:
         attempt.dns.extend(tap.dns)
         attempt.warnings.extend(tap.warnings)
         where = f"attempt {attempt.number} hop {index}"
-        request_pairs = [(_decode(k), _decode(v)) for k, v in request.headers.raw]
+        request_pairs = [(latin1(k), latin1(v)) for k, v in request.headers.raw]
         if tap.request_started and tap.sent:
             sent = bytes(tap.sent)
             if not settings.keep_secrets:
@@ -701,7 +381,7 @@ class Fetcher:
                 "reason": reason,
                 "http_version": http_version,
                 "request_headers": request_pairs,
-                "response_headers": [(_decode(k), _decode(v)) for k, v in response_headers],
+                "response_headers": [(latin1(k), latin1(v)) for k, v in response_headers],
                 "remote_ip": tap.remote[0] if tap.remote else None,
                 "remote_port": tap.remote[1] if tap.remote else None,
                 "local_ip": tap.local[0] if tap.local else None,
@@ -743,7 +423,7 @@ class Fetcher:
         headers: list[tuple[bytes, bytes]],
     ) -> tuple[Body, Classified | None]:
         def header(name: bytes) -> str | None:
-            return next((_decode(v) for k, v in headers if k.lower() == name), None)
+            return next((latin1(v) for k, v in headers if k.lower() == name), None)
 
         content_type = header(b"content-type")
         keep_text = text_limit > 0 and (content_type or "").split(";")[0].strip().lower() in (
@@ -773,7 +453,7 @@ class Fetcher:
                             sample += chunk[: text_limit - len(sample) + 1]
                         if truncated:
                             break
-                except _HTTPCORE_ERRORS as exc:
+                except HTTPCORE_ERRORS as exc:
                     failure = classify(exc, self.settings)
                     truncated = "time" if failure.outcome == "timeout" else "disconnect"
                     failure = Classified(
@@ -798,7 +478,7 @@ class Fetcher:
                 declared_length=int(declared) if declared and declared.isdigit() else None,
                 content_type=content_type,
                 content_encoding=header(b"content-encoding"),
-                transfer_encoding_removed=_decode(transfer_encoding) if transfer_encoding else None,
+                transfer_encoding_removed=latin1(transfer_encoding) if transfer_encoding else None,
             ),
             failure,
         )

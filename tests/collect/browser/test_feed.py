@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from cybercase.collect.browser_feed import DEFAULT_PATTERNS, FeedSettings, load_feed_settings
+from cybercase.collect.browser.feed import DEFAULT_PATTERNS, FeedSettings, load_feed_settings
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case
 from cybercase.evidence.verify import verify_case

@@ -5,7 +5,7 @@ capture of that URL begins; its screenshot, PDF, rendered DOM and MHTML join the
 before the single ``item.acquired`` commit, and the browser's own facts (request list,
 browser version, identity used) go into the capture record. The browser sees the page
 with the same user agent, proxy, headers and cookies as the raw fetch, and everything it
-loads goes through the recording proxy (:mod:`cybercase.collect.browser_traffic`) into
+loads goes through the recording proxy (:mod:`cybercase.collect.browser.traffic`) into
 the item's WARC, with the raw fetch's trust (``--ca-bundle``). A page the browser could
 not show because of TLS, while the raw fetch worked, fails the capture.
 """
@@ -17,10 +17,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cybercase.collect.browser import Renderer
-from cybercase.collect.browser_feed import FeedOptions
-from cybercase.collect.browser_options import RenderOptions
-from cybercase.collect.browser_result import RenderResult
+from cybercase.collect.browser.feed import FeedOptions
+from cybercase.collect.browser.options import RenderOptions
+from cybercase.collect.browser.renderer import Renderer
+from cybercase.collect.browser.result import RenderResult
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.record import Outcome
 from cybercase.collect.stages import StageFile, StageOutput

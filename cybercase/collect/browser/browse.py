@@ -3,7 +3,7 @@
 Hunchly's and OSIRT's core is recording what the investigator sees while browsing by
 hand. :func:`browse` opens a headed Chromium in a persona profile that belongs to
 cybercase (``<home>/personas/<name>/``, never the user's own browser profile), routed
-through the recording proxy of :mod:`cybercase.collect.browser_traffic`. Each top-level
+through the recording proxy of :mod:`cybercase.collect.browser.traffic`. Each top-level
 page the investigator reaches (the main frame navigated to a new URL, once loaded) is
 committed as one signed item exactly like a capture's: WARC of the traffic, viewport
 screenshot, DOM, URL and UTC times in a ``record.json``. An injected banner says that
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -40,113 +39,30 @@ from pathlib import Path
 from typing import Any
 
 from cybercase.clock import Clock, SystemClock, format_utc
-from cybercase.collect.browser_find import find_browser
-from cybercase.collect.browser_traffic import ContextTraffic, TrafficLog, TrafficRecorder
-from cybercase.collect.browser_traffic import TrafficSettings as _TrafficSettings
-from cybercase.collect.capture import (
-    WARC_NAME,
-    Capturer,
-    CaptureRequest,
-    PreparedCapture,
-    _Collected,
-    commit_captures,
-    open_capturer,
-    write_item_files,
+from cybercase.collect.actions import BROWSE_ENDED, BrowseEndedDetail
+from cybercase.collect.browser.browse_scripts import (
+    BANNER_SCRIPT,
+    BANNER_VISIBILITY,
+    CAPTURE_BINDING,
+    DOM_SCRIPT,
+    MARK_SEEN_SCRIPT,
+    SEEN_SCRIPT,
 )
+from cybercase.collect.browser.find import find_browser
+from cybercase.collect.browser.persona import persona_profile
+from cybercase.collect.browser.recording import TrafficLog
+from cybercase.collect.browser.recording import TrafficSettings as _TrafficSettings
+from cybercase.collect.browser.traffic import ContextTraffic, TrafficRecorder
+from cybercase.collect.capture import Capturer, _Collected, open_capturer
+from cybercase.collect.commit import CaptureRequest, PreparedCapture, commit_captures
 from cybercase.collect.config import CaptureSettings
-from cybercase.collect.fetch import new_record_id
+from cybercase.collect.http.hops import new_record_id
+from cybercase.collect.item_files import WARC_NAME, write_item_files
 from cybercase.collect.record import CaptureRecord, Redaction
 from cybercase.collect.stages import StageFile, StageOutput
-from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, EntryDraft, Signer
-from cybercase.settings import user_home
 
-__all__ = [
-    "BROWSE_ENDED",
-    "BrowseOptions",
-    "BrowseSession",
-    "BrowseSummary",
-    "browse",
-    "persona_profile",
-]
-
-BROWSE_ENDED = "browse.ended"
 STAGE_NAME = "browse"
-CAPTURE_BINDING = "cybercaseCaptureFullPage"
-BANNER_ID = "cybercase-recording"
-_PERSONA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-_BANNER_SCRIPT = """
-(() => {
-  if (window.top !== window) return;
-  const ask = () => {
-    const note = window.prompt('cybercase: note for this full-page capture (optional)');
-    window.__BINDING__(note || '');
-  };
-  const install = () => {
-    if (document.getElementById('__ID__')) return;
-    const bar = document.createElement('div');
-    bar.id = '__ID__';
-    bar.setAttribute('style', 'position:fixed;top:0;right:0;z-index:2147483647;' +
-      'background:#b00020;color:#fff;font:bold 13px sans-serif;padding:4px 8px;' +
-      'border-bottom-left-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.4)');
-    bar.textContent = '\u25cf cybercase is recording ';
-    const button = document.createElement('button');
-    button.id = '__ID__-capture';
-    button.textContent = 'Capture full page now (Ctrl+Shift+S)';
-    button.addEventListener('click', ask);
-    bar.appendChild(button);
-    document.documentElement.appendChild(bar);
-  };
-  document.addEventListener('keydown', (event) => {
-    if (event.ctrlKey && event.shiftKey && (event.key === 'S' || event.key === 's')) {
-      event.preventDefault();
-      ask();
-    }
-  }, true);
-  if (document.documentElement) install();
-  document.addEventListener('DOMContentLoaded', install);
-})();
-""".replace("__BINDING__", CAPTURE_BINDING).replace("__ID__", BANNER_ID)
-
-_DOM_SCRIPT = """
-() => {
-  const copy = document.documentElement.cloneNode(true);
-  const banner = copy.querySelector('#__ID__');
-  if (banner) banner.remove();
-  let scrubbed = 0;
-  for (const input of copy.querySelectorAll('input[type=password i]')) {
-    if (input.hasAttribute('value')) { input.removeAttribute('value'); scrubbed += 1; }
-  }
-  const type = document.doctype;
-  const doctype = type ? '<!DOCTYPE ' + type.name + '>\\n' : '';
-  return [doctype + copy.outerHTML, scrubbed];
-}
-""".replace("__ID__", BANNER_ID)
-
-_BANNER_VISIBILITY = (
-    "(hidden) => { const b = document.getElementById('__ID__');"
-    " if (b) b.style.visibility = hidden ? 'hidden' : 'visible'; }"
-).replace("__ID__", BANNER_ID)
-
-
-_SEEN = "() => window.__cybercaseCaptured"
-"""The URL this document was last captured at: a new document, or a new URL of the same
-document (a script's ``history.pushState``), is a new page; a reload of the same URL is a
-new document, so a new item too."""
-_MARK_SEEN = "() => { window.__cybercaseCaptured = location.href; }"
-
-
-def persona_profile(name: str, home: Path | None = None) -> Path:
-    """The persona's own browser profile folder under cybercase's home (made if missing)."""
-    if not _PERSONA.match(name):
-        raise InvalidInputError(
-            f"persona name {name!r} is not usable as a profile name",
-            hint="use letters, digits, '.', '_' or '-' (at most 64), e.g. --persona trader-anna",
-        )
-    folder = (home or user_home()) / "personas" / name
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +197,7 @@ class BrowseSession:
     def _seen(page: Any) -> bool:
         """Whether this document was already captured at its current URL."""
         try:
-            return bool(page.evaluate(_SEEN) == page.url)
+            return bool(page.evaluate(SEEN_SCRIPT) == page.url)
         except Exception:  # noqa: BLE001 - it navigated again meanwhile: that event follows
             return True
 
@@ -312,15 +228,15 @@ class BrowseSession:
         scrubbed = 0
         try:
             title = page.title()
-            page.evaluate(_BANNER_VISIBILITY, True)
+            page.evaluate(BANNER_VISIBILITY, True)
             name = "screenshot-full.png" if full else "screenshot.png"
             page.screenshot(path=str(shots / name), full_page=full)
-            page.evaluate(_BANNER_VISIBILITY, False)
+            page.evaluate(BANNER_VISIBILITY, False)
             files.append(StageFile("screenshot", name, shots / name, "image/png"))
-            dom, scrubbed = page.evaluate(_DOM_SCRIPT)
+            dom, scrubbed = page.evaluate(DOM_SCRIPT)
             (shots / "rendered.html").write_text(dom, encoding="utf-8")
             files.append(StageFile("dom", "rendered.html", shots / "rendered.html", "text/html"))
-            page.evaluate(_MARK_SEEN)
+            page.evaluate(MARK_SEEN_SCRIPT)
         except Exception as exc:  # noqa: BLE001 - what was had is kept, the rest said
             warnings.append(f"the page could not be fully captured: {type(exc).__name__}: {exc}")
         following = self._new_folder()
@@ -392,20 +308,20 @@ class BrowseSession:
             )
         summary = self.summary
         summary.withheld = sorted({r.header for r in self._redactions}, key=str.lower)
-        detail = {
-            "persona": self.options.persona,
-            "started": format_utc(self._started),
-            "ended": format_utc(self._clock.now()),
-            "pages_captured": summary.pages,
-            "full_page_captures": summary.full_pages,
-            "items": summary.items,
-            "withheld": summary.withheld,
-            "withheld_values": len(self._redactions),
-            "secrets_kept": self.options.keep_secrets,
-            "warnings": summary.warnings,
-        }
+        detail = BrowseEndedDetail(
+            persona=self.options.persona,
+            started=format_utc(self._started),
+            ended=format_utc(self._clock.now()),
+            pages_captured=summary.pages,
+            full_page_captures=summary.full_pages,
+            items=summary.items,
+            withheld=summary.withheld,
+            withheld_values=len(self._redactions),
+            secrets_kept=self.options.keep_secrets,
+            warnings=summary.warnings,
+        )
         with self.case.transaction(self.signer) as tx:
-            tx.add(EntryDraft(BROWSE_ENDED, (), detail))
+            tx.add(EntryDraft.of(BROWSE_ENDED, detail))
         summary.seq = tx.committed[0].seq
         shutil.rmtree(self._work, ignore_errors=True)
         return summary
@@ -521,7 +437,7 @@ def browse(
                     session.request_full_page(source["page"], note)
 
             context.expose_binding(CAPTURE_BINDING, pressed)
-            context.add_init_script(_BANNER_SCRIPT)
+            context.add_init_script(BANNER_SCRIPT)
             session = BrowseSession(case, signer, capturer, traffic, context, options, clock)
             try:
                 if driver is not None:

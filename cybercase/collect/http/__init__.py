@@ -1,0 +1,64 @@
+"""Raw HTTP, hop by hop, with every byte and fact recorded (the WARC's side of a capture).
+
+:class:`Fetcher` follows redirects itself and records each hop's request, response,
+timings, address, DNS answers (``dns``) and TLS facts (``tls``), through a recording
+connection backend (``wire``) and pools shared with the browser's proxy (``upstream``).
+Bodies stream into a :class:`Spool`; a failure is named by :func:`classify`
+(``failures``); :func:`check_url` (``urls``) is the rule for what can be captured.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cybercase.collect.http.failures import Classified, classify
+    from cybercase.collect.http.fetch import Fetcher
+    from cybercase.collect.http.hops import AttemptResult, FetchResult, WireHop, new_record_id
+    from cybercase.collect.http.spool import Spool
+    from cybercase.collect.http.urls import check_url
+
+_HOMES = {
+    "AttemptResult": "cybercase.collect.http.hops",
+    "Classified": "cybercase.collect.http.failures",
+    "FetchResult": "cybercase.collect.http.hops",
+    "Fetcher": "cybercase.collect.http.fetch",
+    "Spool": "cybercase.collect.http.spool",
+    "WireHop": "cybercase.collect.http.hops",
+    "check_url": "cybercase.collect.http.urls",
+    "classify": "cybercase.collect.http.failures",
+    "new_record_id": "cybercase.collect.http.hops",
+}
+"""Where each public name is defined: imported only when first asked for."""
+
+__all__ = [
+    "AttemptResult",
+    "Classified",
+    "FetchResult",
+    "Fetcher",
+    "Spool",
+    "WireHop",
+    "check_url",
+    "classify",
+    "new_record_id",
+]
+
+
+def __getattr__(name: str) -> object:
+    """A public name, imported from its module on first use (PEP 562).
+
+    Importing the package stays cheap: the CLI's ``--help`` and a module that needs one
+    small piece never pay for the heavy modules (httpx, warcio, Playwright) behind it.
+    """
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value: object = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names too, for completion, though not imported yet."""
+    return sorted({*globals(), *__all__})
