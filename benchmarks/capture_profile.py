@@ -113,7 +113,7 @@ def per_page(pages: int) -> None:
     from cybercase.collect.record import CaptureRecord
     from cybercase.evidence import Case, KeyRing
     from cybercase.evidence import case as case_mod
-    from cybercase.evidence import log as log_mod
+    from cybercase.evidence.log import jsonl as log_mod
     from cybercase.evidence.store import ObjectStore
 
     server = subprocess.Popen(

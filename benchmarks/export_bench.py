@@ -27,8 +27,7 @@ from pathlib import Path
 import bagit
 
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.timestamps import seal
-from cybercase.evidence.tsa_client import TsaSettings
+from cybercase.evidence.timestamps import TsaSettings, seal
 from cybercase.report import export_case, verify_package
 from cybercase.training.tsa import run_test_tsa
 

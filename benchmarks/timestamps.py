@@ -26,10 +26,9 @@ import tomllib
 from pathlib import Path
 
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.timestamp_check import timestamp_check
-from cybercase.evidence.timestamps import pending_items, timestamp_new_items
-from cybercase.evidence.tsa_client import TsaSettings
+from cybercase.evidence.timestamps import TsaSettings, pending_items, timestamp_new_items
 from cybercase.evidence.verify import verify_case
+from cybercase.evidence.verify.timestamps import timestamp_check
 from cybercase.training.tsa import RunningTsa, run_test_tsa
 
 

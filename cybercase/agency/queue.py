@@ -37,7 +37,7 @@ from cybercase.agency import not_installed
 from cybercase.clock import SystemClock, format_utc
 from cybercase.errors import CaseNotFoundError, CybercaseError, InvalidInputError, NetworkError
 from cybercase.evidence import Case, EntryDraft, Signer
-from cybercase.evidence.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
+from cybercase.evidence.log.state import EVIDENCE_PREFIX, ITEM_ACQUIRED
 
 if TYPE_CHECKING:
     from procrastinate import App

@@ -59,9 +59,9 @@ from cybercase.errors import (
     StorageError,
 )
 from cybercase.evidence import Case, EntryDraft, Signer
-from cybercase.evidence import log as logfile
 from cybercase.evidence.case import CASE_JSON, KEYS_DIR
 from cybercase.evidence.fsio import fsync_dir, make_read_only, storage_error
+from cybercase.evidence.log import jsonl as logfile
 from cybercase.evidence.store import ALGO_DIR, OBJECTS_DIR, ObjectStore
 from cybercase.evidence.verify import (
     CheckResult,

@@ -162,7 +162,7 @@ def capture(
         from cybercase.collect.http.urls import check_url
         from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
         from cybercase.errors import InvalidInputError
-        from cybercase.evidence.tsa_client import TsaSettings
+        from cybercase.evidence.timestamps import TsaSettings
 
     listed = read_url_file(from_file) if from_file is not None else []
 

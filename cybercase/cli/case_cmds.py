@@ -87,8 +87,7 @@ def add(
     With a time-stamping authority configured, one file gets its own trusted timestamp
     and several get one seal; if no authority answers, the items stay pending.
     """
-    from cybercase.evidence.timestamps import add_files
-    from cybercase.evidence.tsa_client import TsaSettings
+    from cybercase.evidence.timestamps import TsaSettings, add_files
 
     settings = TsaSettings.load(config)
     case = open_case(case_dir)

@@ -18,7 +18,7 @@ from cybercase.cli.common import (
 
 if TYPE_CHECKING:
     from cybercase.evidence import Case, Signer
-    from cybercase.evidence.tsa_client import TsaSettings
+    from cybercase.evidence.timestamps import TsaSettings
 
 
 def register(app: typer.Typer) -> None:
@@ -58,7 +58,7 @@ def export(
     It holds the captures as a signed WACZ too (data/replay/); --wacz writes only that.
     """
     from cybercase.cli.common import progress_for
-    from cybercase.evidence.tsa_client import TsaSettings
+    from cybercase.evidence.timestamps import TsaSettings
     from cybercase.report import export_case
 
     if wacz and make_zip:

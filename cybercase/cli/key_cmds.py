@@ -141,7 +141,7 @@ def key_check_secret(
     """
     import sys
 
-    from cybercase.evidence.redaction_key import confirm_secret
+    from cybercase.evidence.keys.redaction import confirm_secret
     from cybercase.settings import user_home
 
     if sys.stdin.isatty():

@@ -37,8 +37,8 @@ def seal(
 
     Use it at the end of a working session or a batch; see docs/timestamps.md.
     """
+    from cybercase.evidence.timestamps import TsaSettings
     from cybercase.evidence.timestamps import seal as seal_log
-    from cybercase.evidence.tsa_client import TsaSettings
 
     settings = TsaSettings.load(config)
     case = open_case(case_dir)
@@ -64,8 +64,7 @@ def timestamp(
     answering); 3 when no authority answered at all.
     """
     from cybercase.errors import UsageError
-    from cybercase.evidence.timestamps import timestamp_items, timestamp_pending
-    from cybercase.evidence.tsa_client import TsaSettings
+    from cybercase.evidence.timestamps import TsaSettings, timestamp_items, timestamp_pending
 
     if bool(items) == pending:
         raise UsageError(

@@ -101,7 +101,7 @@ def _verify_package(target: Path, json_out: bool, trusted: list[str]) -> None:
 
 def _verify_wacz(target: Path, json_out: bool) -> None:
     """A WACZ file: its files, signature and timestamp; nothing recorded."""
-    from cybercase.report.wacz_verify import verify_wacz
+    from cybercase.report.wacz import verify_wacz
 
     report = verify_wacz(target)
     if json_out:

@@ -234,7 +234,7 @@ def watch_run(
     import threading
 
     from cybercase.collect.config import load_capture_settings
-    from cybercase.evidence.tsa_client import TsaSettings
+    from cybercase.evidence.timestamps import TsaSettings
     from cybercase.monitor import Notifier, RunOptions, run_watch, watch_forever
 
     settings = load_capture_settings(

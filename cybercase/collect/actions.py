@@ -7,7 +7,7 @@ agency queue) agree on what an entry holds: writers build the model and log it w
 hand-built dicts of earlier versions wrote, key for key; where an old writer wrote a
 ``null``, the model writes it too (see each ``to_detail``).
 
-``item.acquired`` keeps its name in :mod:`cybercase.evidence.state` as well, where the
+``item.acquired`` keeps its name in :mod:`cybercase.evidence.log.state` as well, where the
 evidence layer folds it into item views without knowing what a capture is.
 """
 

@@ -14,7 +14,7 @@ from typing import Any
 from cybercase.collect.actions import CAPTURE_KIND, ITEM_ACQUIRED, AcquiredDetail
 from cybercase.collect.record import BatchRef, CaptureRecord
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
-from cybercase.evidence.state import EVIDENCE_PREFIX
+from cybercase.evidence.log.state import EVIDENCE_PREFIX
 
 
 @dataclass(frozen=True, slots=True)

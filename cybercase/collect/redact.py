@@ -5,7 +5,7 @@ logged-in session (Cookie, from ``--cookies`` or a server's earlier Set-Cookie),
 Authorization or Proxy-Authorization header, an API key given with ``-H``, a password
 written in the URL. By default every such value is replaced, in the WARC's request
 records and in the capture record, by a placeholder naming its keyed hash (HMAC-SHA256
-under the investigator's redaction key, :mod:`cybercase.evidence.redaction_key`): the
+under the investigator's redaction key, :mod:`cybercase.evidence.keys.redaction`): the
 alteration is visible and declared in the record, and only the investigator can later
 confirm a value against it.
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from cybercase.collect.record import Redaction, UrlCredentials
-from cybercase.evidence.redaction_key import ALGORITHM, RedactionKey, load_redaction_key
+from cybercase.evidence.keys.redaction import ALGORITHM, RedactionKey, load_redaction_key
 from cybercase.settings import user_home
 
 SECRET_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})

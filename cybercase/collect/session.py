@@ -29,8 +29,7 @@ from cybercase.digest import Digest
 from cybercase.errors import BrowserUnavailableError, CaseCorruptError, CybercaseError
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
 from cybercase.evidence.details import parse_detail
-from cybercase.evidence.timestamps import TimestampOutcome, timestamp_new_items
-from cybercase.evidence.tsa_client import TsaSettings
+from cybercase.evidence.timestamps import TimestampOutcome, TsaSettings, timestamp_new_items
 from cybercase.progress import Progress
 
 if TYPE_CHECKING:

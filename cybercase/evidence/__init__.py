@@ -4,11 +4,13 @@ This layer knows nothing of how evidence was collected; ``collect``, ``request``
 ``report`` build on it. The names below are its public surface.
 """
 
-from cybercase.evidence.case import Case, Transaction, locate_case
-from cybercase.evidence.entry import CustodyEntry, EntryDraft
-from cybercase.evidence.keys import KeyRing, PublicIdentity, Signer
+from cybercase.evidence.case import Case, Transaction
+from cybercase.evidence.keys.identity import PublicIdentity, Signer
+from cybercase.evidence.keys.keyring import KeyRing
+from cybercase.evidence.locate import locate_case
+from cybercase.evidence.log.entry import CustodyEntry, EntryDraft
+from cybercase.evidence.log.state import CaseState, ItemView
 from cybercase.evidence.models import Actor, Artifact, CaseMeta
-from cybercase.evidence.state import CaseState, ItemView
 
 __all__ = [
     "Actor",

@@ -15,19 +15,17 @@ import mimetypes
 import os
 import secrets
 import shutil
-import string
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
-from urllib.parse import quote_from_bytes
+from typing import Any
 
 from pydantic import ValidationError
 
 from cybercase import __version__
 from cybercase.clock import Clock, SystemClock, format_utc
-from cybercase.digest import CHUNK_SIZE, Digest, HashingWriter
+from cybercase.digest import Digest
 from cybercase.errors import (
     CaseCorruptError,
     CaseExistsError,
@@ -36,33 +34,39 @@ from cybercase.errors import (
     NotCustodianError,
     NotFoundError,
     StorageError,
-    VerificationFailedError,
 )
-from cybercase.evidence import log as logfile
-from cybercase.evidence.entry import CustodyEntry, EntryDraft, build_entry
-from cybercase.evidence.fsio import fsync_dir, make_read_only, storage_error, write_bytes_durably
-from cybercase.evidence.keys import PublicIdentity, Signer
-from cybercase.evidence.lock import CaseLock
-from cybercase.evidence.models import Artifact, CaseMeta
-from cybercase.evidence.state import (
-    ARTIFACT_COPIED,
+from cybercase.evidence.actions import (
     CASE_CREATED,
     CUSTODIAN_ADDED,
-    EVIDENCE_PREFIX,
     ITEM_IMPORTED,
     LEFTOVERS_REMOVED,
     LOG_RECOVERED,
+    MAX_LISTED,
     NOTE_ADDED,
-    CaseState,
-    ItemView,
+    CaseCreated,
+    CustodianAdded,
+    CustodianKey,
+    ItemImported,
+    LeftoversRemoved,
+    LogRecovered,
+    NoteAdded,
+    RemovedFile,
 )
+from cybercase.evidence.file_names import is_text, name_fields, printable_name
+from cybercase.evidence.fsio import fsync_dir, make_read_only, storage_error, write_bytes_durably
+from cybercase.evidence.handout import ArtifactAccess
+from cybercase.evidence.keys.identity import PublicIdentity, Signer
+from cybercase.evidence.lock import CaseLock
+from cybercase.evidence.log import jsonl as logfile
+from cybercase.evidence.log.entry import CustodyEntry, EntryDraft, build_entry
+from cybercase.evidence.log.state import EVIDENCE_PREFIX, CaseState, ItemView
+from cybercase.evidence.models import Artifact, CaseMeta
 from cybercase.evidence.store import OBJECTS_DIR, ObjectStore
 
 CASE_JSON = "case.json"
+
+
 KEYS_DIR = "keys"
-ENV_CASE = "CYBERCASE_CASE"
-MAX_LISTED = 200
-"""A leftovers entry names at most this many files (and counts the rest)."""
 
 
 def case_json_bytes(meta: CaseMeta) -> bytes:
@@ -70,71 +74,13 @@ def case_json_bytes(meta: CaseMeta) -> bytes:
     return (json.dumps(meta.model_dump(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def custodian_detail(identity: PublicIdentity) -> dict[str, Any]:
+def custodian_key(identity: PublicIdentity) -> CustodianKey:
     """How a custody entry registers a key."""
-    return {
-        "name": identity.name,
-        "email": identity.email,
-        "fingerprint": identity.fingerprint,
-        "public_key": identity.public_b64,
-    }
-
-
-RAW_NAME_SAFE = "".join(c for c in string.punctuation + " " if c != "%")
-
-
-def _is_text(value: str) -> bool:
-    """Whether a string is real text (no undecodable bytes smuggled in as surrogates)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def printable_name(path: Path | str) -> str:
-    """A file name as a person can read it: bytes that are not UTF-8 become U+FFFD."""
-    return os.fsencode(path).decode("utf-8", "replace")
-
-
-def name_fields(key: str, name: str) -> dict[str, str]:
-    """A file name for the log, losslessly.
-
-    A name that is not UTF-8 (a file from an old Windows or Linux system) cannot be
-    written as JSON text: it is recorded readable (``key``, with U+FFFD for the bad
-    bytes) and exactly (``key_bytes``: every byte, percent-escaped except printable
-    ASCII; ``urllib.parse.unquote_to_bytes`` gives the name back).
-    """
-    if _is_text(name):
-        return {key: name}
-    raw = os.fsencode(name)
-    return {key: printable_name(name), f"{key}_bytes": quote_from_bytes(raw, safe=RAW_NAME_SAFE)}
-
-
-def locate_case(explicit: Path | None = None, start: Path | None = None) -> Path:
-    """Find the case: ``--case``, then ``CYBERCASE_CASE``, then this folder and its parents."""
-    if explicit is not None:
-        if not (explicit / CASE_JSON).is_file():
-            raise CaseNotFoundError(
-                f"no case at {explicit}", hint="check the path, or create one with 'cybercase init'"
-            )
-        return explicit
-    env = os.environ.get(ENV_CASE)
-    if env:
-        path = Path(env).expanduser()
-        if not (path / CASE_JSON).is_file():
-            raise CaseNotFoundError(
-                f"CYBERCASE_CASE names {path}, which holds no case",
-                hint="fix or unset CYBERCASE_CASE",
-            )
-        return path
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CASE_JSON).is_file() and (folder / logfile.LOG_NAME).exists():
-            return folder
-    raise CaseNotFoundError(
-        "no case here (searched this folder and its parents)",
-        hint="pass --case DIR, set CYBERCASE_CASE, or create one with 'cybercase init DIR'",
+    return CustodianKey(
+        name=identity.name,
+        email=identity.email,
+        fingerprint=identity.fingerprint,
+        public_key=identity.public_b64,
     )
 
 
@@ -160,7 +106,7 @@ class Transaction:
         self.drafts.append(draft)
 
 
-class Case:
+class Case(ArtifactAccess):
     """An open case folder."""
 
     def __init__(self, root: Path, meta: CaseMeta, clock: Clock | None = None) -> None:
@@ -253,14 +199,14 @@ class Case:
             case._commit(
                 signer,
                 [
-                    EntryDraft(
-                        action=CASE_CREATED,
-                        detail={
-                            "case": meta.model_dump(),
-                            "case_json": str(Digest.of_bytes(body)),
-                            "custodian": custodian_detail(signer.identity),
-                            logfile.SIGNED_HEAD_KEY: logfile.SIGNED_HEAD_VALUE,
-                        },
+                    EntryDraft.of(
+                        CASE_CREATED,
+                        CaseCreated(
+                            case=meta.model_dump(),
+                            case_json=str(Digest.of_bytes(body)),
+                            custodian=custodian_key(signer.identity),
+                            custody_head="signed",
+                        ),
                     )
                 ],
             )
@@ -396,20 +342,20 @@ class Case:
         self._commit(
             signer,
             [
-                EntryDraft(
-                    action=LOG_RECOVERED,
-                    detail={
-                        "reason": "an interrupted write left an incomplete last line",
-                        "after_seq": self.state.last_seq,
-                        "artifacts": [
+                EntryDraft.of(
+                    LOG_RECOVERED,
+                    LogRecovered(
+                        reason="an interrupted write left an incomplete last line",
+                        after_seq=self.state.last_seq,
+                        artifacts=[
                             Artifact(
                                 role="torn-tail",
                                 name=f"torn-after-{self.state.last_seq}.bin",
                                 digest=str(digest),
                                 size=len(torn),
-                            ).model_dump()
+                            )
                         ],
-                    },
+                    ),
                 )
             ],
         )
@@ -471,7 +417,7 @@ class Case:
             if not os.access(path, os.R_OK):
                 raise InvalidInputError(f"cannot read {printable_name(path)}: permission denied")
         for what, text in (("note", note), ("source", source)):
-            if text is not None and not _is_text(text):
+            if text is not None and not is_text(text):
                 raise InvalidInputError(f"the {what} is not valid text (not UTF-8)")
         self.check_writable(signer)
         stored: list[tuple[Path, Digest, os.stat_result]] = []
@@ -485,28 +431,24 @@ class Case:
                 item_id = tx.new_id(EVIDENCE_PREFIX)
                 ids.append(item_id)
                 media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                detail: dict[str, Any] = {
-                    "kind": "file",
+                detail = ItemImported(
                     **name_fields("original_name", path.name),
                     **name_fields("original_path", str(path.absolute())),
-                    "original_mtime": format_utc(datetime.fromtimestamp(info.st_mtime, tz=UTC)),
-                    "artifacts": [
+                    original_mtime=format_utc(datetime.fromtimestamp(info.st_mtime, tz=UTC)),
+                    artifacts=[
                         Artifact(
                             role="original",
                             name=printable_name(Path(path.name)),
                             digest=str(digest),
                             size=digest.size or 0,
                             media_type=media_type,
-                        ).model_dump()
+                        )
                     ],
-                }
-                if source:
-                    detail["source"] = source
-                if note:
-                    detail["note"] = note
-                if extra:
-                    detail.update(extra)
-                tx.add(EntryDraft(action=ITEM_IMPORTED, items=(item_id,), detail=detail))
+                    source=source or None,
+                    note=note or None,
+                    **(extra or {}),
+                )
+                tx.add(EntryDraft.of(ITEM_IMPORTED, detail, (item_id,)))
             if then is not None:
                 then(tx, ids)
         return [self.state.items[i] for i in ids]
@@ -519,7 +461,7 @@ class Case:
         items: tuple[str, ...] = ()
         if item_id is not None:
             items = (self.item(item_id).id,)
-        return self.append(signer, EntryDraft(NOTE_ADDED, items, {"text": text}))[-1]
+        return self.append(signer, EntryDraft.of(NOTE_ADDED, NoteAdded(text=text), items))[-1]
 
     def add_custodian(self, signer: Signer, identity: PublicIdentity) -> CustodyEntry:
         """Register another investigator's key, signed by a current custodian."""
@@ -531,143 +473,8 @@ class Case:
             _write_key_file(self.root, identity)
             return self.append(
                 signer,
-                EntryDraft(CUSTODIAN_ADDED, (), {"custodian": custodian_detail(identity)}),
+                EntryDraft.of(CUSTODIAN_ADDED, CustodianAdded(custodian=custodian_key(identity))),
             )[-1]
-
-    def find_artifact(self, item_id: str, name: str) -> Artifact:
-        """An item's artifact by its name (``record.json``) or role (``screenshot``)."""
-        view = self.item(item_id)
-        by_name = [a for a in view.artifacts if a.name == name]
-        found = by_name or [a for a in view.artifacts if a.role == name]
-        if found:
-            return found[-1]
-        names = ", ".join(a.name for a in view.artifacts) or "none"
-        raise NotFoundError(
-            f"{view.id} has no file named {name!r}",
-            hint=f"its files: {names}",
-        )
-
-    def copy_artifact(self, artifact: Artifact, out: BinaryIO) -> int:
-        """Stream an artifact's bytes to ``out``, re-hashing them on the way.
-
-        Whatever is handed out must be what the log recorded: an object that no
-        longer matches its hash is refused (after the copy, which the caller
-        discards), never passed on as if it were the evidence.
-        """
-        recorded = Digest.parse(artifact.digest)
-        writer = HashingWriter(out)
-        with self.store.open(recorded) as fh:
-            shutil.copyfileobj(fh, writer, CHUNK_SIZE)
-        copied = writer.digest()
-        if copied.hex != recorded.hex or copied.size != artifact.size:
-            raise VerificationFailedError(
-                f"{artifact.name} in the object store no longer matches its recorded hash "
-                f"{artifact.digest}",
-                hint="run 'cybercase verify' to see what changed; do not use this copy",
-            )
-        return copied.size
-
-    def save_artifact(self, artifact: Artifact, target: Path) -> int:
-        """Copy an artifact out to ``target``, which must not exist yet (no custody entry).
-
-        The copy is written under a temporary name and only takes the real name once
-        its bytes matched the recorded hash, so a bad copy never looks like a good one.
-        Copies handed out to people go through :meth:`hand_out`, which logs them.
-        """
-        tmp = self._checked_copy(artifact, target)
-        try:
-            os.replace(tmp, target)
-        except OSError as exc:
-            raise storage_error("write", target, exc) from exc
-        finally:
-            tmp.unlink(missing_ok=True)
-        return artifact.size
-
-    def hand_out(
-        self,
-        signer: Signer,
-        item_id: str,
-        copies: Sequence[tuple[Artifact, Path]],
-        *,
-        purpose: str | None = None,
-    ) -> CustodyEntry:
-        """Copy artifacts of one item out of the case, logged as ONE signed entry.
-
-        A copy handed out is evidence leaving the custodian's hands: the custody log
-        says what was copied (name, role, SHA-256, size), where to, by whom and when
-        (``artifact.copied``). Each copy is checked against its recorded hash and made
-        durable under a temporary name; the entry is committed next, and only then do
-        the copies take their real names. A failure at any step leaves no copy under a
-        real name that the log does not name.
-        """
-        view = self.item(item_id)
-        if not copies:
-            raise InvalidInputError("nothing to copy")
-        targets = [target for _, target in copies]
-        if len({str(t.absolute()) for t in targets}) != len(targets):
-            raise InvalidInputError("two copies would have the same name; nothing was written")
-        staged: list[tuple[Path, Path]] = []
-        try:
-            for artifact, target in copies:
-                tmp = self._checked_copy(artifact, target)
-                staged.append((tmp, target))
-            detail: dict[str, Any] = {
-                "copies": [
-                    {
-                        "name": artifact.name,
-                        "role": artifact.role,
-                        "digest": artifact.digest,
-                        "size": artifact.size,
-                        "to": str(target.absolute()),
-                    }
-                    for artifact, target in copies
-                ],
-                "host": _hostname(),
-            }
-            if purpose:
-                detail["purpose"] = purpose
-            entry = self.append(signer, EntryDraft(ARTIFACT_COPIED, (view.id,), detail))[-1]
-            for tmp, target in staged:
-                try:
-                    os.replace(tmp, target)
-                except OSError as exc:
-                    raise storage_error("write", target, exc) from exc
-                fsync_dir(target.parent)
-        finally:
-            for tmp, _ in staged:
-                tmp.unlink(missing_ok=True)
-        return entry
-
-    def _checked_copy(self, artifact: Artifact, target: Path) -> Path:
-        """A durable temporary copy beside ``target`` whose bytes matched the recorded hash."""
-        if target.exists():
-            raise InvalidInputError(
-                f"{target} already exists", hint="choose another --out path; nothing was written"
-            )
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-        try:
-            with tmp.open("xb") as fh:
-                self.copy_artifact(artifact, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise storage_error("write", target, exc) from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return tmp
-
-    def read_object(self, digest_text: str) -> bytes:
-        """A (small) object's bytes, e.g. a record; large ones are streamed via the store."""
-        with self.store.open(Digest.parse(digest_text)) as fh:
-            return fh.read()
-
-
-def _hostname() -> str:
-    import socket
-
-    return socket.gethostname()
 
 
 def leftovers_draft(where: str, removed: Sequence[tuple[str, int]], reason: str = "") -> EntryDraft:
@@ -677,18 +484,17 @@ def leftovers_draft(where: str, removed: Sequence[tuple[str, int]], reason: str 
     of the case (or its exports) changed, so the log says what went, from where, and
     how many bytes.
     """
-    listed = [{"name": name, "bytes": size} for name, size in removed[:MAX_LISTED]]
-    detail: dict[str, Any] = {
-        "reason": reason
+    listed = [RemovedFile(name=name, bytes=size) for name, size in removed[:MAX_LISTED]]
+    detail = LeftoversRemoved(
+        reason=reason
         or "temporary files of an interrupted process (killed or crashed); not evidence",
-        "where": where,
-        "count": len(removed),
-        "bytes": sum(size for _, size in removed),
-        "removed": listed,
-    }
-    if len(removed) > len(listed):
-        detail["not_listed"] = len(removed) - len(listed)
-    return EntryDraft(action=LEFTOVERS_REMOVED, detail=detail)
+        where=where,
+        count=len(removed),
+        bytes=sum(size for _, size in removed),
+        removed=listed,
+        not_listed=len(removed) - len(listed) if len(removed) > len(listed) else None,
+    )
+    return EntryDraft.of(LEFTOVERS_REMOVED, detail)
 
 
 def _write_key_file(root: Path, identity: PublicIdentity) -> None:

@@ -83,3 +83,15 @@ def parse_detail(model: type[D], detail: dict[str, Any], *, seq: int, action: st
             f"custody entry {seq} ({action}) has a detail this version cannot read "
             f"({where}: {first['msg']}); run `cybercase verify` to see the log's state"
         ) from error
+
+
+def action_schema(known: Action) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of one action's detail, as the docs publish it."""
+    schema = known.model.model_json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://cybercase.example/schema/custody/{known.name}.schema.json",
+        "title": f"detail of a {known.name} custody entry",
+        "x-cybercase-layer": known.layer,
+        **schema,
+    }

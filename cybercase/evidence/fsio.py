@@ -82,29 +82,34 @@ def temp_name(folder: Path, stem: str = "tmp") -> Path:
     return folder / f".{stem}.{os.getpid()}.{secrets.token_hex(6)}.part"
 
 
-@contextlib.contextmanager
-def atomic_writer(target: Path, *, mode: int = 0o644, sync_dir: bool = True) -> Iterator[BinaryIO]:
-    """Open a temporary file that replaces ``target`` durably when the block succeeds.
+def part_name(target: Path) -> Path:
+    """``.NAME.HEX.part`` beside ``target``: the temporary name of a copy handed out or of
+    a zip being written (the leftovers cleaners recognise the form)."""
+    return target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
 
-    On an exception the temporary file is removed and ``target`` is untouched.
-    ``sync_dir=False`` skips making the rename itself durable: only for files where
-    finding the previous version after a crash is acceptable (``custody.head``).
+
+@contextlib.contextmanager
+def replacing(
+    target: Path, tmp: Path | None = None, *, sync_dir: bool = True, overwrite: bool = True
+) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; when the block succeeds, it takes the name.
+
+    The block writes the temporary file and makes its bytes durable; then it is renamed
+    to ``target`` and, unless ``sync_dir`` is False, the rename itself is made durable.
+    On any failure the temporary file is removed and ``target`` is untouched. This is
+    the one temp-file-and-rename of the code: every durable write goes through it.
+    ``overwrite=False`` renames with :meth:`Path.rename` (which, on Windows, refuses a
+    target that appeared meanwhile) rather than :func:`os.replace`.
     """
-    folder = target.parent
-    tmp = temp_name(folder, target.name)
+    tmp = tmp or temp_name(target.parent, target.name)
     try:
-        fh = tmp.open("xb")
-    except OSError as exc:
-        raise storage_error("write", target, exc) from exc
-    try:
-        with fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        yield tmp
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            tmp.rename(target)
         if sync_dir:
-            fsync_dir(folder)
+            fsync_dir(target.parent)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -113,6 +118,22 @@ def atomic_writer(target: Path, *, mode: int = 0o644, sync_dir: bool = True) -> 
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+@contextlib.contextmanager
+def atomic_writer(target: Path, *, mode: int = 0o644, sync_dir: bool = True) -> Iterator[BinaryIO]:
+    """Open a temporary file that replaces ``target`` durably when the block succeeds.
+
+    On an exception the temporary file is removed and ``target`` is untouched.
+    ``sync_dir=False`` skips making the rename itself durable: only for files where
+    finding the previous version after a crash is acceptable (``custody.head``).
+    """
+    with replacing(target, sync_dir=sync_dir) as tmp:
+        with tmp.open("xb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
 
 
 def write_bytes_durably(

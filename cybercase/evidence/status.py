@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cybercase.digest import Digest
-from cybercase.evidence import log as logfile
+from cybercase.errors import CaseCorruptError
+from cybercase.evidence.actions import CASE_VERIFIED, CaseVerified
 from cybercase.evidence.case import CASE_JSON, Case
-from cybercase.evidence.state import CASE_VERIFIED
+from cybercase.evidence.log import jsonl as logfile
+from cybercase.evidence.log.entry import CustodyEntry
 
 
 @dataclass(slots=True)
@@ -88,7 +90,7 @@ def case_status(case: Case) -> StatusReport:
         }
         for entry in reversed(entries):
             if entry.action == CASE_VERIFIED:
-                last_verified = {"at": entry.at, "result": str(entry.detail.get("result", "?"))}
+                last_verified = {"at": entry.at, "result": _verified_result(entry)}
                 break
     counts = {
         "evidence_items": len(state.evidence_ids()),
@@ -96,7 +98,7 @@ def case_status(case: Case) -> StatusReport:
         "custody_entries": state.last_seq,
         "custodians": len(state.keys),
     }
-    from cybercase.evidence.timestamps import timestamp_counts
+    from cybercase.evidence.timestamps.records import timestamp_counts
 
     counts.update(
         {name.replace(" ", "_"): n for name, n in timestamp_counts(state, entries).items()}
@@ -109,3 +111,11 @@ def case_status(case: Case) -> StatusReport:
         last_verified=last_verified,
         problems=problems,
     )
+
+
+def _verified_result(entry: CustodyEntry) -> str:
+    """A ``case.verified`` entry's result; ``?`` when it does not read (status never fails)."""
+    try:
+        return entry.detail_as(CaseVerified).result
+    except CaseCorruptError:
+        return "?"

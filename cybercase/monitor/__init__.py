@@ -7,22 +7,26 @@ ordinary evidence item, and each compared with the capture before it in a signed
 preservation request to send. Everything here is derived from the custody log.
 """
 
-from cybercase.monitor.alerts import Alert, watch_alerts
-from cybercase.monitor.compare import compare, read_facts
-from cybercase.monitor.lock import RunLock, WatchBusyError
-from cybercase.monitor.models import (
+from cybercase.monitor.actions import (
     ITEM_COMPARED,
     WATCH_ADDED,
     WATCH_REMOVED,
     WATCH_RUN_FINISHED,
     WATCH_RUN_STARTED,
+)
+from cybercase.monitor.alerts import Alert, watch_alerts
+from cybercase.monitor.compare import compare
+from cybercase.monitor.facts import read_facts
+from cybercase.monitor.lock import RunLock, WatchBusyError
+from cybercase.monitor.models import (
     CaptureFacts,
     Change,
     Comparison,
     WatchAdded,
 )
 from cybercase.monitor.notify import Notifier
-from cybercase.monitor.run import RunOptions, RunResult, WatchEvent, run_watch, watch_forever
+from cybercase.monitor.results import RunResult, WatchEvent
+from cybercase.monitor.run import RunOptions, run_watch, watch_forever
 from cybercase.monitor.state import WatchState, fold
 from cybercase.monitor.timeline import Timeline, timeline, timeline_of, timelines
 from cybercase.monitor.watchlist import (

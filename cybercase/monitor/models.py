@@ -1,4 +1,4 @@
-"""The watch feature's records in the custody log: each entry's detail is one of these.
+"""The watch feature's records: entry details (named in :mod:`.actions`) and the facts they hold.
 
 They are frozen pydantic models that refuse unknown fields. What is written is what the
 model allows, and what is read back is validated, so an entry edited by hand, or written
@@ -7,15 +7,12 @@ by a newer version, is skipped loudly rather than half understood.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-WATCH_ADDED = "watch.added"
-WATCH_REMOVED = "watch.removed"
-WATCH_RUN_STARTED = "watch.run.started"
-WATCH_RUN_FINISHED = "watch.run.finished"
-ITEM_COMPARED = "item.compared"
+from cybercase.evidence.details import Detail
+
 COMPARISON_FORMAT = "cybercase-comparison/1"
 WATCH_TAG = "watch"
 MIN_EVERY_SECONDS = 60
@@ -26,10 +23,16 @@ Verdict = Literal["first", "unchanged", "changed", "gone", "failed"]
 ChangeField = Literal["status", "redirect", "title", "price", "text", "images", "seller"]
 
 
-class Model(BaseModel):
-    """Frozen and strict: what is in the log is exactly what was written."""
+class Model(Detail):
+    """Frozen and strict: what is in the log is exactly what was written.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    The watch feature has always written every field, ``null`` included, so its details
+    keep doing so (the custody vocabulary's default leaves ``None`` out).
+    """
+
+    def to_detail(self) -> dict[str, Any]:
+        """Every field, as JSON."""
+        return self.model_dump(mode="json")
 
 
 class WatchAdded(Model):
@@ -196,3 +199,8 @@ class Comparison(Model):
     facts: CaptureFacts
     """The current capture, as compared (the next comparison starts from it; the previous
     capture's are in the comparison that names it as current, or in its own record)."""
+
+    def to_detail(self) -> dict[str, Any]:
+        """Fields left at their default are left out (nothing changed, no diff), which
+        keeps the log small, except the format, always named."""
+        return {"format": self.format, **self.model_dump(mode="json", exclude_defaults=True)}

@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from cybercase.clock import Clock, SystemClock, format_utc
 from cybercase.collect.batch import already_captured
@@ -37,33 +35,21 @@ from cybercase.collect.commit import CaptureResult
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
 from cybercase.errors import InvalidInputError
-from cybercase.evidence import Case, CustodyEntry, EntryDraft, Signer
-from cybercase.evidence.timestamps import TimestampOutcome
-from cybercase.evidence.tsa_client import TsaSettings
-from cybercase.monitor.alerts import Alert, alert_for
-from cybercase.monitor.compare import Texts, compare, read_facts
+from cybercase.evidence import Case, EntryDraft, Signer
+from cybercase.evidence.timestamps import TsaSettings
+from cybercase.monitor.actions import WATCH_RUN_FINISHED, WATCH_RUN_STARTED
+from cybercase.monitor.comparer import Comparer
 from cybercase.monitor.lock import RunLock
 from cybercase.monitor.models import (
-    ITEM_COMPARED,
-    WATCH_RUN_FINISHED,
-    WATCH_RUN_STARTED,
     WATCH_TAG,
-    CaptureFacts,
-    Comparison,
     RunFinished,
     RunStarted,
 )
 from cybercase.monitor.notify import Notifier
-from cybercase.monitor.state import CaptureRef, WatchState, fold
+from cybercase.monitor.results import RunResult, WatchEvent
+from cybercase.monitor.state import fold
 from cybercase.progress import Progress
 
-COMPARE_GROUP = 1024
-"""Comparisons committed together (one signed append, one fsync). A run's comparisons are
-made after its captures, in one quick pass, so a large group costs nothing in latency and
-saves a commit per 64 pages; a run killed in that pass redoes the uncommitted ones."""
-COMPARE_FLUSH_SECONDS = 2.0
-SETTLE_EVERY = 10_000
-"""Captures noted before they are compared while the run goes on (see ``Comparer.captured``)."""
 SLEEP_CAP_SECONDS = 3600.0
 """``--forever`` wakes at least this often to see watches added meanwhile."""
 
@@ -81,241 +67,6 @@ class RunOptions:
     """Capture every watched URL now, due or not (``--all``)."""
     notify: Notifier | None = None
     persona: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WatchEvent:
-    """One comparison as it is committed, and the warning it raises, if any."""
-
-    case: str
-    comparison: Comparison
-    alert: Alert | None
-
-    @property
-    def name(self) -> str:
-        """``watch.changed``, ``watch.gone``, ``watch.seller-changed``..."""
-        if self.alert is not None and self.alert.kind == "seller-changed":
-            return "watch.seller-changed"
-        return f"watch.{self.comparison.verdict}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The event as ``--notify`` and ``--json`` give it."""
-        c = self.comparison
-        return {
-            "event": self.name,
-            "case": self.case,
-            "url": c.url,
-            "item": c.current,
-            "previous": c.previous,
-            "verdict": c.verdict,
-            "identical": c.identical,
-            "at": c.facts.started,
-            "status": c.facts.status,
-            "changes": [ch.summary for ch in c.changes],
-            "alert": self.alert.to_json() if self.alert else None,
-        }
-
-
-@dataclass(slots=True)
-class RunResult:
-    """What one run did."""
-
-    run: str | None = None
-    """The run's id (``None`` when nothing was due)."""
-    resumed: bool = False
-    """It finished a run that an earlier process started."""
-    planned: int = 0
-    """URLs in the run."""
-    skipped: int = 0
-    """URLs already captured by the interrupted start of this run."""
-    captures: list[CaptureResult] = field(default_factory=list)
-    events: list[WatchEvent] = field(default_factory=list)
-    recovered: int = 0
-    """Comparisons made for captures a killed run had left uncompared."""
-    next_due: str | None = None
-    finished: bool = False
-    interrupted: bool = False
-    browser: str | None = None
-    browser_note: str | None = None
-    timestamps: list[TimestampOutcome] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[CaptureResult]:
-        """Captures that did not get the page."""
-        return [c for c in self.captures if not c.ok]
-
-    def count(self, verdict: str) -> int:
-        """Comparisons with this verdict."""
-        return sum(1 for e in self.events if e.comparison.verdict == verdict)
-
-    @property
-    def alerts(self) -> list[Alert]:
-        """The warnings raised by this run."""
-        return [e.alert for e in self.events if e.alert is not None]
-
-    def to_json(self) -> dict[str, Any]:
-        """The closing ``--json`` line."""
-        return {
-            "summary": {
-                "run": self.run,
-                "resumed": self.resumed,
-                "planned": self.planned,
-                "skipped": self.skipped,
-                "captured": len(self.captures),
-                "failed": len(self.failed),
-                "recovered_comparisons": self.recovered,
-                "unchanged": self.count("unchanged"),
-                "changed": self.count("changed"),
-                "gone": self.count("gone"),
-                "first": self.count("first"),
-                "finished": self.finished,
-                "interrupted": self.interrupted,
-                "next_due": self.next_due,
-                "alerts": [a.to_json() for a in self.alerts],
-                "browser": self.browser,
-                "browser_note": self.browser_note,
-                "warnings": self.warnings,
-            }
-        }
-
-
-class Comparer:
-    """Compares each new capture with the one before and commits the comparisons in groups."""
-
-    def __init__(
-        self,
-        case: Case,
-        signer: Signer,
-        state: WatchState,
-        *,
-        notify: Notifier | None,
-        on_event: Callable[[WatchEvent], None] | None,
-        result: RunResult,
-    ) -> None:
-        self.case = case
-        self.signer = signer
-        self.state = state
-        self.notify = notify
-        self.on_event = on_event
-        self.result = result
-        self._folded = sum(1 for _ in case.entries())
-        self._queue: list[Comparison] = []
-        self._facts: dict[str, CaptureFacts] = {}
-        self._first_queued = 0.0
-        self._pending: list[CaptureResult] = []
-
-    def catch_up(self) -> None:
-        """Fold the entries committed since the last look (new captures, our comparisons)."""
-        entries = list(self.case.entries())
-        for entry in entries[self._folded :]:
-            self.state.apply(entry)
-        self._folded = len(entries)
-
-    def _fold_own(self, committed: list[CustodyEntry], queued: list[Comparison]) -> None:
-        """Fold the entries of our own commit from the comparisons we hold.
-
-        Reading them back would validate a thousand models just built; any entry another
-        process slipped in meanwhile is still folded from the log, in order.
-        """
-        own = {entry.seq for entry in committed}
-        entries = list(self.case.entries())
-        for entry in entries[self._folded :]:
-            if entry.seq not in own:
-                self.state.apply(entry)
-        for comparison in queued:
-            self.state.comparisons.setdefault(comparison.current, comparison)
-        self._folded = len(entries)
-
-    def _facts_of(self, url: str, ref: CaptureRef | None) -> CaptureFacts | None:
-        if ref is None:
-            return None
-        known = self._facts.get(ref.item)
-        if known is None and ref.item in self.state.comparisons:
-            known = self.state.comparisons[ref.item].facts
-        if known is None:
-            known = read_facts(ref, url, self.case.read_object)
-            self._facts[ref.item] = known
-        return known
-
-    def add(self, url: str, ref: CaptureRef) -> None:
-        """Compare one capture (once: a capture already compared is left alone)."""
-        if ref.item in self.state.comparisons or ref.item in self._facts:
-            return
-        previous = self._facts_of(url, self.state.previous_of(url, ref.item))
-        current = read_facts(ref, url, self.case.read_object, previous)
-        self._facts[ref.item] = current
-        comparison = compare(url, current, previous, Texts(self.case.read_object))
-        if not self._queue:
-            self._first_queued = time.monotonic()
-        self._queue.append(comparison)
-        if (
-            len(self._queue) >= COMPARE_GROUP
-            or time.monotonic() - self._first_queued > COMPARE_FLUSH_SECONDS
-        ):
-            self.flush()
-
-    def captured(self, item: CaptureResult) -> None:
-        """``on_result`` of the capture session: note a capture just committed.
-
-        It is compared later, by :meth:`settle`: while the capture threads run, every
-        file read here would wait for the interpreter lock behind them, and the same
-        work done once they are idle costs a fraction of it. A run killed before then
-        leaves the captures uncompared, and the next run compares them first.
-        """
-        self.result.captures.append(item)
-        self._pending.append(item)
-        if len(self._pending) >= SETTLE_EVERY:
-            self.settle()
-
-    def settle(self) -> None:
-        """Compare the captures noted so far and commit the comparisons."""
-        pending, self._pending = self._pending, []
-        self.catch_up()
-        for item in pending:
-            history = self.state.captures.get(item.url, [])
-            ref = next((r for r in reversed(history) if r.item == item.item_id), None)
-            if ref is not None:
-                self.add(item.url, ref)
-        self.flush()
-
-    def flush(self) -> None:
-        """Commit the queued comparisons in one write, then report them."""
-        if not self._queue:
-            return
-        queued, self._queue = self._queue, []
-        drafts = [
-            EntryDraft(
-                ITEM_COMPARED,
-                (c.current,) if c.previous is None else (c.current, c.previous),
-                _detail(c),
-            )
-            for c in queued
-        ]
-        self.catch_up()
-        committed = self.case.append(self.signer, *drafts)
-        self._fold_own(committed, queued)
-        for comparison in queued:
-            alert = alert_for(self.state, comparison)
-            event = WatchEvent(self.case.meta.id, comparison, alert)
-            self.result.events.append(event)
-            if self.on_event is not None:
-                self.on_event(event)
-            if self.notify is not None and (
-                alert is not None or comparison.verdict in ("changed", "gone")
-            ):
-                problem = self.notify.send(event.to_json())
-                if problem is not None:
-                    self.result.warnings.append(f"{comparison.current}: {problem}")
-
-
-def _detail(comparison: Comparison) -> dict[str, Any]:
-    """The entry's detail: fields left at their default are left out (nothing changed,
-    no diff), which keeps the log small, except the format, always named."""
-    return {
-        "format": comparison.format,
-        **comparison.model_dump(mode="json", exclude_defaults=True),
-    }
 
 
 def new_run_id(now: datetime) -> str:
@@ -360,7 +111,7 @@ def _run_locked(
             return result
         run_id, urls = new_run_id(now), [w.url for w in watches]
         started = RunStarted(run=run_id, urls=urls, reason="all" if all_urls else "due")
-        case.append(signer, EntryDraft(WATCH_RUN_STARTED, (), started.model_dump()))
+        case.append(signer, EntryDraft.of(WATCH_RUN_STARTED, started))
         comparer.catch_up()
     result.run = run_id
     result.planned = len(urls)
@@ -426,7 +177,7 @@ def _run_locked(
             gone=verdicts.count("gone"),
             failed=sum(1 for r in mine if r.outcome not in ("captured", "http-error")),
         )
-        case.append(signer, EntryDraft(WATCH_RUN_FINISHED, (), finished.model_dump()))
+        case.append(signer, EntryDraft.of(WATCH_RUN_FINISHED, finished))
         result.finished = True
         comparer.catch_up()
     nxt = comparer.state.next_due(clock.now())

@@ -1,6 +1,6 @@
 """The watch list, the captures of every URL and their comparisons, folded from the log.
 
-Nothing here is stored: like :mod:`cybercase.evidence.state`, this is recomputed from the
+Nothing here is stored: like :mod:`cybercase.evidence.log.state`, this is recomputed from the
 custody entries in order, so the log stays the only truth. ``watch.added`` and
 ``watch.removed`` make the list; ``item.acquired`` captures make each URL's history;
 ``watch.run.started``/``finished`` say which runs were cut short; ``item.compared``
@@ -18,19 +18,23 @@ from pydantic import ValidationError
 
 from cybercase.clock import parse_utc
 from cybercase.collect.actions import CAPTURE_KIND
+from cybercase.errors import CaseCorruptError
 from cybercase.evidence import CustodyEntry
-from cybercase.evidence.state import ITEM_ACQUIRED
-from cybercase.monitor.models import (
+from cybercase.evidence.log.state import ITEM_ACQUIRED
+from cybercase.monitor.actions import (
     ITEM_COMPARED,
     WATCH_ADDED,
     WATCH_REMOVED,
     WATCH_RUN_FINISHED,
     WATCH_RUN_STARTED,
+)
+from cybercase.monitor.models import (
     WATCH_TAG,
     Comparison,
     RunFinished,
     RunStarted,
     WatchAdded,
+    WatchRemoved,
 )
 
 REQUEST_CREATED = "request.created"
@@ -149,33 +153,32 @@ class WatchState:
         action = entry.action
         try:
             if action == WATCH_ADDED:
-                spec = WatchAdded.model_validate(entry.detail)
+                spec = entry.detail_as(WatchAdded)
                 self.watches[spec.url] = Watch(
                     spec.url, spec, entry.seq, entry.at, entry.actor_name
                 )
             elif action == WATCH_REMOVED:
-                url = entry.detail.get("url")
-                watch = self.watches.get(url) if isinstance(url, str) else None
+                removed = entry.detail_as(WatchRemoved)
+                watch = self.watches.get(removed.url)
                 if watch is not None and watch.removed_at is None:
                     watch.removed_at = entry.at
-                    reason = entry.detail.get("reason")
-                    watch.removed_reason = reason if isinstance(reason, str) else None
+                    watch.removed_reason = removed.reason
             elif action == ITEM_ACQUIRED and entry.detail.get("kind") == CAPTURE_KIND:
                 self._capture(entry)
             elif action == ITEM_COMPARED:
-                comparison = Comparison.model_validate(entry.detail)
+                comparison = entry.detail_as(Comparison)
                 self.comparisons.setdefault(comparison.current, comparison)
             elif action == WATCH_RUN_STARTED:
-                started = RunStarted.model_validate(entry.detail)
+                started = entry.detail_as(RunStarted)
                 self.runs.setdefault(started.run, RunInfo(started, entry.seq, entry.at))
             elif action == WATCH_RUN_FINISHED:
-                finished = RunFinished.model_validate(entry.detail)
+                finished = entry.detail_as(RunFinished)
                 run = self.runs.get(finished.run)
                 if run is not None:
                     run.finished = finished
             elif action == REQUEST_CREATED and entry.items:
                 self._request(entry)
-        except (ValidationError, TypeError, ValueError):
+        except (CaseCorruptError, ValidationError, TypeError, ValueError):
             self.skipped.append(entry.seq)
 
     def _capture(self, entry: CustodyEntry) -> None:

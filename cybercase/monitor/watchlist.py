@@ -16,13 +16,8 @@ from cybercase.clock import Clock, format_utc, parse_utc
 from cybercase.collect.http.urls import check_url
 from cybercase.errors import InvalidInputError, NotFoundError
 from cybercase.evidence import Case, CustodyEntry, EntryDraft, Signer
-from cybercase.monitor.models import (
-    MIN_EVERY_SECONDS,
-    WATCH_ADDED,
-    WATCH_REMOVED,
-    WatchAdded,
-    WatchRemoved,
-)
+from cybercase.monitor.actions import WATCH_ADDED, WATCH_REMOVED
+from cybercase.monitor.models import MIN_EVERY_SECONDS, WatchAdded, WatchRemoved
 from cybercase.monitor.state import Watch, WatchState, fold
 
 DEFAULT_EVERY = "6h"
@@ -102,7 +97,7 @@ def add_watches(
             spec = WatchAdded(
                 url=url, every_seconds=seconds, until=end, browser=browser, note=text or None
             )
-            tx.add(EntryDraft(WATCH_ADDED, (), spec.model_dump()))
+            tx.add(EntryDraft.of(WATCH_ADDED, spec))
     return Added(tx.committed, already)
 
 
@@ -121,7 +116,7 @@ def remove_watches(
             )
         for url in checked:
             detail = WatchRemoved(url=url, reason=reason.strip() if reason else None)
-            tx.add(EntryDraft(WATCH_REMOVED, (), detail.model_dump()))
+            tx.add(EntryDraft.of(WATCH_REMOVED, detail))
     return tx.committed
 
 

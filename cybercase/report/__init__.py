@@ -6,7 +6,7 @@ description, a signed export statement and a standalone checker; ``verify_packag
 checks such a package (folder or zip) as strictly as a live case.
 """
 
-from cybercase.report.package import ExportResult, export_case
-from cybercase.report.verify import is_package, verify_package
+from cybercase.report.export.package import ExportResult, export_case
+from cybercase.report.verify.package import is_package, verify_package
 
 __all__ = ["ExportResult", "export_case", "is_package", "verify_package"]

@@ -16,9 +16,15 @@ from dataclasses import dataclass, field
 
 from cybercase.errors import NotFoundError
 from cybercase.evidence import CustodyEntry, ItemView
+from cybercase.evidence.log.state import (
+    ID_PATTERN,
+    REQUEST_PREFIX,
+    CaseState,
+    artifacts_of,
+    id_number,
+)
 from cybercase.evidence.models import Artifact
-from cybercase.evidence.state import ID_PATTERN, REQUEST_PREFIX, CaseState, artifacts_of, id_number
-from cybercase.evidence.timestamps import CHAIN_ROLE, RECEIVED_ROLE, ROOT_ROLE, TOKEN_ROLE
+from cybercase.evidence.timestamps.records import CHAIN_ROLE, RECEIVED_ROLE, ROOT_ROLE, TOKEN_ROLE
 from cybercase.report.names import FolderNames, check_relative, safe_file_name, slug, url_slug
 from cybercase.request.lifecycle import RESPONSE_RECEIVED
 

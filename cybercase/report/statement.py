@@ -25,7 +25,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cybercase.errors import InvalidInputError
-from cybercase.evidence.keys import Signer, verify_signature
+from cybercase.evidence.keys.identity import Signer, verify_signature
 
 STATEMENT_FORMAT = "cybercase-export/2"
 OLD_STATEMENT_FORMAT = "cybercase-export/1"

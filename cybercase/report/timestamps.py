@@ -1,6 +1,6 @@
 """The trusted timestamps of a package: where each token's files are, and its openssl line.
 
-:func:`cybercase.evidence.timestamps.token_exports` says, for every token of the case,
+:func:`cybercase.evidence.timestamps.grant.token_exports` says, for every token of the case,
 which artifacts an offline verifier needs (the token, the certificates openssl calls
 ``-untrusted``, the root it chained to when granted, and, for an item token, the file
 it covers). Here those artifacts are matched with their copies in the package, so that
@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cybercase.errors import InvalidInputError
-from cybercase.evidence.timestamps import TokenExport, TokenKind
-from cybercase.evidence.tokens import fingerprint, pem_certificates, subject_text
+from cybercase.evidence.timestamps.exports import TokenExport
+from cybercase.evidence.timestamps.records import TokenSummary
+from cybercase.evidence.timestamps.tokens import fingerprint, pem_certificates, subject_text
 from cybercase.report.layout import Plan, PlannedFile
 
 
@@ -37,18 +38,9 @@ class TsaRoot:
 
 
 @dataclass(frozen=True, slots=True)
-class PackagedToken:
+class PackagedToken(TokenSummary):
     """One token in the package and the command that checks it."""
 
-    seq: int
-    """The ``timestamp.granted`` entry."""
-    kind: TokenKind
-    items: tuple[str, ...]
-    tsa: str
-    gen_time: str
-    """The authority's time in the token (UTC)."""
-    covered_digest: str
-    """``sha256:<hex>`` the token covers: a file's hash, or a custody entry's hash (seal)."""
     sealed_seq: int | None
     """Seals: the last custody entry they anchor."""
     covered_name: str | None

@@ -9,18 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from cybercase.errors import StorageError
-from cybercase.evidence.fsio import fsync_dir, storage_error
-
-
-def part_name(target: Path) -> Path:
-    """The temporary name a zip is written under (the leftovers cleaner knows the form)."""
-    return target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+from cybercase.evidence.fsio import part_name, replacing
 
 
 @contextlib.contextmanager
@@ -29,8 +23,7 @@ def durable_zip(target: Path, what: str) -> Iterator[Path]:
 
     On any failure the part is removed and nothing appears at ``target``.
     """
-    part = part_name(target)
-    try:
+    with replacing(target, part_name(target), overwrite=False) as part:
         yield part
         with zipfile.ZipFile(part) as check:
             damaged = check.testzip()
@@ -41,13 +34,3 @@ def durable_zip(target: Path, what: str) -> Iterator[Path]:
             )
         with part.open("rb+") as fh:
             os.fsync(fh.fileno())
-        part.rename(target)
-        fsync_dir(target.parent)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        raise storage_error("write", target, exc) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        raise

@@ -24,7 +24,7 @@ from cybercase import __version__
 from cybercase.clock import Clock, format_utc
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Artifact, Case, CustodyEntry, EntryDraft, Signer
-from cybercase.evidence.state import REQUEST_PREFIX
+from cybercase.evidence.log.state import REQUEST_PREFIX
 from cybercase.request.config import RequestConfig
 from cybercase.request.identifiers import from_items, merge_identifiers, parse_target
 from cybercase.request.letters import LetterRenderer, PdfMaker, browser_pdf_maker, make_pdf

@@ -26,7 +26,8 @@ from pydantic import ValidationError
 from cybercase.clock import format_utc, parse_utc
 from cybercase.errors import CybercaseError, InvalidInputError, NotFoundError
 from cybercase.evidence import Case, ItemView
-from cybercase.evidence.state import ITEM_IMPORTED, REQUEST_PREFIX
+from cybercase.evidence.actions import ITEM_IMPORTED
+from cybercase.evidence.log.state import REQUEST_PREFIX
 from cybercase.request.models import (
     IDENTIFIER_KINDS,
     ArtifactRef,

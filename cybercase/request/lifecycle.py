@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from cybercase.clock import format_utc, parse_utc
 from cybercase.errors import InvalidTransitionError
-from cybercase.evidence.entry import CustodyEntry
+from cybercase.evidence.log.entry import CustodyEntry
 from cybercase.request.models import DeadlinePolicy
 
 REQUEST_CREATED = "request.created"

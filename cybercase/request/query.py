@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from cybercase.clock import Clock, format_utc
 from cybercase.errors import CybercaseError, InvalidInputError, NotFoundError, StorageError
 from cybercase.evidence import Artifact, Case, CustodyEntry, Signer
-from cybercase.evidence.state import REQUEST_PREFIX, id_number
+from cybercase.evidence.log.state import REQUEST_PREFIX, id_number
 from cybercase.request.lifecycle import (
     Deadline,
     RequestStatus,

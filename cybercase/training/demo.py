@@ -178,7 +178,7 @@ def _run_steps(
 ) -> DemoResult:
     from cybercase.collect.config import CaptureSettings
     from cybercase.collect.session import BrowserChoice, capture_urls
-    from cybercase.evidence.tsa_client import TsaSettings
+    from cybercase.evidence.timestamps import TsaSettings
     from cybercase.evidence.verify import verify_case
 
     ring = KeyRing(home)
@@ -310,7 +310,7 @@ def _run_steps(
             "the demo case failed verification", hint="please report this as a bug"
         )
 
-    from cybercase.report.package import export_case
+    from cybercase.report.export import export_case
     from cybercase.report.verify import verify_package
 
     exported = export_case(

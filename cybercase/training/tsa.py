@@ -17,7 +17,7 @@ Two deliberate properties of the tokens it makes:
 - the ``certificates`` SET inside the token is DER-sorted (asn1crypto sorts SET OF on
   encoding). ``openssl ts -reply`` configured with ``certs =`` does not sort it, and
   strict DER parsers such as rfc3161-client reject such a token (``InvalidSetOrdering``);
-  cybercase's client repairs those (see :mod:`cybercase.evidence.tokens`), this
+  cybercase's client repairs those (see :mod:`cybercase.evidence.timestamps.tokens`), this
   authority simply never makes them;
 - the clock is injectable, so a test can obtain a token dated inside the validity of a
   short-lived TSA certificate and check that it still verifies after that certificate
@@ -592,7 +592,7 @@ def run_test_tsa(
 def _case_holding(folder: Path) -> Path | None:
     """The case folder that ``folder`` is in (or is), if any."""
     from cybercase.evidence.case import CASE_JSON
-    from cybercase.evidence.log import LOG_NAME
+    from cybercase.evidence.log.jsonl import LOG_NAME
 
     for parent in [folder.absolute(), *folder.absolute().parents]:
         if (parent / CASE_JSON).is_file() and (parent / LOG_NAME).is_file():

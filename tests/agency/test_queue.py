@@ -28,7 +28,7 @@ from cybercase.collect.commit import CaptureRequest
 from cybercase.collect.config import CaptureSettings
 from cybercase.errors import CybercaseError
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.state import ITEM_ACQUIRED
+from cybercase.evidence.log.state import ITEM_ACQUIRED
 from cybercase.evidence.verify import verify_case
 from tests.conftest import Cli
 from tests.fixtures.agency import PgServer

@@ -215,8 +215,8 @@ def test_show_file_out_logs_exactly_one_signed_copy_entry_and_verify_passes(
     cli: Cli, case_dir: Path, tmp_path: Path
 ) -> None:
     from cybercase.evidence import Case
-    from cybercase.evidence.entry import hash_bytes
     from cybercase.evidence.keys import verify_signature
+    from cybercase.evidence.log.entry import hash_bytes
 
     exhibit = tmp_path / "ledger.csv"
     exhibit.write_bytes(b"date,item,price\n2026-01-02,pangolin scales 2kg,900\n")

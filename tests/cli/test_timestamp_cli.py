@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cybercase.evidence import Case
-from cybercase.evidence.tsa_client import TsaSettings
+from cybercase.evidence.timestamps import TsaSettings
 from cybercase.training.tsa import RunningTsa
 from tests.conftest import CliResult
 

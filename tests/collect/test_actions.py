@@ -32,7 +32,7 @@ from cybercase.collect.video import VideoFetch
 from cybercase.collect.video_download import VideoLimits
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
 from cybercase.evidence.details import registered_actions
-from cybercase.evidence.entry import canonical_json
+from cybercase.evidence.log.entry import canonical_json
 from tests.fixtures.servers import LocalServer
 
 ART = Artifact(role="warc", name="capture.warc.gz", digest="sha256:" + "ab" * 32, size=12)

@@ -10,7 +10,7 @@ import pytest
 from cybercase.collect.capture import capture_url
 from cybercase.collect.config import MIB, CaptureSettings
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.redaction_key import KEY_FILE, key_path, load_redaction_key
+from cybercase.evidence.keys.redaction import KEY_FILE, key_path, load_redaction_key
 from cybercase.evidence.verify import verify_case
 from cybercase.settings import user_home
 from tests.collect.helpers import artifact, check_warc, object_path, read_warc, record_of, sha256

@@ -24,7 +24,7 @@ from cybercase.collect.record import Body, CaptureRecord, Hop, record_schema, sc
 from cybercase.collect.redact import Redactor, redact_head
 from cybercase.collect.warc import WarcBuilder
 from cybercase.errors import InvalidInputError
-from cybercase.evidence.redaction_key import RedactionKey
+from cybercase.evidence.keys.redaction import RedactionKey
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "schema" / "capture-record.schema.json"
 TOKEN = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_=.", min_size=1, max_size=40)
@@ -240,7 +240,7 @@ def test_warc_round_trip(
 
 def test_records_made_before_keyed_hashing_still_read_and_check() -> None:
     from cybercase.collect.record import Redaction
-    from cybercase.evidence.redaction_key import check_secret
+    from cybercase.evidence.keys.redaction import check_secret
 
     old = {
         "where": "attempt 1 hop 0 request",

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from cybercase.evidence.redaction_key import load_redaction_key
+from cybercase.evidence.keys.redaction import load_redaction_key
 from cybercase.settings import user_home
 from tests.conftest import CliResult
 from tests.fixtures.servers import PAGE_HTML, PHOTO, LocalServer, send

@@ -15,7 +15,7 @@ from cybercase.collect.config import CaptureSettings
 from cybercase.collect.session import BrowserChoice, capture_urls
 from cybercase.errors import BrowserUnavailableError
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.tsa_client import TsaSettings
+from cybercase.evidence.timestamps import TsaSettings
 from cybercase.evidence.verify import verify_case
 from tests.fixtures.pages import JS_PHRASE, PageServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.verify import verify_case
+from cybercase.evidence.verify.case import verify_case
 
 
 def test_new_case_verifies(case: Case) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.verify import verify_case
+from cybercase.evidence.verify.case import verify_case
 
 WRITER = Path(__file__).parent.parent / "fixtures" / "crash_writer.py"
 
@@ -121,7 +121,7 @@ def test_two_processes_never_interleave(case: Case, tmp_path: Path) -> None:
 
 def test_log_changed_under_the_lock_is_refused(case: Case) -> None:
     from cybercase.errors import StorageError
-    from cybercase.evidence import log as logfile
+    from cybercase.evidence.log import jsonl as logfile
 
     log = case.root / "custody.jsonl"
     before = log.read_bytes()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.verify import verify_case
+from cybercase.evidence.verify.case import verify_case
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cybercase.investigate.prices import find_prices
-from cybercase.monitor.compare import gone_reason, prices_of, text_diff
+from cybercase.monitor.compare import text_diff
+from cybercase.monitor.facts import gone_reason, prices_of
 
 LINES = st.sampled_from(
     [

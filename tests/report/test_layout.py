@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cybercase.evidence import Artifact, EntryDraft, Signer
-from cybercase.evidence.entry import build_entry
-from cybercase.evidence.state import CaseState
+from cybercase.evidence.log.entry import build_entry
+from cybercase.evidence.log.state import CaseState
 from cybercase.report.layout import plan_package
 from cybercase.report.names import check_relative
 

@@ -13,9 +13,9 @@ import bagit
 import rfc8785
 
 from cybercase.evidence import Case, Signer
-from cybercase.evidence.timestamps import token_exports
-from cybercase.evidence.tokens import fingerprint, pem_certificates
-from cybercase.evidence.tsa_client import TsaSettings
+from cybercase.evidence.timestamps.exports import token_exports
+from cybercase.evidence.timestamps.tokens import fingerprint, pem_certificates
+from cybercase.evidence.timestamps.tsa_client import TsaSettings
 from cybercase.report import export_case, verify_package
 from tests.fixtures.report import RichIds
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cybercase.evidence import Case
-from tests.report.test_custody_tables import tables_of, visible_text
+from tests.report.html.test_custody_tables import tables_of, visible_text
 
 
 def test_each_item_is_named_by_url_time_and_one_hash(rich_case: Case, package: Path) -> None:

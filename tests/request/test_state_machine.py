@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cybercase.clock import format_utc
 from cybercase.errors import InvalidTransitionError
 from cybercase.evidence import CustodyEntry, EntryDraft, Signer
-from cybercase.evidence.entry import build_entry
+from cybercase.evidence.log.entry import build_entry
 from cybercase.request.lifecycle import (
     REQUEST_CLOSED,
     REQUEST_CREATED,

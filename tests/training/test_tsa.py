@@ -13,8 +13,13 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from cybercase.digest import Digest
-from cybercase.evidence.tokens import parse_response
-from cybercase.evidence.tsa_client import QUERY_TYPE, TsaClient, TsaSettings, build_request
+from cybercase.evidence.timestamps.tokens import parse_response
+from cybercase.evidence.timestamps.tsa_client import (
+    QUERY_TYPE,
+    TsaClient,
+    TsaSettings,
+    build_request,
+)
 from cybercase.training.tsa import (
     CHAIN_PEM,
     ROOT_PEM,

@@ -1,7 +1,7 @@
 """A web capture: what was asked for and served, when, from where, over which TLS, seen how.
 
 The facts come from the capture's ``record.json``, read through the capture layer's own
-model (:mod:`cybercase.report.capture_view`), never by guessing at field names. URLs
+model (:mod:`cybercase.report.sections.capture_view`), never by guessing at field names. URLs
 found in evidence are shown as text, never as links, and GPS positions as numbers,
 never as links to an online map: opening the report must not reach out to anything.
 """
@@ -27,7 +27,7 @@ class CaptureSection:
         """The capture's facts from its record, then the common data."""
         # Imported here: the capture model pulls in the collect layer, which
         # 'cybercase verify PACKAGE' does not need.
-        from cybercase.report.capture_view import capture_view
+        from cybercase.report.sections.capture_view import capture_view
 
         view = capture_view(item.plan, item.read_file, item.entries)
         data = base_data(item)

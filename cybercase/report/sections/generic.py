@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from cybercase.evidence import CustodyEntry
-from cybercase.evidence.state import CASE_EXPORTED, TIMESTAMP_GRANTED
+from cybercase.evidence.actions import TIMESTAMP_GRANTED
+from cybercase.report.actions import CASE_EXPORTED
 from cybercase.report.layout import TIMESTAMP_ROLES, item_title
 from cybercase.report.sections.interface import ItemContext, Section, mapping, sequence, text
 from cybercase.request.lifecycle import (

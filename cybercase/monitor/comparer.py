@@ -1,0 +1,163 @@
+"""Comparing a run's captures with the ones before, and committing the comparisons.
+
+The :class:`Comparer` is fed every capture a run commits. It compares them once the
+capture threads are idle (see :meth:`Comparer.captured`), writes the comparisons as
+signed ``item.compared`` entries in large groups, raises each one's warning and sends
+the events. Facts already known (in the previous run's comparison) are never read again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from cybercase.collect.commit import CaptureResult
+from cybercase.evidence import Case, CustodyEntry, EntryDraft, Signer
+from cybercase.monitor.actions import ITEM_COMPARED
+from cybercase.monitor.alerts import alert_for
+from cybercase.monitor.compare import Texts, compare
+from cybercase.monitor.facts import read_facts
+from cybercase.monitor.models import (
+    CaptureFacts,
+    Comparison,
+)
+from cybercase.monitor.notify import Notifier
+from cybercase.monitor.results import RunResult, WatchEvent
+from cybercase.monitor.state import CaptureRef, WatchState
+
+COMPARE_GROUP = 1024
+"""Comparisons committed together (one signed append, one fsync). A run's comparisons are
+made after its captures, in one quick pass, so a large group costs nothing in latency and
+saves a commit per 64 pages; a run killed in that pass redoes the uncommitted ones."""
+COMPARE_FLUSH_SECONDS = 2.0
+SETTLE_EVERY = 10_000
+"""Captures noted before they are compared while the run goes on (see ``Comparer.captured``)."""
+
+
+class Comparer:
+    """Compares each new capture with the one before and commits the comparisons in groups."""
+
+    def __init__(
+        self,
+        case: Case,
+        signer: Signer,
+        state: WatchState,
+        *,
+        notify: Notifier | None,
+        on_event: Callable[[WatchEvent], None] | None,
+        result: RunResult,
+    ) -> None:
+        self.case = case
+        self.signer = signer
+        self.state = state
+        self.notify = notify
+        self.on_event = on_event
+        self.result = result
+        self._folded = sum(1 for _ in case.entries())
+        self._queue: list[Comparison] = []
+        self._facts: dict[str, CaptureFacts] = {}
+        self._first_queued = 0.0
+        self._pending: list[CaptureResult] = []
+
+    def catch_up(self) -> None:
+        """Fold the entries committed since the last look (new captures, our comparisons)."""
+        entries = list(self.case.entries())
+        for entry in entries[self._folded :]:
+            self.state.apply(entry)
+        self._folded = len(entries)
+
+    def _fold_own(self, committed: list[CustodyEntry], queued: list[Comparison]) -> None:
+        """Fold the entries of our own commit from the comparisons we hold.
+
+        Reading them back would validate a thousand models just built; any entry another
+        process slipped in meanwhile is still folded from the log, in order.
+        """
+        own = {entry.seq for entry in committed}
+        entries = list(self.case.entries())
+        for entry in entries[self._folded :]:
+            if entry.seq not in own:
+                self.state.apply(entry)
+        for comparison in queued:
+            self.state.comparisons.setdefault(comparison.current, comparison)
+        self._folded = len(entries)
+
+    def _facts_of(self, url: str, ref: CaptureRef | None) -> CaptureFacts | None:
+        if ref is None:
+            return None
+        known = self._facts.get(ref.item)
+        if known is None and ref.item in self.state.comparisons:
+            known = self.state.comparisons[ref.item].facts
+        if known is None:
+            known = read_facts(ref, url, self.case.read_object)
+            self._facts[ref.item] = known
+        return known
+
+    def add(self, url: str, ref: CaptureRef) -> None:
+        """Compare one capture (once: a capture already compared is left alone)."""
+        if ref.item in self.state.comparisons or ref.item in self._facts:
+            return
+        previous = self._facts_of(url, self.state.previous_of(url, ref.item))
+        current = read_facts(ref, url, self.case.read_object, previous)
+        self._facts[ref.item] = current
+        comparison = compare(url, current, previous, Texts(self.case.read_object))
+        if not self._queue:
+            self._first_queued = time.monotonic()
+        self._queue.append(comparison)
+        if (
+            len(self._queue) >= COMPARE_GROUP
+            or time.monotonic() - self._first_queued > COMPARE_FLUSH_SECONDS
+        ):
+            self.flush()
+
+    def captured(self, item: CaptureResult) -> None:
+        """``on_result`` of the capture session: note a capture just committed.
+
+        It is compared later, by :meth:`settle`: while the capture threads run, every
+        file read here would wait for the interpreter lock behind them, and the same
+        work done once they are idle costs a fraction of it. A run killed before then
+        leaves the captures uncompared, and the next run compares them first.
+        """
+        self.result.captures.append(item)
+        self._pending.append(item)
+        if len(self._pending) >= SETTLE_EVERY:
+            self.settle()
+
+    def settle(self) -> None:
+        """Compare the captures noted so far and commit the comparisons."""
+        pending, self._pending = self._pending, []
+        self.catch_up()
+        for item in pending:
+            history = self.state.captures.get(item.url, [])
+            ref = next((r for r in reversed(history) if r.item == item.item_id), None)
+            if ref is not None:
+                self.add(item.url, ref)
+        self.flush()
+
+    def flush(self) -> None:
+        """Commit the queued comparisons in one write, then report them."""
+        if not self._queue:
+            return
+        queued, self._queue = self._queue, []
+        drafts = [
+            EntryDraft.of(
+                ITEM_COMPARED,
+                c,
+                (c.current,) if c.previous is None else (c.current, c.previous),
+            )
+            for c in queued
+        ]
+        self.catch_up()
+        committed = self.case.append(self.signer, *drafts)
+        self._fold_own(committed, queued)
+        for comparison in queued:
+            alert = alert_for(self.state, comparison)
+            event = WatchEvent(self.case.meta.id, comparison, alert)
+            self.result.events.append(event)
+            if self.on_event is not None:
+                self.on_event(event)
+            if self.notify is not None and (
+                alert is not None or comparison.verdict in ("changed", "gone")
+            ):
+                problem = self.notify.send(event.to_json())
+                if problem is not None:
+                    self.result.warnings.append(f"{comparison.current}: {problem}")
