@@ -12,7 +12,8 @@ SHA-256 of the URL list, or the name given with ``--batch``; ``--resume`` skips 
 that already have an item from that batch, whatever their outcome.
 
 Ctrl-C sets a cancel flag (it raises no KeyboardInterrupt mid-commit): captures in progress
-stop at their next network read and are discarded, captures already complete are committed,
+stop at their next network read and are discarded, captures complete in list order up to
+the first stopped one are committed (the rest waits for ``--resume``),
 and the result says the batch was interrupted. An interrupted or killed batch leaves at
 most unreferenced objects or temporary files, which ``verify`` reports as harmless.
 """
@@ -314,7 +315,12 @@ def run_batch(
                 arrived, _ = wait(running)
                 for future in arrived:
                     finished[running.pop(future)] = future
-                ready = [*group, *(finished.pop(n) for n in sorted(finished))]
+                # Only what is complete in list order: a capture that finished after one
+                # that was stopped waits for --resume, so the items stay a prefix of the list.
+                start = in_order
+                while in_order in finished:
+                    in_order += 1
+                ready = [*group, *(finished.pop(n) for n in range(start, in_order))]
                 group = []
                 _commit(case, signer, ready, result, progress, on_result, quiet=True)
     except BaseException:
