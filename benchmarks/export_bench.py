@@ -29,7 +29,7 @@ import bagit
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.timestamps import TsaSettings, seal
 from cybercase.report import export_case, verify_package
-from cybercase.training.tsa import run_test_tsa
+from cybercase.training.tsa_server import run_test_tsa
 
 
 def timed(label: str, func: Callable[[int], object], repeat: int) -> float:

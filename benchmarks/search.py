@@ -35,10 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import banner
 from cybercase.digest import Digest
 from cybercase.evidence import Case, Signer
-from cybercase.investigate.analysis import AnalysisSettings, _html_text, analyze_case
-from cybercase.investigate.index import build_index, search
+from cybercase.investigate.analysis import AnalysisSettings, analyze_case
+from cybercase.investigate.extract import _html_text
+from cybercase.investigate.index import build_index
 from cybercase.investigate.lexicon import load_lexicon
 from cybercase.investigate.registry import register_folders
+from cybercase.investigate.search import search
 
 _VOCABULARY = (
     "carved bangle antique heavy old stock creamy colour discreet shipping worldwide "

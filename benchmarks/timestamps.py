@@ -29,7 +29,7 @@ from cybercase.evidence import Case, Signer
 from cybercase.evidence.timestamps import TsaSettings, pending_items, timestamp_new_items
 from cybercase.evidence.verify import verify_case
 from cybercase.evidence.verify.timestamps import timestamp_check
-from cybercase.training.tsa import RunningTsa, run_test_tsa
+from cybercase.training.tsa_server import RunningTsa, run_test_tsa
 
 
 def make_case(root: Path, signer: Signer, files: list[Path]) -> tuple[Case, list[str]]:

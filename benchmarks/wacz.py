@@ -32,7 +32,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from benchmarks.capture import Handler, run
-from cybercase.training.tsa import run_test_tsa
+from cybercase.training.tsa_server import run_test_tsa
 
 PASSPHRASE = "benchmark passphrase"
 

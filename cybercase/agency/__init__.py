@@ -1,12 +1,37 @@
-"""Agency deployment (optional extra): S3 Object Lock replicas, a PostgreSQL index and queue."""
+"""Agency deployment (optional extra): S3 Object Lock replicas, a PostgreSQL index and queue.
 
-from cybercase.errors import CybercaseError
+Importing this package needs none of the extra's packages (boto3, psycopg, procrastinate):
+each is imported where it is used, and its absence is one message (:func:`not_installed`).
+"""
 
+from cybercase.agency.extras import not_installed
+from cybercase.agency.queue import QueuedUrl, add_urls, queue_counts
+from cybercase.agency.replica import Replica, Retention
+from cybercase.agency.replica_verify import verify_against
+from cybercase.agency.replicate import ReplicationResult, replicate
+from cybercase.agency.restore import RestoreResult, restore
+from cybercase.agency.shared_index import PublishReport, publish_index
+from cybercase.agency.shared_search import SharedRequest, search_shared, shared_requests
+from cybercase.agency.worker import CaptureService, WorkerOptions, run_worker
 
-def not_installed(exc: ImportError) -> CybercaseError:
-    """The one message for a missing optional extra (boto3, psycopg, procrastinate)."""
-    missing = exc.name or "a package"
-    return CybercaseError(
-        f"the agency features are not installed ({missing} is missing)",
-        hint='install them with: pip install "cybercase[agency]"',
-    )
+__all__ = [
+    "CaptureService",
+    "PublishReport",
+    "QueuedUrl",
+    "Replica",
+    "ReplicationResult",
+    "RestoreResult",
+    "Retention",
+    "SharedRequest",
+    "WorkerOptions",
+    "add_urls",
+    "not_installed",
+    "publish_index",
+    "queue_counts",
+    "replicate",
+    "restore",
+    "run_worker",
+    "search_shared",
+    "shared_requests",
+    "verify_against",
+]

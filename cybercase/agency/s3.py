@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cybercase.agency import not_installed
+from cybercase.agency.extras import not_installed
 from cybercase.errors import (
     CybercaseError,
     IdentityError,

@@ -23,16 +23,17 @@ from cybercase.cli import (
     custodian_cmds,
     demo_cmds,
     export_cmds,
+    helptext,
     investigate_cmds,
     key_cmds,
     queue_cmds,
     replica_cmds,
-    request_cmds,
+    request,
     shared_index_cmds,
     timestamp_cmds,
     training_cmds,
     verify_cmds,
-    watch_cmds,
+    watch,
 )
 
 
@@ -51,6 +52,8 @@ class _Group(TyperGroup):
             option.default = False
         return option
 
+
+helptext.install()
 
 app = typer.Typer(
     cls=_Group,
@@ -94,7 +97,7 @@ case_cmds.register(app)
 capture_cmds.register(app)
 browse_cmds.register(app)
 timestamp_cmds.register(app)
-request_cmds.register(app)
+request.register(app)
 export_cmds.register(app)
 verify_cmds.register(app)
 custodian_cmds.register(app)
@@ -103,7 +106,7 @@ investigate_cmds.register(app)
 replica_cmds.register(app)
 queue_cmds.register(app)
 shared_index_cmds.register(app)
-watch_cmds.register(app)
+watch.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,7 +38,7 @@ def browse(
     browser: Path = typer.Option(
         None,
         "--browser",
-        metavar="PATH",
+        metavar="FILE",
         help="The Chromium/Chrome/Edge to use (default: found automatically).",
     ),
     keep_secrets: bool = typer.Option(

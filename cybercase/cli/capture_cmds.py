@@ -15,6 +15,7 @@ from cybercase.cli.common import (
     importing,
     open_case,
     out,
+    progress_for,
     say,
     unlock_early,
 )
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from cybercase.collect.commit import CaptureResult
     from cybercase.collect.video_download import VideoLimits
     from cybercase.evidence.timestamps import TimestampOutcome
-    from cybercase.progress import Progress
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
 SUMMARY_ROWS = 50
@@ -50,19 +50,34 @@ def parse_size(text: str | None) -> int | None:
 
 def capture(
     urls: list[str] = typer.Argument(
-        None, help="URLs to capture (http or https).", show_default=False
+        None, help="URLs to capture (http or https).", show_default=False, metavar="URL..."
     ),
     from_file: str = typer.Option(
-        None, "--from", help="A file of URLs, one a line ('#' comments); '-' reads stdin."
+        None,
+        "--from",
+        help="A file of URLs, one a line ('#' comments); '-' reads stdin.",
+        metavar="FILE",
     ),
-    tags: list[str] = typer.Option([], "--tag", help="A tag for every item (repeat for several)."),
-    note: str = typer.Option(None, "--note", help="A note recorded with every item."),
+    tags: list[str] = typer.Option(
+        [], "--tag", help="A tag for every item (repeat for several).", metavar="TAG"
+    ),
+    note: str = typer.Option(
+        None, "--note", help="A note recorded with every item.", metavar="NOTE"
+    ),
     persona: str = typer.Option(
-        None, "--persona", help="The online persona (account) used, recorded with the capture."
+        None,
+        "--persona",
+        help="The online persona (account) used, recorded with the capture.",
+        metavar="NAME",
     ),
-    user_agent: str = typer.Option(None, "--user-agent", help="User-Agent to send."),
+    user_agent: str = typer.Option(
+        None, "--user-agent", help="User-Agent to send.", metavar="USER-AGENT"
+    ),
     proxy: str = typer.Option(
-        None, "--proxy", help="http://host:port, socks5://… or socks5h://… (e.g. Tor)."
+        None,
+        "--proxy",
+        help="http://host:port, socks5://… or socks5h://… (e.g. Tor).",
+        metavar="URL",
     ),
     header: list[str] = typer.Option(
         [],
@@ -79,14 +94,26 @@ def capture(
         help="An extra header safe to keep verbatim in the evidence (repeat for several).",
     ),
     cookies: Path = typer.Option(
-        None, "--cookies", help="A Netscape cookies.txt (a logged-in session)."
+        None, "--cookies", help="A Netscape cookies.txt (a logged-in session).", metavar="FILE"
     ),
-    ca_bundle: Path = typer.Option(None, "--ca-bundle", help="Extra trusted CA certificates."),
-    connect_timeout: float = typer.Option(None, "--connect-timeout", help="Seconds [10]."),
-    read_timeout: float = typer.Option(None, "--read-timeout", help="Seconds of silence [30]."),
-    total_timeout: float = typer.Option(None, "--timeout", help="Seconds per attempt [120]."),
-    max_size: str = typer.Option(None, "--max-size", help="Body size limit, e.g. 64M [256M]."),
-    max_redirects: int = typer.Option(None, "--max-redirects", help="Redirects followed [10]."),
+    ca_bundle: Path = typer.Option(
+        None, "--ca-bundle", help="Extra trusted CA certificates.", metavar="FILE"
+    ),
+    connect_timeout: float = typer.Option(
+        None, "--connect-timeout", help="Seconds [10].", metavar="SECONDS"
+    ),
+    read_timeout: float = typer.Option(
+        None, "--read-timeout", help="Seconds of silence [30].", metavar="SECONDS"
+    ),
+    total_timeout: float = typer.Option(
+        None, "--timeout", help="Seconds per attempt [120].", metavar="SECONDS"
+    ),
+    max_size: str = typer.Option(
+        None, "--max-size", help="Body size limit, e.g. 64M [256M].", metavar="SIZE"
+    ),
+    max_redirects: int = typer.Option(
+        None, "--max-redirects", help="Redirects followed [10].", metavar="N"
+    ),
     insecure: bool = typer.Option(
         None, "--insecure", help="Capture despite TLS errors (the failure is recorded)."
     ),
@@ -101,14 +128,19 @@ def capture(
         "--jobs",
         "-j",
         help="URLs captured at once [4]; the browser renders as many (at most 8).",
+        metavar="N",
     ),
-    per_host: int = typer.Option(None, "--per-host", help="Captures of one host at once [2]."),
+    per_host: int = typer.Option(
+        None, "--per-host", help="Captures of one host at once [2].", metavar="N"
+    ),
     host_delay: float = typer.Option(
-        None, "--host-delay", help="Seconds between captures of one host [0]."
+        None, "--host-delay", help="Seconds between captures of one host [0].", metavar="SECONDS"
     ),
-    retries: int = typer.Option(None, "--retries", help="Retries of transient failures [2]."),
+    retries: int = typer.Option(
+        None, "--retries", help="Retries of transient failures [2].", metavar="N"
+    ),
     batch: str = typer.Option(
-        None, "--batch", help="Name the batch (default: derived from the URL list)."
+        None, "--batch", help="Name the batch (default: derived from the URL list).", metavar="NAME"
     ),
     resume: bool = typer.Option(
         False, "--resume", help="Skip URLs that already have an item from this batch."
@@ -120,6 +152,7 @@ def capture(
         None,
         "--browser",
         help="The Chromium/Chrome/Edge to render pages with (default: found automatically).",
+        metavar="FILE",
     ),
     scroll: bool = typer.Option(
         False,
@@ -247,7 +280,7 @@ def capture(
         tags=tags,
         note=note,
         persona=persona,
-        progress=_progress(json_out),
+        progress=progress_for(json_out, unit="urls"),
         on_result=report,
         on_browser=browser_line,
         videos=videos,
@@ -305,18 +338,6 @@ def emit_json_line(data: object) -> None:
 
     sys.stdout.write(json_text(data, separators=(",", ":")) + "\n")
     sys.stdout.flush()
-
-
-def _progress(json_mode: bool) -> "Progress":
-    import sys
-
-    from cybercase.progress import NullProgress
-
-    if json_mode or not sys.stderr.isatty():
-        return NullProgress()
-    from cybercase.cli.progressbar import RichProgress
-
-    return RichProgress(err(), unit="urls")
 
 
 def _say_item(item: "CaptureResult") -> None:

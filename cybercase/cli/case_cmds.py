@@ -35,17 +35,21 @@ def register(app: typer.Typer) -> None:
 
 def init(
     folder: Path = typer.Argument(
-        ..., help="Folder to create for the case (must be new or empty)."
+        ..., help="Folder to create for the case (must be new or empty).", metavar="FOLDER"
     ),
     case_id: str = typer.Option(
-        ..., "--id", help="Your agency's case reference, e.g. WL-2026-014."
+        ..., "--id", help="Your agency's case reference, e.g. WL-2026-014.", metavar="CASE-ID"
     ),
-    title: str = typer.Option(..., "--title", help="A short title."),
-    agency: str = typer.Option(..., "--agency", help="The investigating agency."),
-    jurisdiction: str = typer.Option(None, "--jurisdiction", help="Country or jurisdiction."),
-    offence: str = typer.Option(None, "--offence", help="Suspected offence and legal provision."),
+    title: str = typer.Option(..., "--title", help="A short title.", metavar="TITLE"),
+    agency: str = typer.Option(..., "--agency", help="The investigating agency.", metavar="NAME"),
+    jurisdiction: str = typer.Option(
+        None, "--jurisdiction", help="Country or jurisdiction.", metavar="COUNTRY"
+    ),
+    offence: str = typer.Option(
+        None, "--offence", help="Suspected offence and legal provision.", metavar="OFFENCE"
+    ),
     species: list[str] = typer.Option(
-        [], "--species", help="A species concerned (repeat for several)."
+        [], "--species", help="A species concerned (repeat for several).", metavar="NAME"
     ),
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
@@ -65,17 +69,26 @@ def init(
         signer=signer,
     )
     if json_out:
-        emit_json({"case": case.meta.model_dump(), "folder": str(case.root)})
+        from cybercase.report.case_json import CreatedCase
+
+        emit_json(CreatedCase.of(case).to_json())
         return
     say(f"Case [bold]{case.meta.id}[/bold] created in {case.root}")
     say(f"Next: cd {case.root} && cybercase add FILE…   (or cybercase capture URL…)")
 
 
 def add(
-    files: list[Path] = typer.Argument(..., help="Files to import as evidence items."),
-    note: str = typer.Option(None, "--note", help="A note recorded with each item."),
+    files: list[Path] = typer.Argument(
+        ..., help="Files to import as evidence items.", metavar="FILE..."
+    ),
+    note: str = typer.Option(
+        None, "--note", help="A note recorded with each item.", metavar="NOTE"
+    ),
     source: str = typer.Option(
-        None, "--source", help="Where the files came from (e.g. 'saved from WhatsApp by hand')."
+        None,
+        "--source",
+        help="Where the files came from (e.g. 'saved from WhatsApp by hand').",
+        metavar="SOURCE",
     ),
     case_dir: Path = CASE_OPTION,
     config: Path = CONFIG_OPTION,
@@ -93,25 +106,16 @@ def add(
     case = open_case(case_dir)
     signer = load_signer(key)
     result = add_files(case, signer, files, settings, note=note, source=source)
-    views, stamped = result.items, result.timestamps
-    rows = [
-        {
-            "id": v.id,
-            "name": v.artifacts[0].name,
-            "digest": v.artifacts[0].digest,
-            "size": v.artifacts[0].size,
-            "media_type": v.artifacts[0].media_type,
-            "acquired": v.created_at,
-            "timestamp": "pending" if v.id in stamped.pending else "granted",
-        }
-        for v in views
-    ]
+    from cybercase.report.case_json import AddedItem
+
+    stamped = result.timestamps
+    rows = AddedItem.rows(result)
     if json_out:
-        emit_json(rows)
+        emit_json([row.to_json() for row in rows])
         return
     for row in rows:
         out().print(
-            f"{row['id']}  {row['digest']}  {row['size']:>12,} B  {clean(row['name'])}",
+            f"{row.id}  {row.digest}  {row.size:>12,} B  {clean(row.name)}",
             markup=False,
         )
     say(f"{len(rows)} item(s) added to case {case.meta.id}.")
@@ -121,8 +125,10 @@ def add(
 
 
 def log(
-    item: str = typer.Option(None, "--item", help="Only entries naming this item or request."),
-    limit: int = typer.Option(0, "--last", help="Only the last N entries (0: all)."),
+    item: str = typer.Option(
+        None, "--item", help="Only entries naming this item or request.", metavar="ITEM"
+    ),
+    limit: int = typer.Option(0, "--last", help="Only the last N entries (0: all).", metavar="N"),
     case_dir: Path = CASE_OPTION,
     json_out: bool = JSON_OPTION,
 ) -> None:
@@ -165,9 +171,14 @@ def show(
         "-f",
         help="Write this file of the item (name or role, e.g. record.json, screenshot) "
         "to stdout, or to --out; its hash is checked as it is copied.",
+        metavar="NAME",
     ),
     out_path: Path = typer.Option(
-        None, "--out", "-o", help="With --file: save the copy here (must not exist)."
+        None,
+        "--out",
+        "-o",
+        help="With --file: save the copy here (must not exist).",
+        metavar="FILE",
     ),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
@@ -182,7 +193,7 @@ def show(
     """
     case = open_case(case_dir)
     if item_id.lower().startswith(("http://", "https://")) and file is None:
-        from cybercase.cli.watch_cmds import render_timeline
+        from cybercase.cli.watch.timeline import render_timeline
         from cybercase.monitor import timeline
 
         found = timeline(case, item_id)
@@ -198,26 +209,13 @@ def show(
         raise typer.BadParameter("--out goes with --file NAME", param_hint="--out")
     view = case.item(item_id)
     entries = case.item_entries(view.id)
-    from cybercase.cli.investigate_cmds import analysis_json, render_analysis, show_analysis
+    from cybercase.cli.investigate_cmds import render_analysis, show_analysis
 
     analysis = show_analysis(case, view)
     if json_out:
-        emit_json(
-            {
-                "id": view.id,
-                "kind": view.kind,
-                "created": {
-                    "seq": view.created_seq,
-                    "action": view.created_action,
-                    "at": view.created_at,
-                    "actor": view.actor_name,
-                },
-                "detail": view.detail,
-                "artifacts": [a.model_dump() for a in view.artifacts],
-                "entries": [e.to_json() for e in entries],
-                "analysis": analysis_json(analysis),
-            }
-        )
+        from cybercase.report.case_json import ItemShown
+
+        emit_json(ItemShown(view, entries, analysis).to_json())
         return
     from cybercase.cli.render import render_item
 
@@ -239,16 +237,9 @@ def _hand_out(
             )
         entry = case.hand_out(load_signer(key), item_id, [(artifact, target)])
         if json_out:
-            emit_json(
-                {
-                    "item": item_id.upper(),
-                    "file": artifact.name,
-                    "digest": artifact.digest,
-                    "size": artifact.size,
-                    "to": str(target),
-                    "entry": entry.seq,
-                }
-            )
+            from cybercase.report.case_json import HandedOut
+
+            emit_json(HandedOut(item_id, artifact, target, entry).to_json())
             return
         say(
             f"Saved {artifact.name} of {item_id.upper()} to {target} "
@@ -267,8 +258,8 @@ def _hand_out(
 
 
 def note(
-    text: str = typer.Argument(..., help="The note."),
-    item: str = typer.Option(None, "--item", help="Attach the note to this item."),
+    text: str = typer.Argument(..., help="The note.", metavar="NOTE"),
+    item: str = typer.Option(None, "--item", help="Attach the note to this item.", metavar="ITEM"),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,
     json_out: bool = JSON_OPTION,
@@ -295,15 +286,16 @@ def status(case_dir: Path = CASE_OPTION, json_out: bool = JSON_OPTION) -> None:
 
     case = open_case(case_dir)
     report = case_status(case)
-    due = [row.to_json() for row in due_requests(case)]
+    due_rows = due_requests(case)
+    due = [row.to_json() for row in due_rows]
     alerts = watch_alerts(load(case))
     if json_out:
-        emit_json(
-            {**report.to_json(), "due_requests": due, "watch_alerts": [a.to_json() for a in alerts]}
-        )
+        from cybercase.report.case_json import CaseOverview
+
+        emit_json(CaseOverview(report, due_rows, alerts).to_json())
     else:
         from cybercase.cli.render import render_status
-        from cybercase.cli.watch_cmds import render_alerts
+        from cybercase.cli.watch.listing import render_alerts
 
         render_alerts(out(), alerts)
         render_status(out(), report, due=due)

@@ -31,6 +31,7 @@ CASE_OPTION = typer.Option(
     "-C",
     help="The case folder. Default: $CYBERCASE_CASE, else this folder or a parent holding a case.",
     show_default=False,
+    metavar="FOLDER",
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 KEY_OPTION = typer.Option(
@@ -39,6 +40,7 @@ KEY_OPTION = typer.Option(
     help="Sign with this key (fingerprint prefix or name). Default: $CYBERCASE_KEY, "
     "else your default key.",
     show_default=False,
+    metavar="KEY",
 )
 CONFIG_OPTION = typer.Option(
     None,
@@ -46,6 +48,7 @@ CONFIG_OPTION = typer.Option(
     help="Configuration file. Default: $CYBERCASE_CONFIG, else config.toml in your "
     "cybercase folder.",
     show_default=False,
+    metavar="FILE",
 )
 
 _stderr: Console | None = None
@@ -244,12 +247,15 @@ def unlock_early(selector: str | None = None) -> Callable[[], Signer]:
     return result
 
 
-def progress_for(json_mode: bool) -> Progress:
-    """A rich progress bar on a terminal; nothing in JSON or non-TTY mode."""
+def progress_for(json_mode: bool, *, unit: str = "bytes") -> Progress:
+    """A rich progress bar on a terminal; nothing in JSON or non-TTY mode.
+
+    ``unit`` is ``"bytes"`` (sizes) or a counted thing (``"urls"``: shown as M/N).
+    """
     from cybercase.progress import NullProgress
 
     if json_mode or not sys.stderr.isatty():
         return NullProgress()
     from cybercase.cli.progressbar import RichProgress
 
-    return RichProgress(err())
+    return RichProgress(err(), unit=unit)

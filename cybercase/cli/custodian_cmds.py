@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 @custodian_app.command("add")
 def custodian_add(
     pubkey_file: Path = typer.Argument(
-        ..., help="The colleague's public key, from 'cybercase key export'."
+        ..., help="The colleague's public key, from 'cybercase key export'.", metavar="FILE"
     ),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,

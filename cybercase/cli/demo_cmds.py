@@ -14,12 +14,17 @@ def register(app: typer.Typer) -> None:
 
 def demo(
     out_dir: Path = typer.Option(
-        None, "--out", help="Folder for the demo (default: a new ./cybercase-demo folder)."
+        None,
+        "--out",
+        help="Folder for the demo (default: a new ./cybercase-demo folder).",
+        metavar="FOLDER",
     ),
     no_browser: bool = typer.Option(
         False, "--no-browser", help="Skip screenshots, PDFs and rendered pages."
     ),
-    browser: Path = typer.Option(None, "--browser", help="The Chromium/Chrome/Edge to use."),
+    browser: Path = typer.Option(
+        None, "--browser", help="The Chromium/Chrome/Edge to use.", metavar="FILE"
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Run a whole investigation offline: capture, timestamp, request, verify, export.

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
 
 def export(
     out_dir: Path = typer.Option(
-        Path("."), "--out", "-o", help="Folder in which to create the package."
+        Path("."), "--out", "-o", help="Folder in which to create the package.", metavar="FOLDER"
     ),
     make_zip: bool = typer.Option(False, "--zip", help="Write one .zip file instead of a folder."),
     wacz: bool = typer.Option(
@@ -42,10 +42,15 @@ def export(
         "--items",
         help="Export only these items and requests (E0001,R0002 or repeat the option). "
         "Default: all.",
+        metavar="E0001,E0002",
     ),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Do not print the report to PDF."),
     browser: Path = typer.Option(
-        None, "--browser", help="Chromium to print the PDF with.", show_default=False
+        None,
+        "--browser",
+        help="Chromium to print the PDF with.",
+        show_default=False,
+        metavar="FILE",
     ),
     case_dir: Path = CASE_OPTION,
     key: str = KEY_OPTION,

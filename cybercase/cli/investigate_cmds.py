@@ -20,7 +20,7 @@ from cybercase.cli.common import (
 
 if TYPE_CHECKING:
     from cybercase.evidence import Case, ItemView
-    from cybercase.investigate.analysis import ItemAnalysis
+    from cybercase.investigate.records import ItemAnalysis
 
 index_app = typer.Typer(
     help="The search index of every registered case (in your cybercase folder).",
@@ -61,7 +61,8 @@ def analyze(
     again) and one signed custody entry records that the analysis ran, with the
     cybercase version and the lexicon's hash. The evidence itself is not changed.
     """
-    from cybercase.investigate.analysis import AnalysisSettings, analyze_case, dump_json
+    from cybercase.investigate.analysis import AnalysisSettings, analyze_case
+    from cybercase.investigate.records import dump_json
 
     settings = AnalysisSettings.load(config)
     case = open_case(case_dir)
@@ -111,15 +112,6 @@ def show_analysis(case: "Case", view: "ItemView") -> "ItemAnalysis | None":
     return item_analysis(case, view.id)
 
 
-def analysis_json(analysis: "ItemAnalysis | None") -> dict[str, Any] | None:
-    """The analysis in 'cybercase show --json' (``null`` if never analysed)."""
-    if analysis is None:
-        return None
-    from cybercase.investigate.analysis import dump_json
-
-    return dump_json(analysis)
-
-
 def render_analysis(analysis: "ItemAnalysis | None") -> None:
     """Entities and lexicon hits under 'cybercase show' (nothing if never analysed)."""
     from cybercase.cli.common import shown
@@ -161,6 +153,7 @@ def leads(
         help="Only leads that name an item of this case (registered or not). "
         "Default: every registered case.",
         show_default=False,
+        metavar="FOLDER",
     ),
     config: Path = CONFIG_OPTION,
     json_out: bool = JSON_OPTION,
@@ -248,11 +241,11 @@ def search(
     and skipped.
     """
     from cybercase.investigate.analysis import AnalysisSettings
-    from cybercase.investigate.index import search as run_search
+    from cybercase.investigate.search import search as run_search
 
     settings = AnalysisSettings.load(config)
     if db is not None:
-        from cybercase.agency.shared_index import search_shared
+        from cybercase.agency.shared_search import search_shared
 
         result = search_shared(db, settings, words, entity=entity, species=species, limit=limit)
     else:

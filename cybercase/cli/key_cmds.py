@@ -23,8 +23,12 @@ def register(app: typer.Typer) -> None:
 
 @key_app.command("new")
 def key_new(
-    name: str = typer.Option(..., "--name", help="Your full name, as it should appear in court."),
-    email: str = typer.Option(None, "--email", help="Your official email address."),
+    name: str = typer.Option(
+        ..., "--name", help="Your full name, as it should appear in court.", metavar="NAME"
+    ),
+    email: str = typer.Option(
+        None, "--email", help="Your official email address.", metavar="EMAIL"
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Make a new key pair (the first one becomes your default key)."""
@@ -52,7 +56,9 @@ def key_new(
 @key_app.command("show")
 def key_show(
     all_keys: bool = typer.Option(False, "--all", help="List every key, not only the default."),
-    key: str = typer.Option(None, "--key", help="Show this key (fingerprint prefix or name)."),
+    key: str = typer.Option(
+        None, "--key", help="Show this key (fingerprint prefix or name).", metavar="KEY"
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Show your name and key fingerprint."""
@@ -87,9 +93,15 @@ def key_show(
 @key_app.command("export")
 def key_export(
     output: Path = typer.Option(
-        None, "--out", "-o", help="Write the public key to this file (default: stdout)."
+        None,
+        "--out",
+        "-o",
+        help="Write the public key to this file (default: stdout).",
+        metavar="FILE",
     ),
-    key: str = typer.Option(None, "--key", help="Export this key (fingerprint prefix or name)."),
+    key: str = typer.Option(
+        None, "--key", help="Export this key (fingerprint prefix or name).", metavar="KEY"
+    ),
 ) -> None:
     """Write your public key, for a colleague to register with 'cybercase custodian add'."""
     import sys
@@ -109,7 +121,9 @@ def key_export(
 
 
 @key_app.command("default")
-def key_default(key: str = typer.Argument(..., help="Fingerprint prefix or name.")) -> None:
+def key_default(
+    key: str = typer.Argument(..., help="Fingerprint prefix or name.", metavar="KEY"),
+) -> None:
     """Choose which of your keys signs by default."""
     from cybercase.evidence import KeyRing
     from cybercase.settings import user_home

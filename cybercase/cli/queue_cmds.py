@@ -126,7 +126,7 @@ def worker(
     tick one of them runs 'watch run' on every case that has something due.
     The passphrase comes from CYBERCASE_PASSPHRASE (or is asked once at a terminal).
     """
-    from cybercase.agency.queue import CaptureService, WorkerOptions, run_worker, watch_cron
+    from cybercase.agency.worker import CaptureService, WorkerOptions, run_worker, watch_cron
     from cybercase.cli.common import load_signer
     from cybercase.collect.config import load_capture_settings
     from cybercase.collect.session import BrowserChoice, open_browser

@@ -18,39 +18,14 @@ if TYPE_CHECKING:
 
 
 def describe_entry(entry: CustodyEntry) -> str:
-    """A short human description of an entry's detail."""
-    d: dict[str, Any] = entry.detail
-    parts: list[str] = []
-    for key in (
-        "title",
-        "text",
-        "original_name",
-        "url",
-        "final_url",
-        "outcome",
-        "verdict",
-        "result",
-        "reason",
-        "platform",
-        "type",
-        "via",
-    ):
-        value = d.get(key)
-        if isinstance(value, str) and value:
-            parts.append(value if key in ("text", "title") else f"{key}={value}")
-    custodian = d.get("custodian")
-    if isinstance(custodian, dict):
-        parts.append(f"custodian {custodian.get('name')}")
-    artifacts = d.get("artifacts")
-    if isinstance(artifacts, list) and artifacts:
-        parts.append(f"{len(artifacts)} artifact(s)")
-    copies = d.get("copies")
-    if isinstance(copies, list):
-        parts.extend(
-            f"{c.get('name')} copied to {c.get('to')}" for c in copies if isinstance(c, dict)
-        )
-    text = "; ".join(parts)
-    return shown(text if len(text) <= 120 else text[:117] + "…")
+    """An entry's detail in a few words: the export report's description, escaped for rich.
+
+    One describer for the terminal and the report (:func:`cybercase.report.sections.
+    generic.describe`), so ``cybercase show`` and ``index.html`` say the same thing.
+    """
+    from cybercase.report.sections.generic import describe
+
+    return shown(describe(entry))
 
 
 def render_item(console: Console, view: ItemView, entries: list[CustodyEntry]) -> None:

@@ -68,7 +68,7 @@ def replicate(
     log (case.replicated). Credentials: the standard AWS environment or ~/.aws files.
     """
     from cybercase.agency.replica import Retention
-    from cybercase.agency.replica import replicate as run
+    from cybercase.agency.replicate import replicate as run
     from cybercase.agency.s3 import S3Location
     from cybercase.cli.common import progress_for
     from cybercase.errors import InvalidInputError
@@ -115,7 +115,7 @@ def restore(
     An object whose latest version was altered in the bucket is restored from its
     intact, locked original. Exit 1 when the restored case does not verify.
     """
-    from cybercase.agency.replica import restore as run
+    from cybercase.agency.restore import restore as run
     from cybercase.agency.s3 import S3Location
     from cybercase.cli.common import progress_for
 
@@ -136,7 +136,7 @@ def restore(
 
 def verify_against(root: Path, against: str, json_out: bool) -> None:
     """``verify --against s3://…``: read the replica back and compare it with the case."""
-    from cybercase.agency.replica import verify_against as run
+    from cybercase.agency.replica_verify import verify_against as run
     from cybercase.agency.s3 import S3Location
     from cybercase.cli.common import progress_for
 

@@ -48,7 +48,7 @@ def seal(
 
 def timestamp(
     items: list[str] = typer.Argument(
-        None, help="Items to give their own token (E0001 …).", show_default=False
+        None, help="Items to give their own token (E0001 …).", show_default=False, metavar="ITEM..."
     ),
     pending: bool = typer.Option(
         False, "--pending", help="Complete every item still awaiting a timestamp."

@@ -34,9 +34,15 @@ def serve(
         max=65535,
         help="Port on 127.0.0.1 (0: any free port). Default: 8765.",
         show_default=False,
+        metavar="PORT",
     ),
     day: int = typer.Option(
-        1, "--day", min=1, max=2, help="Start on day 1 (first visit) or day 2 (later visit)."
+        1,
+        "--day",
+        min=1,
+        max=2,
+        help="Start on day 1 (first visit) or day 2 (later visit).",
+        metavar="N",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not list each request."),
     json_out: bool = JSON_OPTION,
@@ -94,9 +100,14 @@ def _show(market: "Marketplace", json_out: bool) -> None:
 
 @training_app.command("tamper")
 def tamper_cmd(
-    package: Path = typer.Argument(..., help="An exported package (folder or .zip)."),
+    package: Path = typer.Argument(
+        ..., help="An exported package (folder or .zip).", metavar="PACKAGE"
+    ),
     out_dir: Path = typer.Option(
-        None, "--out", help="Where to put the altered copy (default: PACKAGE-tampered)."
+        None,
+        "--out",
+        help="Where to put the altered copy (default: PACKAGE-tampered).",
+        metavar="FOLDER",
     ),
     json_out: bool = JSON_OPTION,
 ) -> None:
@@ -135,9 +146,15 @@ def tsa_cmd(
         Path("classroom-tsa"),
         "--dir",
         help="Where its TEST certificates, url.txt and config.toml live (reused on restart).",
+        metavar="FOLDER",
     ),
     port: int = typer.Option(
-        8766, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."
+        8766,
+        "--port",
+        min=0,
+        max=65535,
+        help="Port on 127.0.0.1 (0: any free port).",
+        metavar="PORT",
     ),
     json_out: bool = JSON_OPTION,
 ) -> None:
@@ -146,7 +163,7 @@ def tsa_cmd(
     Students set CYBERCASE_CONFIG to the config.toml it writes, then seal and timestamp
     offline. Its root is labelled TEST-ONLY: tokens from it prove nothing outside class.
     """
-    from cybercase.training.tsa import start_classroom_tsa
+    from cybercase.training.tsa_server import start_classroom_tsa
 
     running = start_classroom_tsa(folder, port=port)
     config = (folder / "config.toml").absolute()

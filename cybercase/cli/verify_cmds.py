@@ -18,6 +18,7 @@ def verify(
         help="A case folder, an exported package (folder or .zip) or a .wacz file. "
         "Default: the current case.",
         show_default=False,
+        metavar="CASE-OR-PACKAGE",
     ),
     case_dir: Path = CASE_OPTION,
     no_log: bool = typer.Option(
@@ -49,21 +50,19 @@ def verify(
     --no-log skips that.
     """
     from cybercase.cli.common import progress_for
-    from cybercase.evidence import locate_case
     from cybercase.evidence.verify import trusted_keys_setting, verify_case
+    from cybercase.report.verify_target import verify_target
     from cybercase.settings import load_config
 
-    if target is not None and target.suffix.lower() == ".wacz":
-        _verify_wacz(target, json_out)
+    chosen = verify_target(target, case_dir)
+    if chosen.kind == "wacz":
+        _verify_wacz(chosen.path, json_out)
         return
     trusted = [*trust, *trusted_keys_setting(load_config())]
-    if target is not None and not (target / "case.json").is_file():
-        from cybercase.report import is_package
-
-        if is_package(target):
-            _verify_package(target, json_out, trusted)
-            return
-    root = locate_case(target or case_dir)
+    if chosen.kind == "package":
+        _verify_package(chosen.path, json_out, trusted)
+        return
+    root = chosen.path
     if against is not None:
         from cybercase.cli.replica_cmds import verify_against
 
@@ -115,32 +114,23 @@ def _verify_wacz(target: Path, json_out: bool) -> None:
 
 
 def _record(root: Path, report: object, key: str | None, *, quiet: bool) -> int | None:
-    """Log the run when the local investigator is a custodian and can sign now."""
-    import os
+    """Log the run when the library's rule says so (:func:`recording_plan`)."""
     import sys
 
     from cybercase.cli.common import load_signer
     from cybercase.errors import CybercaseError
-    from cybercase.evidence import Case, KeyRing
+    from cybercase.evidence import Case
     from cybercase.evidence.verify import VerificationReport, record_verification
-    from cybercase.settings import ENV_KEY, ENV_PASSPHRASE, user_home
+    from cybercase.report.verify_target import recording_plan
 
     assert isinstance(report, VerificationReport)
-    try:
-        case = Case.open(root)
-        stored = KeyRing(user_home()).find(key or os.environ.get(ENV_KEY) or None)
-    except CybercaseError:
-        return None
-    if stored.fingerprint not in case.state.keys:
-        return None
-    if os.environ.get(ENV_PASSPHRASE) is None and not sys.stdin.isatty():
-        say(
-            "(not recorded in the log: set CYBERCASE_PASSPHRASE to sign the verification)",
-            quiet=quiet,
-        )
+    plan = recording_plan(root, key, interactive=sys.stdin.isatty())
+    if plan.fingerprint is None:
+        if plan.why_not:
+            say(f"({plan.why_not})", quiet=quiet)
         return None
     try:
-        entry = record_verification(case, load_signer(stored.fingerprint), report)
+        entry = record_verification(Case.open(root), load_signer(plan.fingerprint), report)
     except CybercaseError as exc:
         say(f"(verification not recorded in the log: {exc.one_line()})", quiet=quiet)
         return None

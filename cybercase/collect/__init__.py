@@ -15,8 +15,9 @@ beside them, :mod:`~cybercase.collect.capture` (one URL to one prepared item),
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from cybercase.lazy import lazy_names
 
 if TYPE_CHECKING:
     from cybercase.collect.batch import BatchResult, parse_url_list, run_batch
@@ -71,20 +72,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """A public name, imported from its module on first use (PEP 562).
-
-    Importing the package stays cheap: the CLI's ``--help`` and a module that needs one
-    small piece never pay for the heavy modules (httpx, warcio, Playwright) behind it.
-    """
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value: object = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The public names too, for completion, though not imported yet."""
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, __all__)

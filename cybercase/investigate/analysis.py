@@ -23,19 +23,16 @@ a seller's photo). Offsets are character offsets in the text of the named artifa
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from cybercase import __version__
-from cybercase.errors import InvalidInputError
-from cybercase.evidence import Artifact, Case, EntryDraft, ItemView, Signer
+from cybercase.errors import CaseCorruptError, InvalidInputError
+from cybercase.evidence import Case, EntryDraft, ItemView, Signer
 from cybercase.evidence.fsio import (
     fsync_dir,
     storage_error,
@@ -43,151 +40,20 @@ from cybercase.evidence.fsio import (
     temp_name,
     write_bytes_durably,
 )
+from cybercase.investigate.actions import ANALYSIS_RAN, AnalysisRanDetail, LexiconUsed
 from cybercase.investigate.entities import find_entities
-from cybercase.investigate.images import ImageHashes, hash_image
+from cybercase.investigate.extract import item_images, item_texts
 from cybercase.investigate.lexicon import Lexicon, load_lexicon
+from cybercase.investigate.records import EntityRecord, HitRecord, ItemAnalysis
 
-__all__ = [
-    "ANALYSIS_ACTION",
-    "ANALYSIS_FORMAT",
-    "DERIVED_DIR",
-    "AnalysisRun",
-    "AnalysisSettings",
-    "ItemAnalysis",
-    "analyse_item",
-    "analysis_path",
-    "analyze_case",
-    "current_analysis",
-    "item_analysis",
-    "logged_analyses",
-]
+ANALYSIS_ACTION = ANALYSIS_RAN
+"""``analysis.ran`` (the name :mod:`cybercase.investigate.actions` registers)."""
 
-ANALYSIS_FORMAT = "cybercase-analysis/1"
-ANALYSIS_ACTION = "analysis.ran"
 DERIVED_DIR = Path("derived") / "analysis"
+
 TOOL = f"cybercase {__version__}"
-MAX_TEXT_BYTES = 16 * 1024 * 1024
-"""Largest text or HTML artifact read for text (larger ones are read up to this size)."""
-MAX_IMAGE_BYTES = 64 * 1024 * 1024
-"""Largest image read for hashing (a larger one is recorded as not hashed)."""
-TEXT_ROLES_BROWSER = ("dom",)
-TEXT_ROLES_HTML = ("text",)
-IMAGE_ROLES = ("image", "original")
+
 EVIDENCE_ACTIONS = ("item.acquired", "item.imported")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class TextPart(_Model):
-    """The text read from one artifact."""
-
-    artifact: str
-    """The artifact's name in the item (``rendered.html``, ``text.txt``, ``notes.txt``)."""
-    sha256: str
-    """``sha256:<hex>`` of the artifact read."""
-    text: str
-    """The text, as offsets count it."""
-    truncated: bool = False
-    """Whether only the first :data:`MAX_TEXT_BYTES` were read."""
-
-
-class EntityRecord(_Model):
-    """An entity and where it was found."""
-
-    kind: str
-    value: str
-    text: str
-    artifact: str
-    offset: int
-    note: str | None = None
-
-
-class HitRecord(_Model):
-    """A lexicon hit and where it was found."""
-
-    term: str
-    matched: str
-    artifact: str
-    offset: int
-    lang: str
-    kind: str
-    species: list[str]
-    cites: list[str]
-    source: str
-    lexicon: str
-
-
-class ImageRecord(_Model):
-    """The hashes of one image, or why it has none."""
-
-    artifact: str
-    sha256: str
-    """``sha256:<hex>`` of the image's bytes."""
-    phash: str | None = None
-    pdq: str | None = None
-    algorithm: str | None = None
-    width: int | None = None
-    height: int | None = None
-    not_hashed: str | None = None
-    """Why there is no perceptual hash (bomb, truncated, not an image)."""
-    url: str | None = None
-    """Where the capture fetched it."""
-    camera: str | None = None
-    serial: str | None = None
-    gps: tuple[float, float] | None = None
-    """EXIF latitude, longitude (signed decimal degrees)."""
-
-    def columns(self) -> tuple[str | int | float | None, ...]:
-        """The index's image columns, in table order (the local and the shared index)."""
-        return (
-            self.artifact,
-            self.sha256,
-            self.phash,
-            self.algorithm,
-            self.width,
-            self.height,
-            self.not_hashed,
-            self.url,
-            self.camera,
-            self.serial,
-            self.gps[0] if self.gps else None,
-            self.gps[1] if self.gps else None,
-        )
-
-
-class ItemAnalysis(_Model):
-    """``derived/analysis/<ITEM>.json``: everything analysis found in one item."""
-
-    format: str = ANALYSIS_FORMAT
-    case_id: str
-    item_id: str
-    tool: str
-    """The cybercase version that produced it."""
-    lexicon: str
-    """The lexicon's digest (:attr:`Lexicon.digest`)."""
-    region: str | None
-    """The default phone region in force."""
-    kind: str
-    """``capture`` or ``file``."""
-    url: str | None = None
-    title: str | None = None
-    acquired: str
-    """When the item was acquired or imported (UTC), from its custody entry."""
-    texts: list[TextPart] = Field(default_factory=list)
-    entities: list[EntityRecord] = Field(default_factory=list)
-    hits: list[HitRecord] = Field(default_factory=list)
-    images: list[ImageRecord] = Field(default_factory=list)
-
-    def to_bytes(self) -> bytes:
-        """The file as written: compact JSON, keys in model order, UTF-8."""
-        return self.model_dump_json().encode("utf-8") + b"\n"
-
-    @property
-    def text(self) -> str:
-        """All the item's text, artifact after artifact."""
-        return "\n".join(part.text for part in self.texts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,147 +87,6 @@ def analysis_path(case: Case, item_id: str) -> Path:
     return case.root / DERIVED_DIR / f"{item_id}.json"
 
 
-def _read(case: Case, artifact: Artifact, limit: int) -> tuple[bytes, bool]:
-    from cybercase.digest import Digest
-
-    with case.store.open(Digest.parse(artifact.digest)) as fh:
-        data = fh.read(limit + 1)
-    return data[:limit], len(data) > limit
-
-
-def _html_text(data: bytes, url: str) -> str:
-    from cybercase.collect.html import read_page
-
-    read = read_page(
-        data,
-        content_type="text/html",
-        content_encoding=None,
-        url=url,
-        limit=len(data) + 1,
-        raw_truncated=False,
-    )
-    return read.text
-
-
-def _capture_images(case: Case, view: ItemView) -> dict[str, dict[str, Any]]:
-    """EXIF and URL of each image a capture record lists, by artifact name."""
-    record_artifact = next((a for a in view.artifacts if a.role == "record"), None)
-    if record_artifact is None:
-        return {}
-    from cybercase.collect.record import CaptureRecord
-
-    try:
-        data, _ = _read(case, record_artifact, MAX_TEXT_BYTES)
-        record = CaptureRecord.model_validate_json(data)
-    except (ValidationError, OSError):
-        return {}
-    facts: dict[str, dict[str, Any]] = {}
-    for image in record.images:
-        if image.artifact is None:
-            continue
-        info: dict[str, Any] = {"url": image.url}
-        exif = image.exif
-        if exif is not None:
-            camera = " ".join(p for p in (exif.make, exif.model) if p) or None
-            info["camera"] = camera
-            info["serial"] = exif.serial_number
-            if exif.gps_latitude is not None and exif.gps_longitude is not None:
-                info["gps"] = (exif.gps_latitude, exif.gps_longitude)
-        facts[image.artifact] = info
-    return facts
-
-
-def _imported_exif(data: bytes) -> dict[str, Any]:
-    from cybercase.collect.exif import read_exif
-
-    try:
-        exif = read_exif(io.BytesIO(data))
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
-        return {}
-    if exif is None:
-        return {}
-    info: dict[str, Any] = {
-        "camera": " ".join(p for p in (exif.make, exif.model) if p) or None,
-        "serial": exif.serial_number,
-    }
-    if exif.gps_latitude is not None and exif.gps_longitude is not None:
-        info["gps"] = (exif.gps_latitude, exif.gps_longitude)
-    return info
-
-
-def _texts(case: Case, view: ItemView, kind: str, url: str) -> list[TextPart]:
-    parts: list[TextPart] = []
-    if kind == "capture":
-        chosen = [a for a in view.artifacts if a.role in TEXT_ROLES_BROWSER]
-        chosen = chosen or [a for a in view.artifacts if a.role in TEXT_ROLES_HTML]
-        for artifact in chosen[-1:]:
-            parts.append(_text_part(case, artifact, url, html=artifact.role == "dom"))
-        return parts
-    for artifact in view.artifacts:
-        media = artifact.media_type.split(";", 1)[0].strip().lower()
-        if not (
-            media.startswith("text/") or media in ("application/json", "application/xhtml+xml")
-        ):
-            continue
-        parts.append(
-            _text_part(case, artifact, url, html=media in ("text/html", "application/xhtml+xml"))
-        )
-    return parts
-
-
-def _text_part(case: Case, artifact: Artifact, url: str, *, html: bool) -> TextPart:
-    """One artifact's text (at most MAX_TEXT_BYTES of it), from HTML or as plain text."""
-    data, cut = _read(case, artifact, MAX_TEXT_BYTES)
-    text = _html_text(data, url) if html else data.decode("utf-8", errors="replace")
-    return TextPart(artifact=artifact.name, sha256=artifact.digest, text=text, truncated=cut)
-
-
-def _images(case: Case, view: ItemView, kind: str) -> list[ImageRecord]:
-    facts = _capture_images(case, view) if kind == "capture" else {}
-    records: list[ImageRecord] = []
-    for artifact in view.artifacts:
-        if artifact.role not in IMAGE_ROLES or not artifact.media_type.startswith("image/"):
-            continue
-        info = dict(facts.get(artifact.name, {}))
-        if artifact.size > MAX_IMAGE_BYTES:
-            records.append(
-                ImageRecord(
-                    artifact=artifact.name,
-                    sha256=artifact.digest,
-                    not_hashed=f"larger than {MAX_IMAGE_BYTES} bytes",
-                    **info,
-                )
-            )
-            continue
-        data, _ = _read(case, artifact, MAX_IMAGE_BYTES)
-        if kind != "capture":
-            info.update(_imported_exif(data))
-        outcome = hash_image(data)
-        if isinstance(outcome, ImageHashes):
-            records.append(
-                ImageRecord(
-                    artifact=artifact.name,
-                    sha256=artifact.digest,
-                    phash=outcome.phash,
-                    pdq=outcome.pdq,
-                    algorithm=outcome.algorithm,
-                    width=outcome.width,
-                    height=outcome.height,
-                    **info,
-                )
-            )
-        else:
-            records.append(
-                ImageRecord(
-                    artifact=artifact.name,
-                    sha256=artifact.digest,
-                    not_hashed=outcome.reason,
-                    **info,
-                )
-            )
-    return records
-
-
 def _write_derived(target: Path, data: bytes) -> Path:
     """Replace a result file atomically; made durable for the whole run at once (syncfs)."""
     tmp = temp_name(target.parent, target.name)
@@ -385,7 +110,7 @@ def analyse_item(case: Case, view: ItemView, settings: AnalysisSettings) -> Item
     kind = "capture" if detail.get("kind") == "capture" else "file"
     url = detail.get("final_url") or detail.get("url")
     title = detail.get("title") or detail.get("original_name")
-    texts = _texts(case, view, kind, url if isinstance(url, str) else "")
+    texts = item_texts(case, view, kind, url if isinstance(url, str) else "")
     entities: list[EntityRecord] = []
     hits: list[HitRecord] = []
     for part in texts:
@@ -428,7 +153,7 @@ def analyse_item(case: Case, view: ItemView, settings: AnalysisSettings) -> Item
         texts=texts,
         entities=entities,
         hits=hits,
-        images=_images(case, view, kind),
+        images=item_images(case, view, kind),
     )
 
 
@@ -541,37 +266,27 @@ def analyze_case(
             write_bytes_durably(path, path.read_bytes(), sync_dir=False)
         fsync_dir(folder)
     summary = run.summary()
-    detail: dict[str, Any] = {
-        "tool": TOOL,
-        "lexicon": settings.lexicon.digest,
-        "lexicons": [
-            {"name": name, "lexicon": parsed.lexicon.name, "version": parsed.lexicon.version}
+    detail = AnalysisRanDetail(
+        tool=TOOL,
+        lexicon=settings.lexicon.digest,
+        lexicons=[
+            LexiconUsed(name=name, lexicon=parsed.lexicon.name, version=parsed.lexicon.version)
             for name, parsed in settings.lexicon.files
         ],
-        "default_region": settings.region,
-        "derived": DERIVED_DIR.as_posix(),
-        "results": results,
-        "summary": summary,
-        "result": (
+        default_region=settings.region,
+        derived=DERIVED_DIR.as_posix(),
+        results=results,
+        summary=summary,
+        result=(
             f"{summary['items']} item(s): {summary['entities']} entities, "
             f"{summary['lexicon_hits']} lexicon hits, {summary['images_hashed']} images hashed"
         ),
-    }
+    )
     committed = case.append(
-        signer, EntryDraft(ANALYSIS_ACTION, tuple(a.item_id for a in run.items), detail)
+        signer, EntryDraft.of(ANALYSIS_ACTION, detail, tuple(a.item_id for a in run.items))
     )
     run.entry_seq = committed[-1].seq
     return run
-
-
-def dump_json(analysis: ItemAnalysis) -> dict[str, Any]:
-    """An item's analysis for ``--json`` output, without its (long) text."""
-    data: dict[str, Any] = json.loads(analysis.model_dump_json(exclude={"texts"}))
-    data["texts"] = [
-        {"artifact": t.artifact, "sha256": t.sha256, "chars": len(t.text), "truncated": t.truncated}
-        for t in analysis.texts
-    ]
-    return data
 
 
 def logged_analyses(case: Case) -> dict[str, ItemAnalysis]:
@@ -585,9 +300,11 @@ def logged_analyses(case: Case) -> dict[str, ItemAnalysis]:
     for entry in case.entries():
         if entry.action != ANALYSIS_ACTION:
             continue
-        results = entry.detail.get("results")
-        if isinstance(results, dict):
-            logged.update({k: v for k, v in results.items() if isinstance(v, str)})
+        try:
+            ran = entry.detail_as(AnalysisRanDetail)
+        except CaseCorruptError:
+            continue  # an entry this version cannot read names no result it can trust
+        logged.update(ran.results)
     found: dict[str, ItemAnalysis] = {}
     for item_id, digest in logged.items():
         path = analysis_path(case, item_id)
@@ -602,3 +319,17 @@ def logged_analyses(case: Case) -> dict[str, ItemAnalysis]:
         except ValidationError:
             continue
     return found
+
+
+__all__ = [
+    "ANALYSIS_ACTION",
+    "DERIVED_DIR",
+    "AnalysisRun",
+    "AnalysisSettings",
+    "analyse_item",
+    "analysis_path",
+    "analyze_case",
+    "current_analysis",
+    "item_analysis",
+    "logged_analyses",
+]

@@ -34,49 +34,32 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cybercase.errors import CybercaseError, InvalidInputError, StorageError
+from cybercase.errors import CybercaseError, StorageError
 from cybercase.investigate.analysis import (
     DERIVED_DIR,
     TOOL,
     AnalysisSettings,
-    EntityRecord,
-    HitRecord,
-    ImageRecord,
-    ItemAnalysis,
     current_analysis,
     is_evidence,
 )
 from cybercase.investigate.lexicon import is_unspaced
+from cybercase.investigate.records import ItemAnalysis
 from cybercase.investigate.registry import Registry
 
-__all__ = [
-    "INDEX_NAME",
-    "SCHEMA_VERSION",
-    "IndexReport",
-    "IndexedCase",
-    "IndexedItem",
-    "SearchHit",
-    "SearchResult",
-    "build_index",
-    "iter_case_rows",
-    "refresh_index",
-    "search",
-]
-
 INDEX_NAME = "index.sqlite"
+
 SCHEMA_VERSION = "1"
+
 ZWSP = "\u200b"
+
 BUSY_TIMEOUT = 60.0
 """Seconds a search waits for another process that is updating the index."""
-_SNIPPET_OPEN = "\x02"
-_SNIPPET_CLOSE = "\x03"
 
 _SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -167,14 +150,14 @@ class IndexReport:
     """Whether the whole index was made anew (deleted, damaged, other schema)."""
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
     connection.execute("PRAGMA foreign_keys = ON")
     return connection
 
 
 def _create(path: Path) -> sqlite3.Connection:
-    connection = _connect(path)
+    connection = connect(path)
     connection.execute("PRAGMA journal_mode = WAL")
     connection.executescript(_SCHEMA)
     return connection
@@ -374,7 +357,7 @@ def refresh_index(
     folders = Registry.load(home).case_folders()
     report = IndexReport(target)
     try:
-        with contextlib.closing(_connect(target)) as connection:
+        with contextlib.closing(connect(target)) as connection:
             row = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None or row[0] != SCHEMA_VERSION:
                 raise sqlite3.DatabaseError(f"schema {row[0] if row else None}")
@@ -398,375 +381,4 @@ def refresh_index(
     return report
 
 
-# -- reading ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class IndexedCase:
-    """A case as the index knows it."""
-
-    path: str
-    case_id: str | None
-    title: str | None
-    indexed_at: str | None
-    error: str | None
-    """Why the case was skipped (``None`` when it was indexed)."""
-    items: int
-
-
-@dataclass(frozen=True, slots=True)
-class IndexedItem:
-    """One item's row with everything the index holds for it."""
-
-    case_id: str
-    case_path: str
-    item_id: str
-    kind: str
-    url: str | None
-    title: str | None
-    acquired: str
-    tool: str
-    lexicon: str
-    region: str | None
-    text: str
-    """The item's extracted text (as analysed, without the index's separators)."""
-    entities: tuple[EntityRecord, ...]
-    hits: tuple[HitRecord, ...]
-    """One per hit (species merged back into one record)."""
-    images: tuple[ImageRecord, ...]
-
-
-def _open_for_reading(home: Path) -> sqlite3.Connection:
-    target = index_path(home)
-    if not target.exists():
-        raise InvalidInputError(
-            f"there is no index yet at {target}",
-            hint="register cases with 'cybercase cases add DIR', then 'cybercase index rebuild'",
-        )
-    return _connect(target)
-
-
-def _item_rows(
-    connection: sqlite3.Connection, case_ref: int, case: IndexedCase
-) -> Iterator[IndexedItem]:
-    rows = connection.execute(
-        "SELECT id, item_id, kind, url, title, acquired, tool, lexicon, region, body "
-        "FROM items WHERE case_ref = ? ORDER BY id",
-        (case_ref,),
-    ).fetchall()
-    for rowid, item_id, kind, url, title, acquired, tool, lexicon, region, body in rows:
-        entities = tuple(
-            EntityRecord(kind=k, value=v, text=t, artifact=a, offset=o, note=n)
-            for k, v, t, a, o, n in connection.execute(
-                "SELECT kind, value, text, artifact, offset, note FROM entities "
-                "WHERE item_ref = ? ORDER BY rowid",
-                (rowid,),
-            )
-        )
-        merged: dict[tuple[object, ...], HitRecord] = {}
-        for (
-            term,
-            matched,
-            species,
-            cites,
-            lang,
-            hkind,
-            artifact,
-            offset,
-            source,
-            lex,
-        ) in connection.execute(
-            "SELECT term, matched, species, cites, lang, kind, artifact, offset, source, "
-            "lexicon FROM hits WHERE item_ref = ? ORDER BY rowid",
-            (rowid,),
-        ):
-            key = (term, artifact, offset, lex)
-            if key in merged:
-                previous = merged[key]
-                merged[key] = previous.model_copy(update={"species": [*previous.species, species]})
-            else:
-                merged[key] = HitRecord(
-                    term=term,
-                    matched=matched,
-                    artifact=artifact,
-                    offset=offset,
-                    lang=lang,
-                    kind=hkind,
-                    species=[species],
-                    cites=[c for c in cites.split("/") if c],
-                    source=source,
-                    lexicon=lex,
-                )
-        images = tuple(
-            ImageRecord(
-                artifact=a,
-                sha256=s,
-                phash=p,
-                algorithm=al,
-                width=w,
-                height=h,
-                not_hashed=nh,
-                url=u,
-                camera=c,
-                serial=se,
-                gps=(lat, lon) if lat is not None else None,
-            )
-            for a, s, p, al, w, h, nh, u, c, se, lat, lon in connection.execute(
-                "SELECT artifact, sha256, phash, algorithm, width, height, not_hashed, url, "
-                "camera, serial, lat, lon FROM images WHERE item_ref = ? ORDER BY rowid",
-                (rowid,),
-            )
-        )
-        yield IndexedItem(
-            case_id=case.case_id or "",
-            case_path=case.path,
-            item_id=item_id,
-            kind=kind,
-            url=url,
-            title=title,
-            acquired=acquired,
-            tool=tool,
-            lexicon=lexicon,
-            region=region,
-            text=body.replace(ZWSP, ""),
-            entities=entities,
-            hits=tuple(merged.values()),
-            images=images,
-        )
-
-
-def iter_case_rows(
-    home: Path, case_ids: Sequence[str] = ()
-) -> Iterator[tuple[IndexedCase, Iterator[IndexedItem]]]:
-    """Each indexed case (all, or those with these case ids) and an iterator of its items.
-
-    This is the supported way to read the index (an agency publishing it elsewhere reads
-    it through this); skipped cases come with their error and no items. Consume each
-    case's items before moving to the next case.
-    """
-    with contextlib.closing(_open_for_reading(home)) as connection:
-        cases = connection.execute(
-            "SELECT id, path, case_id, title, indexed_at, error, items FROM cases ORDER BY path"
-        ).fetchall()
-        for case_ref, path, case_id, title, indexed_at, error, items in cases:
-            if case_ids and case_id not in case_ids:
-                continue
-            case = IndexedCase(path, case_id, title, indexed_at, error, items)
-            yield case, _item_rows(connection, case_ref, case)
-
-
-# -- searching -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """One item that matches a search."""
-
-    case_id: str
-    case_path: str
-    item_id: str
-    kind: str
-    title: str | None
-    url: str | None
-    acquired: str
-    snippet: str
-    """Text around the match, the matched words between « and »."""
-    entities: list[str]
-    """``kind:value`` of the entities that matched ``--entity``."""
-    species: list[str]
-    """Lexicon hits that matched ``--species``: ``term (Species, CITES I)``."""
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResult:
-    """A search's hits and the cases it could not search."""
-
-    hits: list[SearchHit]
-    skipped: list[tuple[str, str]]
-    """``(folder, reason)`` of each registered case that failed to open."""
-    cases: int
-    """Cases searched."""
-    refreshed: IndexReport | None = None
-
-
-_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
-
-
-def fts_query(text: str) -> str:
-    """The user's words as a safe FTS5 query: quoted phrases and words, all required.
-
-    ``white gold`` finds both words; ``"white gold"`` the phrase; ``ivor*`` a prefix.
-    Nothing the user types can reach FTS5's own syntax (every token is quoted).
-    """
-    parts: list[str] = []
-    for phrase, word in _TOKEN.findall(text):
-        value = phrase if phrase else word
-        prefix = not phrase and value.endswith("*") and len(value) > 1
-        value = value.rstrip("*") if prefix else value
-        value = index_body(value).replace('"', " ").replace("\x00", " ").strip()
-        if not value:
-            continue
-        parts.append(f'"{value}"' + ("*" if prefix else ""))
-    return " AND ".join(parts)
-
-
-def normalise_entity(spec: str, region: str | None) -> tuple[str | None, str]:
-    """``kind:value`` (or a bare value) as the index stores it: a phone as E.164..."""
-    kind, sep, value = spec.partition(":")
-    if not sep or kind not in {
-        "phone", "email", "url", "handle", "telegram", "whatsapp", "wechat", "line",
-        "btc", "eth", "trx", "price",
-    }:  # fmt: skip
-        kind, value = "", spec
-    value = value.strip()
-    if kind in ("phone", "whatsapp") or (not kind and value.startswith("+")):
-        import phonenumbers
-
-        try:
-            number = phonenumbers.parse(value, region or None)
-            value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        except phonenumbers.NumberParseException as exc:
-            raise InvalidInputError(f"{value!r} is not a phone number: {exc}") from exc
-    elif kind in ("handle", "telegram", "wechat", "line"):
-        value = value.lstrip("@").lower()
-    elif kind in ("email", "eth") or value.lower().startswith("0x"):
-        value = value.lower()
-    return (kind or None), value
-
-
-def search(
-    home: Path,
-    settings: AnalysisSettings,
-    query: str | None = None,
-    *,
-    entity: str | None = None,
-    species: str | None = None,
-    limit: int = 50,
-    refresh: bool = True,
-) -> SearchResult:
-    """Items of every registered case matching the words, an entity and/or a species.
-
-    The index is refreshed first (only the cases that changed are reindexed); pass
-    ``refresh=False`` to search it as it is. Cases are opened read-only: nothing in a
-    case changes.
-    """
-    if not (query and query.strip()) and not entity and not species:
-        raise InvalidInputError(
-            "nothing to search for", hint="give words, --entity KIND:VALUE or --species NAME"
-        )
-    refreshed = refresh_index(home, settings) if refresh else None
-    clauses: list[str] = []
-    params: list[object] = []
-    select_rank = "0"
-    joins = ""
-    if query and query.strip():
-        match = fts_query(query)
-        if not match:
-            raise InvalidInputError(f"no searchable word in {query!r}")
-        joins += " JOIN items_fts ON items_fts.rowid = items.id"
-        clauses.append("items_fts MATCH ?")
-        params.append(match)
-        select_rank = "bm25(items_fts)"
-        snippet = f"snippet(items_fts, 0, '{_SNIPPET_OPEN}', '{_SNIPPET_CLOSE}', '…', 16)"
-    else:
-        snippet = "substr(items.body, 1, 160)"
-    entity_kind, entity_value = (None, "")
-    if entity:
-        entity_kind, entity_value = normalise_entity(entity, settings.region)
-        sub = "SELECT item_ref FROM entities WHERE value = ?"
-        params_sub: list[object] = [entity_value]
-        if entity_kind:
-            sub += " AND kind = ?"
-            params_sub.append(entity_kind)
-        clauses.append(f"items.id IN ({sub})")
-        params.extend(params_sub)
-    names: list[str] = []
-    if species:
-        names = settings.lexicon.resolve_species(species) or [species.strip()]
-        marks = ", ".join("?" for _ in names)
-        clauses.append(
-            f"items.id IN (SELECT item_ref FROM hits WHERE species COLLATE NOCASE IN ({marks}))"
-        )
-        params.extend(names)
-    sql = (
-        f"SELECT items.id, cases.case_id, cases.path, items.item_id, items.kind, items.title, "
-        f"items.url, items.acquired, {snippet}, {select_rank} AS rank FROM items "
-        f"JOIN cases ON cases.id = items.case_ref{joins} WHERE {' AND '.join(clauses)} "
-        f"ORDER BY rank, cases.path, items.id LIMIT ?"
-    )
-    params.append(max(1, limit))
-    try:
-        return _run_search(home, sql, params, entity, entity_value, names, refreshed)
-    except sqlite3.OperationalError as exc:
-        if "malformed" not in str(exc) and "not a database" not in str(exc):
-            raise InvalidInputError(f"cannot search for {query!r}: {exc}") from exc
-        damaged: sqlite3.DatabaseError = exc
-    except sqlite3.DatabaseError as exc:
-        damaged = exc
-    if not refresh:
-        raise StorageError(
-            f"the index {index_path(home)} is damaged: {damaged}",
-            hint="run 'cybercase index rebuild' (the index is derived; nothing is lost)",
-        ) from damaged
-    rebuilt = build_index(home, settings)
-    return _run_search(home, sql, params, entity, entity_value, names, rebuilt)
-
-
-def _run_search(
-    home: Path,
-    sql: str,
-    params: list[object],
-    entity: str | None,
-    entity_value: str,
-    names: list[str],
-    refreshed: IndexReport | None,
-) -> SearchResult:
-    with contextlib.closing(_open_for_reading(home)) as connection:
-        rows = connection.execute(sql, params).fetchall()
-        hits: list[SearchHit] = []
-        for rowid, case_id, path, item_id, kind, title, url, acquired, snip, _ in rows:
-            matched_entities: list[str] = []
-            if entity:
-                matched_entities = [
-                    f"{k}:{v}"
-                    for k, v in connection.execute(
-                        "SELECT DISTINCT kind, value FROM entities WHERE item_ref = ? "
-                        "AND value = ?",
-                        (rowid, entity_value),
-                    )
-                ]
-            matched_species: list[str] = []
-            if names:
-                marks = ", ".join("?" for _ in names)
-                matched_species = [
-                    f"{term} ({sp}, CITES {cites or 'not listed'})"
-                    for term, sp, cites in connection.execute(
-                        f"SELECT DISTINCT matched, species, cites FROM hits WHERE item_ref = ? "
-                        f"AND species COLLATE NOCASE IN ({marks})",
-                        (rowid, *names),
-                    )
-                ]
-            text = (snip or "").replace(ZWSP, "")
-            text = " ".join(text.split()).replace(_SNIPPET_OPEN, "«").replace(_SNIPPET_CLOSE, "»")
-            hits.append(
-                SearchHit(
-                    case_id,
-                    path,
-                    item_id,
-                    kind,
-                    title,
-                    url,
-                    acquired,
-                    text,
-                    matched_entities,
-                    matched_species,
-                )
-            )
-        skipped = [
-            (path, error)
-            for path, error in connection.execute(
-                "SELECT path, error FROM cases WHERE error IS NOT NULL ORDER BY path"
-            )
-        ]
-        searched = connection.execute("SELECT count(*) FROM cases WHERE error IS NULL").fetchone()
-    return SearchResult(hits, skipped, int(searched[0]), refreshed)
+__all__ = ["INDEX_NAME", "SCHEMA_VERSION", "IndexReport", "build_index", "refresh_index"]

@@ -27,16 +27,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cybercase.investigate.analysis import (
-    AnalysisSettings,
-    EntityRecord,
-    ImageRecord,
-    ItemAnalysis,
-    current_analysis,
-    is_evidence,
-)
+from cybercase.investigate.analysis import AnalysisSettings, current_analysis, is_evidence
 from cybercase.investigate.entities import KINDS, LINKING_KINDS
 from cybercase.investigate.images import PHASH_THRESHOLD
+from cybercase.investigate.records import EntityRecord, ImageRecord, ItemAnalysis
 
 __all__ = [
     "Lead",
@@ -239,7 +233,8 @@ def leads_across(home: Path, settings: AnalysisSettings, focus: Path | None = No
     With ``focus`` (a case folder, registered or not), only leads that name one of its
     items are kept: what links this case to itself and to the others.
     """
-    from cybercase.investigate.index import iter_case_rows, refresh_index
+    from cybercase.investigate.index import refresh_index
+    from cybercase.investigate.index_rows import iter_case_rows
 
     refreshed = refresh_index(home, settings)
     sources: list[LeadSource] = []

@@ -37,6 +37,7 @@ from cybercase.monitor.watchlist import (
     parse_until,
     remove_watches,
     watch_rows,
+    watched_url,
 )
 
 __all__ = [
@@ -74,4 +75,5 @@ __all__ = [
     "watch_alerts",
     "watch_forever",
     "watch_rows",
+    "watched_url",
 ]

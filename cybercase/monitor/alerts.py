@@ -164,7 +164,8 @@ def watch_alerts(state: WatchState, *, include_covered: bool = False) -> list[Al
         if not watch.active:
             continue
         history = state.captures.get(watch.url, [])
-        compared = [state.comparisons[r.item] for r in history if r.item in state.comparisons]
+        looked_up = (state.comparisons.get(r.item) for r in history)
+        compared = [c for c in looked_up if c is not None]
         if not compared:
             continue
         latest = compared[-1]

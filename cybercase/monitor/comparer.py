@@ -78,15 +78,16 @@ class Comparer:
             if entry.seq not in own:
                 self.state.apply(entry)
         for comparison in queued:
-            self.state.comparisons.setdefault(comparison.current, comparison)
+            self.state.comparisons.hold(comparison)
         self._folded = len(entries)
 
     def _facts_of(self, url: str, ref: CaptureRef | None) -> CaptureFacts | None:
         if ref is None:
             return None
         known = self._facts.get(ref.item)
-        if known is None and ref.item in self.state.comparisons:
-            known = self.state.comparisons[ref.item].facts
+        if known is None:
+            compared = self.state.comparisons.get(ref.item)
+            known = compared.facts if compared is not None else None
         if known is None:
             known = read_facts(ref, url, self.case.read_object)
             self._facts[ref.item] = known

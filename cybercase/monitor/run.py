@@ -168,7 +168,8 @@ def _run_locked(
     if not result.interrupted and not (cancel is not None and cancel.is_set()):
         comparer.catch_up()
         mine = [r for h in state.captures.values() for r in h if r.run == run_id]
-        verdicts = [state.comparisons[r.item].verdict for r in mine if r.item in state.comparisons]
+        compared = [state.comparisons.get(r.item) for r in mine]
+        verdicts = [c.verdict for c in compared if c is not None]
         finished = RunFinished(
             run=run_id,
             captured=len(mine),

@@ -4,13 +4,14 @@ Nothing here is stored: like :mod:`cybercase.evidence.log.state`, this is recomp
 custody entries in order, so the log stays the only truth. ``watch.added`` and
 ``watch.removed`` make the list; ``item.acquired`` captures make each URL's history;
 ``watch.run.started``/``finished`` say which runs were cut short; ``item.compared``
-entries say what changed. An entry whose detail does not validate is counted in
-``skipped`` and otherwise ignored (verify checks signatures; this only reads).
+entries say what changed, each read only when asked for (:class:`Comparisons`). An entry
+whose detail does not validate is counted in ``skipped`` (``comparisons.unreadable`` for
+comparisons) and otherwise ignored (verify checks signatures; this only reads).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -134,6 +135,59 @@ class RequestRef:
     targets: tuple[str, ...]
 
 
+class Comparisons(Mapping[str, Comparison]):
+    """The comparisons of a log by current item id, each read from its entry when first asked.
+
+    A watch run needs, of the thousands of comparisons a long-watched case holds, the
+    latest of each URL (its facts start the next comparison) and the set of items
+    compared: validating every one at each run would make runs slower as the case ages.
+    An entry whose detail does not read is dropped when it is first asked for and its
+    seq noted in ``unreadable``.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, CustodyEntry] = {}
+        self._read: dict[str, Comparison] = {}
+        self.unreadable: list[int] = []
+
+    def note(self, entry: CustodyEntry) -> None:
+        """An ``item.compared`` entry, kept unread (the first for an item wins)."""
+        current = entry.detail.get("current")
+        if not isinstance(current, str):
+            self.unreadable.append(entry.seq)
+        elif current not in self:
+            self._entries[current] = entry
+
+    def hold(self, comparison: Comparison) -> None:
+        """A comparison just committed, already in hand (the first for an item wins)."""
+        if comparison.current not in self:
+            self._read[comparison.current] = comparison
+
+    def __getitem__(self, item: str) -> Comparison:
+        known = self._read.get(item)
+        if known is not None:
+            return known
+        entry = self._entries[item]
+        try:
+            known = entry.detail_as(Comparison)
+        except CaseCorruptError:
+            del self._entries[item]
+            self.unreadable.append(entry.seq)
+            raise KeyError(item) from None
+        self._read[item] = known
+        return known
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._read or item in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._entries
+        yield from (item for item in self._read if item not in self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries) + sum(1 for item in self._read if item not in self._entries)
+
+
 @dataclass(slots=True)
 class WatchState:
     """Everything the watch feature derives from a case's log."""
@@ -141,7 +195,7 @@ class WatchState:
     watches: dict[str, Watch] = field(default_factory=dict)
     captures: dict[str, list[CaptureRef]] = field(default_factory=dict)
     """Every capture of every URL, by requested URL, in log order."""
-    comparisons: dict[str, Comparison] = field(default_factory=dict)
+    comparisons: Comparisons = field(default_factory=Comparisons)
     """By current item id (the first recorded one, should a second ever appear)."""
     runs: dict[str, RunInfo] = field(default_factory=dict)
     requests: list[RequestRef] = field(default_factory=list)
@@ -166,8 +220,7 @@ class WatchState:
             elif action == ITEM_ACQUIRED and entry.detail.get("kind") == CAPTURE_KIND:
                 self._capture(entry)
             elif action == ITEM_COMPARED:
-                comparison = entry.detail_as(Comparison)
-                self.comparisons.setdefault(comparison.current, comparison)
+                self.comparisons.note(entry)
             elif action == WATCH_RUN_STARTED:
                 started = entry.detail_as(RunStarted)
                 self.runs.setdefault(started.run, RunInfo(started, entry.seq, entry.at))

@@ -101,6 +101,13 @@ def add_watches(
     return Added(tx.committed, already)
 
 
+def watched_url(entry: CustodyEntry) -> str:
+    """The URL a ``watch.added`` or ``watch.removed`` entry names."""
+    if entry.action == WATCH_ADDED:
+        return entry.detail_as(WatchAdded).url
+    return entry.detail_as(WatchRemoved).url
+
+
 def remove_watches(
     case: Case, signer: Signer, urls: Sequence[str], *, reason: str | None = None
 ) -> list[CustodyEntry]:

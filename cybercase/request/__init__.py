@@ -10,12 +10,9 @@ layer over them.
 """
 
 from cybercase.request.config import RequestConfig
-from cybercase.request.create import (
-    FieldSpec,
-    RequestSpec,
-    StepResult,
-    create_request,
-)
+from cybercase.request.create import create_request
+from cybercase.request.draft import RequestSpec
+from cybercase.request.fields import FieldSpec, MissingValuesError
 from cybercase.request.lifecycle import Deadline, RequestStatus, derive, derive_all
 from cybercase.request.models import RequestRecord
 from cybercase.request.platforms import (
@@ -33,12 +30,14 @@ from cybercase.request.query import (
     request_details,
     save_request_files,
 )
+from cybercase.request.result import StepResult
 from cybercase.request.steps import close_request, extend_request, mark_sent, record_response
 
 __all__ = [
     "DEFAULT_DUE_DAYS",
     "Deadline",
     "FieldSpec",
+    "MissingValuesError",
     "Platform",
     "PlatformDirectory",
     "RequestConfig",

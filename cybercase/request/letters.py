@@ -1,4 +1,4 @@
-"""Letters to platforms, rendered from Jinja2 templates; PDF through the browser if present.
+"""Letters to platforms, rendered from Jinja2 templates (their PDF: :mod:`cybercase.request.pdf`).
 
 There is one template per request type (``preservation.html.j2``, ``disclosure.html.j2``,
 ``emergency.html.j2``, ``takedown.html.j2``), built on ``base.html.j2`` with the
@@ -13,21 +13,19 @@ web pages), and an undefined variable is an error rather than an empty gap in a 
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import jinja2
 
 from cybercase.clock import parse_utc
 from cybercase.digest import hash_file
-from cybercase.errors import BrowserUnavailableError, InvalidInputError
+from cybercase.errors import InvalidInputError
 
 BUILTIN_TEMPLATES = Path(__file__).with_name("templates")
-PdfMaker = Callable[[str], bytes]
 
 CATEGORY_LABELS = {
     "subscriber": "subscriber information (name, email address, telephone number, "
@@ -184,30 +182,3 @@ class LetterRenderer:
         if language != self.language:
             note = f"no '{self.language}' template for {kind} letters: the letter is in English"
         return Letter(html, name, self._source(name), language, note, dict(self.agency_files))
-
-
-def browser_pdf_maker() -> PdfMaker | None:
-    """The browser's HTML-to-PDF function, or ``None`` when this install has none.
-
-    Imported by name at call time: the browser module belongs to the collect layer and
-    may be absent from a build; a letter never needs it to be valid.
-    """
-    try:
-        module = importlib.import_module("cybercase.collect.browser")
-    except ImportError:
-        return None
-    maker = getattr(module, "html_to_pdf", None)
-    return cast(PdfMaker, maker) if callable(maker) else None
-
-
-def make_pdf(html: str, maker: PdfMaker | None) -> tuple[bytes | None, str | None]:
-    """The PDF of a letter, or ``None`` and the one line that says why there is none."""
-    if maker is None:
-        return None, "PDF not made: this cybercase has no browser module (letter.html is kept)"
-    try:
-        pdf = maker(html)
-    except BrowserUnavailableError as exc:
-        return None, f"PDF not made: {exc.message} (letter.html is kept)"
-    if not pdf.startswith(b"%PDF"):
-        return None, "PDF not made: the browser returned something that is not a PDF"
-    return pdf, None

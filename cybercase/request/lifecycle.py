@@ -20,25 +20,41 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from cybercase.clock import format_utc, parse_utc
-from cybercase.errors import InvalidTransitionError
+from cybercase.errors import CaseCorruptError, InvalidTransitionError
+from cybercase.evidence.details import Detail
 from cybercase.evidence.log.entry import CustodyEntry
-from cybercase.request.models import DeadlinePolicy
 
-REQUEST_CREATED = "request.created"
-REQUEST_SENT = "request.sent"
-REQUEST_EXTENDED = "request.extended"
-RESPONSE_RECEIVED = "response.received"
-REQUEST_CLOSED = "request.closed"
-REQUEST_ACTIONS = (
-    REQUEST_CREATED,
-    REQUEST_SENT,
-    REQUEST_EXTENDED,
-    RESPONSE_RECEIVED,
-    REQUEST_CLOSED,
+# The action names live with their detail models; they are re-exported here for the
+# readers (the report, the CLI) that import them with the state they describe.
+from cybercase.request.actions import (
+    REQUEST_ACTIONS as REQUEST_ACTIONS,
 )
+from cybercase.request.actions import (
+    REQUEST_CLOSED as REQUEST_CLOSED,
+)
+from cybercase.request.actions import (
+    REQUEST_CREATED as REQUEST_CREATED,
+)
+from cybercase.request.actions import (
+    REQUEST_EXTENDED as REQUEST_EXTENDED,
+)
+from cybercase.request.actions import (
+    REQUEST_SENT as REQUEST_SENT,
+)
+from cybercase.request.actions import (
+    RESPONSE_RECEIVED as RESPONSE_RECEIVED,
+)
+from cybercase.request.actions import (
+    RequestClosedDetail,
+    RequestCreatedDetail,
+    RequestExtendedDetail,
+    RequestSentDetail,
+    ResponseReceivedDetail,
+)
+from cybercase.request.models import DeadlinePolicy
 
 VIAS = ("portal", "email", "post")
 OUTCOMES = (
@@ -161,88 +177,90 @@ class RequestStatus:
         }
 
 
-def _text(detail: dict[str, Any], key: str) -> str | None:
-    value = detail.get(key)
-    return value if isinstance(value, str) and value else None
+D = TypeVar("D", bound=Detail)
 
 
-def _list(detail: dict[str, Any], key: str) -> list[Any]:
-    value = detail.get(key)
-    return value if isinstance(value, list) else []
+def _read(entry: CustodyEntry, model: type[D]) -> D | None:
+    """The entry's detail as ``model``, or ``None`` when it does not fit (read tolerantly)."""
+    try:
+        return entry.detail_as(model)
+    except CaseCorruptError:
+        return None
 
 
-def _time(detail: dict[str, Any], key: str, fallback: str) -> datetime:
-    value = _text(detail, key)
+def _time(value: str | None, fallback: str) -> datetime:
     try:
         return parse_utc(value or fallback)
     except ValueError:
         return parse_utc(fallback)
 
 
-def _record_digest(detail: dict[str, Any]) -> str | None:
-    artifacts = detail.get("artifacts")
-    if isinstance(artifacts, list):
-        for artifact in artifacts:
-            if isinstance(artifact, dict) and artifact.get("role") == "request":
-                digest = artifact.get("digest")
-                return digest if isinstance(digest, str) else None
-    return None
-
-
 def apply(status: RequestStatus | None, request_id: str, entry: CustodyEntry) -> RequestStatus:
     """The state after one more entry naming the request (pure; unknown actions are kept out).
 
     The entries are signed and were checked when they were written; this reads them as
-    they are and does not re-judge them (``verify`` checks integrity).
+    they are and does not re-judge them (``verify`` checks integrity): a detail that does
+    not fit its model leaves the fields it would have given unknown.
     """
-    d = entry.detail
     seqs = (*status.entry_seqs, entry.seq) if status else (entry.seq,)
     if status is None:
-        policy_raw = d.get("policy")
-        policy = DeadlinePolicy.model_validate(policy_raw) if isinstance(policy_raw, dict) else None
+        created = _read(entry, RequestCreatedDetail)
+        if created is None:
+            return RequestStatus(
+                id=request_id,
+                type="unknown",
+                platform="unknown",
+                created_at=parse_utc(entry.at),
+                record_digest=None,
+                policy=None,
+                entry_seqs=seqs,
+            )
         return RequestStatus(
             id=request_id,
-            type=_text(d, "type") or "unknown",
-            platform=_text(d, "platform") or "unknown",
+            type=created.type or "unknown",
+            platform=created.platform or "unknown",
             created_at=parse_utc(entry.at),
-            record_digest=_record_digest(d),
-            policy=policy,
-            follows=_text(d, "follows"),
-            targets=tuple(t for t in _list(d, "targets") if isinstance(t, str)),
+            record_digest=next((a.digest for a in created.artifacts if a.role == "request"), None),
+            policy=created.policy,
+            follows=created.follows or None,
+            targets=tuple(created.targets),
             entry_seqs=seqs,
         )
     if entry.action == REQUEST_SENT:
+        sent = _read(entry, RequestSentDetail)
         return dataclasses.replace(
             status,
             phase="sent",
-            sent_at=_time(d, "sent_at", entry.at),
-            via=_text(d, "via"),
-            reference=_text(d, "reference"),
+            sent_at=_time(sent.sent_at if sent else None, entry.at),
+            via=(sent.via or None) if sent else None,
+            reference=(sent.reference or None) if sent else None,
             entry_seqs=seqs,
         )
     if entry.action == REQUEST_EXTENDED:
-        days = d.get("days")
+        extended = _read(entry, RequestExtendedDetail)
         extension = Extension(
             number=len(status.extensions) + 1,
             at=parse_utc(entry.at),
-            days=days if isinstance(days, int) and not isinstance(days, bool) else 0,
+            days=(extended.days or 0) if extended else 0,
         )
         return dataclasses.replace(
             status, extensions=(*status.extensions, extension), entry_seqs=seqs
         )
     if entry.action == RESPONSE_RECEIVED:
+        received = _read(entry, ResponseReceivedDetail)
         response = Response(
             at=parse_utc(entry.at),
             items=tuple(i for i in entry.items if i != request_id),
-            reference=_text(d, "reference"),
+            reference=(received.reference or None) if received else None,
         )
         return dataclasses.replace(status, responses=(*status.responses, response), entry_seqs=seqs)
     if entry.action == REQUEST_CLOSED:
+        closed = _read(entry, RequestClosedDetail)
         return dataclasses.replace(
             status,
             phase="closed",
             closed_at=parse_utc(entry.at),
-            outcome=_text(d, "outcome"),
+            outcome=(closed.outcome or None) if closed else None,
             entry_seqs=seqs,
         )
     return dataclasses.replace(status, entry_seqs=seqs)

@@ -13,6 +13,7 @@ custodian of the data, necessity of preservation, intended mutual assistance).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Literal
 
@@ -283,3 +284,9 @@ def request_schema() -> dict[str, object]:
     schema = RequestRecord.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
+
+
+def record_bytes(record: RequestRecord) -> bytes:
+    """``request.json`` as stored: indented, UTF-8, one final newline."""
+    text = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")

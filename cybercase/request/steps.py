@@ -12,34 +12,36 @@ import mimetypes
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from cybercase.clock import Clock, format_utc, parse_utc
 from cybercase.digest import Digest, hash_file
 from cybercase.errors import InvalidInputError, InvalidTransitionError
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer, Transaction
-from cybercase.request.config import RequestConfig
-from cybercase.request.create import (
-    PdfChoice,
-    StepResult,
-    follows_context,
-    letter_context,
-    store_letter,
+from cybercase.request.actions import (
+    LetterUsed,
+    RequestClosedDetail,
+    RequestExtendedDetail,
+    RequestSentDetail,
+    ResponseFile,
+    ResponseReceivedDetail,
 )
+from cybercase.request.config import RequestConfig
+from cybercase.request.fields import parse_outcome, parse_via
+from cybercase.request.letter_files import follows_context, letter_context, store_letter
 from cybercase.request.letters import LetterRenderer
 from cybercase.request.lifecycle import (
-    OUTCOMES,
     REQUEST_CLOSED,
     REQUEST_EXTENDED,
     REQUEST_SENT,
     RESPONSE_RECEIVED,
-    VIAS,
     check_close,
     check_extend,
     check_respond,
     check_send,
 )
+from cybercase.request.pdf import PdfChoice
 from cybercase.request.query import load_record, load_status
+from cybercase.request.result import StepResult
 
 MAX_TEXT = 4000
 
@@ -85,8 +87,7 @@ def mark_sent(
     ``receipt`` is a proof of sending (portal confirmation, sent email) kept as an artifact.
     """
     clock = clock or case.clock
-    if via not in VIAS:
-        raise InvalidInputError(f"unknown channel {via!r}", hint="use portal, email or post")
+    via = parse_via(via)
     note = _note(note)
     reference = _note(reference)
     load_status(case, request_id)
@@ -97,19 +98,9 @@ def mark_sent(
         now = clock.now()
         sent_at = at or now
         check_send(status, sent_at, now)
-        detail: dict[str, Any] = {
-            "platform": status.platform,
-            "type": status.type,
-            "via": via,
-            "sent_at": format_utc(sent_at),
-        }
-        if reference:
-            detail["reference"] = reference
-        if note:
-            detail["note"] = note
+        expires: str | None = None
         if status.type == "preservation" and status.policy is not None:
-            expires = sent_at + timedelta(days=status.policy.preservation_days)
-            detail["expires"] = format_utc(expires)
+            expires = format_utc(sent_at + timedelta(days=status.policy.preservation_days))
         artifacts: list[Artifact] = []
         if receipt is not None:
             digest = case.store.put_file(receipt, sync=False)
@@ -122,8 +113,17 @@ def mark_sent(
                     media_type=mimetypes.guess_type(receipt.name)[0] or "application/octet-stream",
                 )
             )
-            detail["artifacts"] = [a.model_dump() for a in artifacts]
-        tx.add(EntryDraft(REQUEST_SENT, (status.id,), detail))
+        detail = RequestSentDetail(
+            platform=status.platform,
+            type=status.type,
+            via=via,
+            sent_at=format_utc(sent_at),
+            reference=reference or None,
+            note=note or None,
+            expires=expires,
+            artifacts=artifacts or None,
+        )
+        tx.add(EntryDraft.of(REQUEST_SENT, detail, (status.id,)))
     return StepResult(status.id, tx.committed[-1], load_status(case, status.id), artifacts)
 
 
@@ -174,28 +174,26 @@ def record_response(
     def link(tx: Transaction, ids: list[str]) -> None:
         current = load_status(case, status.id)
         check_respond(current)
-        files_detail: list[dict[str, Any]] = []
+        files: list[ResponseFile] = []
         for draft in tx.drafts:
             if draft.items and draft.items[0] in ids:
                 for artifact in draft.detail.get("artifacts", []):
-                    files_detail.append(
-                        {
-                            "item": draft.items[0],
-                            "name": artifact["name"],
-                            "digest": artifact["digest"],
-                            "size": artifact["size"],
-                        }
+                    files.append(
+                        ResponseFile(
+                            item=draft.items[0],
+                            name=artifact["name"],
+                            digest=artifact["digest"],
+                            size=artifact["size"],
+                        )
                     )
-        detail: dict[str, Any] = {
-            "platform": current.platform,
-            "type": current.type,
-            "files": files_detail,
-        }
-        if reference:
-            detail["reference"] = reference
-        if note:
-            detail["note"] = note
-        tx.add(EntryDraft(RESPONSE_RECEIVED, (current.id, *ids), detail))
+        detail = ResponseReceivedDetail(
+            platform=current.platform,
+            type=current.type,
+            files=files,
+            reference=reference or None,
+            note=note or None,
+        )
+        tx.add(EntryDraft.of(RESPONSE_RECEIVED, detail, (current.id, *ids)))
 
     views = case.add_files(
         signer,
@@ -270,21 +268,19 @@ def extend_request(
         artifacts, messages = store_letter(
             case, letter.html, pdf, stem=f"extension-{number}", role="extension-letter"
         )
-        detail: dict[str, Any] = {
-            "platform": status.platform,
-            "type": status.type,
-            "number": number,
-            "days": length,
-            "previous_expiry": format_utc(previous),
-            "expires": format_utc(new_expiry),
-            "letter": letter.describe(),
-            "artifacts": [a.model_dump() for a in artifacts],
-        }
-        if note:
-            detail["note"] = note
-        if warnings:
-            detail["warnings"] = warnings
-        tx.add(EntryDraft(REQUEST_EXTENDED, (status.id,), detail))
+        detail = RequestExtendedDetail(
+            platform=status.platform,
+            type=status.type,
+            number=number,
+            days=length,
+            previous_expiry=format_utc(previous),
+            expires=format_utc(new_expiry),
+            letter=LetterUsed.model_validate(letter.describe()),
+            artifacts=artifacts,
+            note=note or None,
+            warnings=warnings or None,
+        )
+        tx.add(EntryDraft.of(REQUEST_EXTENDED, detail, (status.id,)))
     if letter.note:
         messages.insert(0, letter.note)
     return StepResult(
@@ -305,21 +301,14 @@ def close_request(
     note: str | None = None,
 ) -> StepResult:
     """Close a request with its outcome (``request.closed``); nothing can follow it."""
-    if outcome not in OUTCOMES:
-        raise InvalidInputError(
-            f"unknown outcome {outcome!r}", hint="use one of: " + ", ".join(OUTCOMES)
-        )
+    outcome = parse_outcome(outcome)
     note = _note(note)
     load_status(case, request_id)
     with case.transaction(signer) as tx:
         status = load_status(case, request_id)
         check_close(status)
-        detail: dict[str, Any] = {
-            "platform": status.platform,
-            "type": status.type,
-            "outcome": outcome,
-        }
-        if note:
-            detail["note"] = note
-        tx.add(EntryDraft(REQUEST_CLOSED, (status.id,), detail))
+        detail = RequestClosedDetail(
+            platform=status.platform, type=status.type, outcome=outcome, note=note or None
+        )
+        tx.add(EntryDraft.of(REQUEST_CLOSED, detail, (status.id,)))
     return StepResult(status.id, tx.committed[-1], load_status(case, status.id))

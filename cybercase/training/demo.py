@@ -28,7 +28,7 @@ from cybercase.evidence import Case, KeyRing, Signer
 from cybercase.settings import ENV_CASE, ENV_CONFIG, ENV_HOME, ENV_KEY
 from cybercase.training import catalogue
 from cybercase.training.marketplace import Marketplace
-from cybercase.training.tsa import run_test_tsa
+from cybercase.training.tsa_server import run_test_tsa
 
 DEMO_PASSPHRASE = "demo passphrase - protects nothing real"
 DEMO_INVESTIGATOR = "Demo Investigator (fictitious)"
@@ -351,7 +351,7 @@ def _draft_request(
     from cybercase.collect.commit import CaptureResult
     from cybercase.request import create_request, load_directory
     from cybercase.request.config import RequestConfig
-    from cybercase.request.create import RequestSpec
+    from cybercase.request.draft import RequestSpec
     from cybercase.request.platforms import Platform
 
     assert isinstance(results, list)

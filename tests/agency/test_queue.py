@@ -16,13 +16,8 @@ from typing import Any
 import psutil
 import pytest
 
-from cybercase.agency.queue import (
-    CaptureService,
-    add_urls,
-    commit_queued,
-    committed_keys,
-    queue_counts,
-)
+from cybercase.agency.queue import add_urls, queue_counts
+from cybercase.agency.worker import CaptureService, commit_queued, committed_keys
 from cybercase.collect.capture import open_capturer
 from cybercase.collect.commit import CaptureRequest
 from cybercase.collect.config import CaptureSettings
@@ -223,7 +218,7 @@ def test_group_commit_from_many_threads_commits_each_key_once(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from cybercase.agency.queue import GroupCommitter
+    from cybercase.agency.worker import GroupCommitter
 
     capturer = open_capturer(case, signer, CaptureSettings())
     try:

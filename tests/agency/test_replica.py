@@ -11,13 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cybercase.agency.replica import (
-    CASE_REPLICATED,
-    Retention,
-    object_name,
-    replicate,
-    segment_name,
-)
+from cybercase.agency.replica import Retention, object_name, segment_name
+from cybercase.agency.replicate import CASE_REPLICATED, replicate
 from cybercase.agency.s3 import S3Location, make_client
 from cybercase.errors import CybercaseError
 from cybercase.evidence import Case, Signer
@@ -202,7 +197,7 @@ def test_incremental_and_resumable(
     late = replicate(case, signer, location, Retention(days=1))
     assert late.objects_sent == 1
     assert verify_case(case.root).ok
-    from cybercase.agency.replica import verify_against
+    from cybercase.agency.replica_verify import verify_against
 
     assert verify_against(case.root, location).ok
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from cybercase.agency.shared_index import fold, publish_index, search_shared, tsquery_for
+from cybercase.agency.shared_index import fold, publish_index, tsquery_for
+from cybercase.agency.shared_search import search_shared
 from cybercase.evidence import Signer
-from cybercase.investigate.index import search
 from cybercase.investigate.registry import register_folders
+from cybercase.investigate.search import search
 from cybercase.request import RequestConfig
 from tests.conftest import Cli
 from tests.fixtures.agency import PgServer

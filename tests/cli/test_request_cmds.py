@@ -14,7 +14,8 @@ from cybercase.clock import SteppingClock, parse_utc
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, Signer
 from cybercase.request import RequestConfig, create_request, mark_sent
-from cybercase.request.create import FieldSpec, RequestSpec, complete, prepare
+from cybercase.request.draft import RequestSpec, complete, prepare
+from cybercase.request.fields import FieldSpec
 from cybercase.request.platforms import load_directory
 from tests.conftest import CliResult
 from tests.fixtures.requests import preservation_spec

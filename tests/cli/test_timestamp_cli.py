@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cybercase.evidence import Case
 from cybercase.evidence.timestamps import TsaSettings
-from cybercase.training.tsa import RunningTsa
+from cybercase.training.tsa_server import RunningTsa
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]

@@ -12,14 +12,12 @@ from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
 from cybercase.investigate.analysis import (
     ANALYSIS_ACTION,
-    EntityRecord,
-    ItemAnalysis,
-    TextPart,
     analysis_path,
     analyze_case,
     item_analysis,
 )
 from cybercase.investigate.leads import find_leads, source_of
+from cybercase.investigate.records import EntityRecord, ItemAnalysis, TextPart
 from tests.investigate.helpers import THREE_WAYS, new_case, seller_files, settings
 from tests.investigate.imagegen import photo, png_bomb, reposted
 

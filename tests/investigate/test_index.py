@@ -14,17 +14,11 @@ from hypothesis import strategies as st
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Signer
 from cybercase.investigate.analysis import analyze_case
-from cybercase.investigate.index import (
-    ZWSP,
-    build_index,
-    fts_query,
-    index_body,
-    index_path,
-    iter_case_rows,
-    search,
-)
+from cybercase.investigate.index import ZWSP, build_index, index_body, index_path
+from cybercase.investigate.index_rows import iter_case_rows
 from cybercase.investigate.leads import leads_across
 from cybercase.investigate.registry import register_folders
+from cybercase.investigate.search import fts_query, search
 from tests.investigate.helpers import new_case, seller_files, settings
 
 

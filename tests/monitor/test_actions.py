@@ -58,3 +58,42 @@ def test_the_actions_are_registered_with_their_models() -> None:
     assert known[actions.WATCH_ADDED] is WatchAdded
     assert known[actions.ITEM_COMPARED] is Comparison
     assert known[actions.WATCH_RUN_FINISHED] is RunFinished
+
+
+def test_comparisons_are_read_when_asked_for_and_a_bad_one_is_dropped() -> None:
+    from cybercase.evidence import CustodyEntry
+    from cybercase.monitor.state import Comparisons
+
+    facts = CaptureFacts(
+        item="E0002",
+        started="2026-12-03T10:00:00Z",
+        outcome="captured",
+        status=200,
+        final_url=None,
+        payload_sha256=None,
+    )
+    good = Comparison(url="u", current="E0002", previous="E0001", verdict="unchanged", facts=facts)
+
+    def entry(seq: int, detail: dict[str, object], items: list[str]) -> CustodyEntry:
+        raw = {
+            "seq": seq,
+            "at": "2026-12-03T10:00:01Z",
+            "actor": {"name": "A", "key": "0" * 64},
+            "action": actions.ITEM_COMPARED,
+            "items": items,
+            "detail": detail,
+            "prev": None,
+            "hash": "sha256:" + "0" * 64,
+            "sig": "0" * 128,
+        }
+        return CustodyEntry.from_raw(raw)
+
+    found = Comparisons()
+    found.note(entry(1, good.to_detail(), ["E0002", "E0001"]))
+    found.note(entry(2, {"current": "E0003", "verdict": "no such verdict"}, ["E0003"]))
+    found.note(entry(3, {"verdict": "unchanged"}, ["E0004"]))
+    assert "E0002" in found and "E0003" in found and len(found) == 2
+    assert found["E0002"] == good
+    assert found.get("E0003") is None
+    assert "E0003" not in found
+    assert found.unreadable == [3, 2]

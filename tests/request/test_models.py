@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cybercase.request.create import record_bytes
 from cybercase.request.models import (
     Addressee,
     Authority,
@@ -20,6 +19,7 @@ from cybercase.request.models import (
     Identifier,
     Officer,
     RequestRecord,
+    record_bytes,
     request_schema,
 )
 

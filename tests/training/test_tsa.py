@@ -20,15 +20,8 @@ from cybercase.evidence.timestamps.tsa_client import (
     TsaSettings,
     build_request,
 )
-from cybercase.training.tsa import (
-    CHAIN_PEM,
-    ROOT_PEM,
-    TEST_POLICY_OID,
-    RunningTsa,
-    TsaPki,
-    run_test_tsa,
-    start_test_tsa,
-)
+from cybercase.training.tsa_pki import CHAIN_PEM, ROOT_PEM, TEST_POLICY_OID, TsaPki
+from cybercase.training.tsa_server import RunningTsa, run_test_tsa, start_test_tsa
 
 Openssl = Callable[..., subprocess.CompletedProcess[str]]
 

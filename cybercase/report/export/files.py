@@ -5,7 +5,6 @@ PDF report, and the durable finish (every file synced, the zip written atomicall
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import os
 import shutil
@@ -20,6 +19,7 @@ from cybercase.report.html.render import ReportInputs, render_index
 from cybercase.report.layout import Plan, PlannedFile
 from cybercase.report.names import inside
 from cybercase.report.zipfiles import durable_zip
+from cybercase.request.pdf import print_pdf
 
 CHECKER_NAME = "check_custody.py"
 STORED_SUFFIXES = frozenset({".gz", ".zip", ".png", ".jpg", ".jpeg", ".webp", ".pdf", ".mp4"})
@@ -118,13 +118,7 @@ def warcs(plan: Plan) -> list[str]:
 def report_pdf(inputs: ReportInputs, browser: Path | None) -> tuple[bytes | None, str | None]:
     """The report printed by Chromium, when this installation can."""
     try:
-        module = importlib.import_module("cybercase.collect.browser")
-    except ImportError:
-        return None, "no PDF of the report: this installation has no browser support"
-    try:
-        document: bytes = module.html_to_pdf(
-            render_index(inputs, embed_images=True), executable=browser
-        )
+        document = print_pdf(render_index(inputs, embed_images=True), executable=browser)
     except BrowserUnavailableError as exc:
         return None, f"no PDF of the report: {exc.message}"
     return document, None

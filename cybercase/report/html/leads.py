@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from cybercase.investigate.analysis import ImageRecord, ItemAnalysis
 from cybercase.investigate.leads import Lead, LeadSource
 from cybercase.investigate.leads import find_leads as find_links
+from cybercase.investigate.records import ImageRecord, ItemAnalysis
 
 if TYPE_CHECKING:
     from cybercase.report.sections.capture_model import CaptureView, GpsPosition, ImageView

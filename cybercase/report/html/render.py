@@ -21,7 +21,7 @@ from cybercase.evidence import CaseMeta, CustodyEntry
 from cybercase.evidence.log.state import KeyRecord
 from cybercase.evidence.timestamps.records import RECEIVED_ROLE
 from cybercase.evidence.verify.findings import VerificationReport
-from cybercase.investigate.analysis import ItemAnalysis
+from cybercase.investigate.records import ItemAnalysis
 from cybercase.report.html.leads import find_leads
 from cybercase.report.layout import (
     CERTIFICATE_ROLES,

@@ -20,7 +20,8 @@ from cybercase.evidence.timestamps.grant import (
     timestamp_pending,
 )
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
-from cybercase.training.tsa import RunningTsa, TsaPki, run_test_tsa
+from cybercase.training.tsa_pki import TsaPki
+from cybercase.training.tsa_server import RunningTsa, run_test_tsa
 from tests.conftest import CliResult
 from tests.fixtures.tsa import write_config
 

@@ -17,7 +17,8 @@ from cybercase.evidence.timestamps.exports import TokenExport, token_exports
 from cybercase.evidence.timestamps.grant import add_files
 from cybercase.evidence.timestamps.tsa_client import TsaSettings
 from cybercase.evidence.verify.case import verify_case
-from cybercase.training.tsa import RunningTsa, TsaPki, run_test_tsa
+from cybercase.training.tsa_pki import TsaPki
+from cybercase.training.tsa_server import RunningTsa, run_test_tsa
 from tests.conftest import CliResult
 
 Openssl = Callable[..., subprocess.CompletedProcess[str]]

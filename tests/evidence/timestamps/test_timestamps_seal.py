@@ -19,7 +19,7 @@ from cybercase.evidence.timestamps.tsa_client import TsaSettings
 from cybercase.evidence.verify.case import verify_case
 from cybercase.evidence.verify.findings import VerificationReport
 from cybercase.evidence.verify.timestamps import timestamp_check
-from cybercase.training.tsa import RunningTsa, run_test_tsa
+from cybercase.training.tsa_server import RunningTsa, run_test_tsa
 
 
 def verify(root: Path, settings: TsaSettings) -> VerificationReport:

@@ -25,12 +25,9 @@ from cybercase.evidence.timestamps.tokens import (
 from cybercase.evidence.timestamps.tsa_client import TsaSettings, build_request
 from cybercase.evidence.verify.case import verify_case
 from cybercase.evidence.verify.timestamps import format_gap, timestamp_check
-from cybercase.training.tsa import (
-    TEST_POLICY_OID,
-    LocalTimestampAuthority,
-    TsaPki,
-    run_test_tsa,
-)
+from cybercase.training.tsa import LocalTimestampAuthority
+from cybercase.training.tsa_pki import TEST_POLICY_OID, TsaPki
+from cybercase.training.tsa_server import run_test_tsa
 
 
 @pytest.fixture(scope="module")
