@@ -12,6 +12,8 @@ import contextlib
 import sys
 
 import typer
+from typer._click.core import Context
+from typer.core import TyperGroup, TyperOption
 
 from cybercase import __version__
 from cybercase.cli import (
@@ -34,9 +36,27 @@ from cybercase.cli import (
     watch,
 )
 
+
+class _Group(TyperGroup):
+    """The root group, whose ``--help`` flag defaults to ``False`` rather than ``None``.
+
+    typer coerces a flag that defaults to ``None`` through a pydantic adapter, and the root's
+    help flag is processed on every run of a subcommand: without this, ``cybercase capture
+    --help`` would import pydantic (about half of typer's own import time) to print text.
+    """
+
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
+        """The help flag, with a boolean default."""
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+
 helptext.install()
 
 app = typer.Typer(
+    cls=_Group,
     name="cybercase",
     help=(
         "Capture, request and preserve online evidence of wildlife trafficking.\n\n"

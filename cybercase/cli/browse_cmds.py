@@ -1,7 +1,5 @@
 """``cybercase browse``: browse by hand in a recorded persona browser; every page an item."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

@@ -1,7 +1,5 @@
 """``cybercase capture``: capture web pages as evidence, one URL or thousands."""
 
-from __future__ import annotations
-
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,11 +12,12 @@ from cybercase.cli.common import (
     JSON_OPTION,
     KEY_OPTION,
     err,
-    load_signer,
+    importing,
     open_case,
     out,
     progress_for,
     say,
+    unlock_early,
 )
 
 if TYPE_CHECKING:
@@ -189,14 +188,16 @@ def capture(
     Exit 1 when any URL failed.
     """
 
-    from cybercase.collect.batch import read_url_file
-    from cybercase.collect.config import load_capture_settings, parse_header
-    from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
-    from cybercase.errors import InvalidInputError
-    from cybercase.evidence.timestamps import TsaSettings
+    with importing():
+        signer_of = unlock_early(key)
+        from cybercase.collect.batch import read_url_file
+        from cybercase.collect.config import load_capture_settings, parse_header
+        from cybercase.collect.http.urls import check_url
+        from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
+        from cybercase.errors import InvalidInputError
+        from cybercase.evidence.timestamps import TsaSettings
 
     listed = read_url_file(from_file) if from_file is not None else []
-    from cybercase.collect.http.urls import check_url
 
     given = [u.strip() for u in urls or [] if u.strip()]
     for url in given:
@@ -244,9 +245,9 @@ def capture(
     videos = _video_limits(video, max_video_size, max_video_time)
     tsa = TsaSettings.load(config)
     case = open_case(case_dir)
-    signer = load_signer(key)
+    signer = signer_of()
 
-    def report(item: CaptureResult) -> None:
+    def report(item: "CaptureResult") -> None:
         if json_out:
             emit_json_line(item.to_json())
         else:
@@ -302,7 +303,9 @@ def capture(
         raise typer.Exit(1)
 
 
-def _video_limits(video: bool, max_size: str | None, max_time: float | None) -> VideoLimits | None:
+def _video_limits(
+    video: bool, max_size: str | None, max_time: float | None
+) -> "VideoLimits | None":
     """The ``--video`` limits, or ``None``; yt-dlp missing is one clear error."""
     if not video:
         return None
@@ -337,7 +340,7 @@ def emit_json_line(data: object) -> None:
     sys.stdout.flush()
 
 
-def _say_item(item: CaptureResult) -> None:
+def _say_item(item: "CaptureResult") -> None:
     from cybercase.cli.common import shown
 
     status = f" HTTP {item.status}" if item.status is not None else ""
@@ -351,7 +354,7 @@ def _say_item(item: CaptureResult) -> None:
         )
 
 
-def _render_summary(result: BatchResult) -> None:
+def _render_summary(result: "BatchResult") -> None:
     from rich.table import Table
 
     from cybercase.cli.common import shown
@@ -386,7 +389,7 @@ def _render_summary(result: BatchResult) -> None:
         )
 
 
-def _say_timestamps(outcome: TimestampOutcome) -> None:
+def _say_timestamps(outcome: "TimestampOutcome") -> None:
     from cybercase.cli.common import shown
 
     if outcome.granted:

@@ -1,7 +1,5 @@
 """Case commands: ``init``, ``add``, ``log``, ``show``, ``note``, ``status``."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -226,7 +224,7 @@ def show(
 
 
 def _hand_out(
-    case: Case, item_id: str, name: str, target: Path | None, key: str | None, json_out: bool
+    case: "Case", item_id: str, name: str, target: Path | None, key: str | None, json_out: bool
 ) -> None:
     """One artifact to a file (logged) or stdout; binary data is not poured onto a terminal."""
     from cybercase.errors import InvalidInputError

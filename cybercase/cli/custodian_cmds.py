@@ -1,7 +1,5 @@
 """``cybercase custodian``: the investigators who may sign entries in a case."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

@@ -1,7 +1,5 @@
 """``cybercase demo``: the whole job on the built-in offline marketplace."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

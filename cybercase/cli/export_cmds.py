@@ -1,7 +1,5 @@
 """``cybercase export``: write the case as a package anyone can verify."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,11 +106,11 @@ def export(
 
 
 def _export_wacz(
-    case: Case,
-    signer: Signer,
+    case: "Case",
+    signer: "Signer",
     out_dir: Path,
     items: list[str],
-    tsa: TsaSettings,
+    tsa: "TsaSettings",
     json_out: bool,
 ) -> None:
     """``--wacz``: the captures as one signed WACZ file."""

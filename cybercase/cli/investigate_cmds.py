@@ -1,7 +1,5 @@
 """Investigate commands: ``analyze``, ``leads``, ``search``, ``index``, ``cases``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,14 +105,14 @@ def analyze(
     )
 
 
-def show_analysis(case: Case, view: ItemView) -> ItemAnalysis | None:
+def show_analysis(case: "Case", view: "ItemView") -> "ItemAnalysis | None":
     """The hook 'cybercase show' calls: the stored analysis of an item, if any."""
     from cybercase.investigate.analysis import item_analysis
 
     return item_analysis(case, view.id)
 
 
-def render_analysis(analysis: ItemAnalysis | None) -> None:
+def render_analysis(analysis: "ItemAnalysis | None") -> None:
     """Entities and lexicon hits under 'cybercase show' (nothing if never analysed)."""
     from cybercase.cli.common import shown
 

@@ -1,7 +1,5 @@
 """``cybercase key``: the investigator's own signing key."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

@@ -5,8 +5,6 @@ is signed by the worker's own investigator key and committed into its case exact
 (docs/agency.md explains how, and what each part trusts).
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

@@ -4,8 +4,6 @@
 Credentials come from the standard AWS environment and files only (docs/agency.md).
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

@@ -5,8 +5,6 @@ gives the group an option of its own, so publishing reads as ``cybercase index -
 Searching the shared index is ``cybercase search --db DB`` (an option of ``search``).
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

@@ -1,7 +1,5 @@
 """``cybercase seal`` and ``cybercase timestamp``: trusted timestamps from a TSA."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,7 +83,7 @@ def timestamp(
         raise typer.Exit(1)
 
 
-def report(outcome: TimestampOutcome, json_out: bool) -> None:
+def report(outcome: "TimestampOutcome", json_out: bool) -> None:
     """Print what a timestamping operation did."""
     if json_out:
         emit_json(outcome.to_json())

@@ -1,7 +1,5 @@
 """``cybercase training``: the offline marketplace for classrooms."""
 
-from __future__ import annotations
-
 import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,7 +73,7 @@ def serve(
     say("Marketplace stopped.", quiet=json_out)
 
 
-def _show(market: Marketplace, json_out: bool) -> None:
+def _show(market: "Marketplace", json_out: bool) -> None:
     """The URL, the entry points and the listing URLs: on stdout, data first."""
     points = market.entry_points()
     if json_out:

@@ -1,7 +1,5 @@
 """``cybercase verify``: check a case (or an exported package) completely."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

@@ -12,7 +12,8 @@ SHA-256 of the URL list, or the name given with ``--batch``; ``--resume`` skips 
 that already have an item from that batch, whatever their outcome.
 
 Ctrl-C sets a cancel flag (it raises no KeyboardInterrupt mid-commit): captures in progress
-stop at their next network read and are discarded, captures already complete are committed,
+stop at their next network read and are discarded, captures complete in list order up to
+the first stopped one are committed (the rest waits for ``--resume``),
 and the result says the batch was interrupted. An interrupted or killed batch leaves at
 most unreferenced objects or temporary files, which ``verify`` reports as harmless.
 """
@@ -44,11 +45,19 @@ from cybercase.collect.http.wire import CaptureCancelled
 from cybercase.collect.record import BatchRef
 from cybercase.collect.redact import strip_userinfo
 from cybercase.collect.stages import Stage
+from cybercase.collect.workers import WorkerPool, worker_count
 from cybercase.errors import CaseCorruptError, CybercaseError, InvalidInputError
 from cybercase.evidence import Case, Signer
 from cybercase.progress import NullProgress, Progress
 
 MAX_GROUP = 256
+GROUP_TARGET = 64
+GROUP_DELAY = 0.2
+"""Group commit: finished captures wait for up to this many seconds (or until 64 are
+ready, or nothing else runs) to share one transaction. Each transaction costs the disk
+three flushes (objects, log, head), 10-40 ms on an ordinary disk: committing every few
+pages as they finish would spend more time flushing than capturing. Nothing is reported
+before its entry is durable, so the wait only delays the report."""
 POLL_SECONDS = 0.25
 WINDOW_PER_JOB = 8
 MIN_WINDOW = 32
@@ -230,6 +239,13 @@ def run_batch(
         case, signer, settings, persona=persona, stages=stages, clock=clock, cancel=cancel
     )
     gate = HostGate(settings.per_host, settings.host_delay, cancel)
+    processes = worker_count(len(todo), settings.jobs, stages=bool(stages))
+    try:
+        workers = WorkerPool(capturer, processes, settings.jobs, cancel) if processes else None
+    except BaseException:
+        capturer.close()
+        raise
+    prepare = workers.prepare if workers is not None else capturer.prepare
 
     def work(index: int, url: str, as_typed: str) -> PreparedCapture:
         if cancel.is_set():
@@ -242,7 +258,7 @@ def run_batch(
             typed=as_typed,
         )
         with gate.enter(strip_userinfo(url)):
-            return capturer.prepare(request)
+            return prepare(request)
 
     progress.start(f"Capturing {len(todo)} URL(s)", len(todo))
     pool = ThreadPoolExecutor(
@@ -251,28 +267,46 @@ def run_batch(
     window = max(WINDOW_PER_JOB * settings.jobs, MIN_WINDOW)
     running: dict[Future[PreparedCapture], int] = {}
     finished: dict[int, Future[PreparedCapture]] = {}
-    submitted = committed = 0
+    submitted = in_order = 0
+    group: list[Future[PreparedCapture]] = []
+    """Captures finished in list order, awaiting the group commit (``in_order`` counts them)."""
+    group_since = 0.0
     try:
         with _ctrl_c_cancels(cancel) as ctrl_c:
-            while committed < len(todo):
+            while in_order < len(todo):
                 while (
-                    submitted < len(todo) and submitted < committed + window and not cancel.is_set()
+                    submitted < len(todo) and submitted < in_order + window and not cancel.is_set()
                 ):
                     running[pool.submit(work, *todo[submitted])] = submitted
                     submitted += 1
                 if cancel.is_set() or not running:
                     break
-                arrived, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                timeout = POLL_SECONDS
+                if group:
+                    timeout = max(0.0, min(timeout, group_since + GROUP_DELAY - time.monotonic()))
+                arrived, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in arrived:
                     finished[running.pop(future)] = future
                 if any(_failed(f) for f in finished.values()):
                     # Keep every capture that is ready, then stop on the error.
-                    ready = [finished.pop(n) for n in sorted(finished)]
+                    ready = [*group, *(finished.pop(n) for n in sorted(finished))]
+                    group = []
                     _commit(case, signer, ready, result, progress, on_result)
-                start = committed
-                while committed in finished:
-                    committed += 1
-                ready = [finished.pop(n) for n in range(start, committed)]
+                start = in_order
+                while in_order in finished:
+                    in_order += 1
+                if in_order > start and not group:
+                    group_since = time.monotonic()
+                group.extend(finished.pop(n) for n in range(start, in_order))
+                if group and (
+                    len(group) >= GROUP_TARGET
+                    or not running
+                    or time.monotonic() - group_since >= GROUP_DELAY
+                ):
+                    ready, group = group, []
+                    _commit(case, signer, ready, result, progress, on_result)
+            if group and not cancel.is_set():
+                ready, group = group, []
                 _commit(case, signer, ready, result, progress, on_result)
             if cancel.is_set():
                 result.interrupted = ctrl_c.pressed
@@ -281,7 +315,13 @@ def run_batch(
                 arrived, _ = wait(running)
                 for future in arrived:
                     finished[running.pop(future)] = future
-                ready = [finished.pop(n) for n in sorted(finished)]
+                # Only what is complete in list order: a capture that finished after one
+                # that was stopped waits for --resume, so the items stay a prefix of the list.
+                start = in_order
+                while in_order in finished:
+                    in_order += 1
+                ready = [*group, *(finished.pop(n) for n in range(start, in_order))]
+                group = []
                 _commit(case, signer, ready, result, progress, on_result, quiet=True)
     except BaseException:
         cancel.set()
@@ -290,6 +330,8 @@ def run_batch(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if workers is not None:
+            workers.close()
         capturer.close()
         progress.finish()
     return result

@@ -20,7 +20,7 @@ import re
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -92,8 +92,8 @@ _owners_pid = [os.getpid()]
 """The process the claims belong to: a forked child makes claims of its own."""
 
 
-def _owner_for(tmp: Path) -> _Owner:
-    key = str(tmp.resolve())
+def _owner_for(tmp: Path, key: str | None = None) -> _Owner:
+    key = key or str(tmp.resolve())
     with _owners_lock:
         if os.getpid() != _owners_pid[0]:
             _owners.clear()
@@ -136,6 +136,8 @@ class ObjectStore:
         self.tmp = root / TMP_DIR
         self._unsynced: set[Path] = set()
         self._unsynced_lock = threading.Lock()
+        self._tmp_key: str | None = None
+        """``tmp`` resolved, once: every temporary name asks for this process's claim."""
 
     def create(self) -> None:
         """Create the empty folders of a new store."""
@@ -224,6 +226,16 @@ class ObjectStore:
             raise
         self._install(tmp, writer.digest(), sync=sync)
 
+    def stored_elsewhere(self, digests: Iterable[Digest]) -> None:
+        """Objects another process stored unsynced in this store: :meth:`sync` covers them.
+
+        A batch may prepare its captures in worker processes; the one process that commits
+        must still make their objects durable before the entry that names them.
+        """
+        paths = [self.path_for(digest) for digest in digests]
+        with self._unsynced_lock:
+            self._unsynced.update(paths)
+
     def sync(self) -> None:
         """Make every object stored with ``sync=False`` durable (group commit)."""
         with self._unsynced_lock:
@@ -260,7 +272,9 @@ class ObjectStore:
 
     def temp_prefix(self, kind: str) -> str:
         """``.<kind>-<token>-``: the start of a temporary name this process owns."""
-        return f".{kind}-{_owner_for(self.tmp).token}-"
+        if self._tmp_key is None:
+            self._tmp_key = str(self.tmp.resolve())
+        return f".{kind}-{_owner_for(self.tmp, self._tmp_key).token}-"
 
     def remove_leftovers(self) -> list[Leftover]:
         """Remove what killed processes left in ``objects/tmp``; return what was removed.

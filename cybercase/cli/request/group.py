@@ -1,7 +1,5 @@
 """The ``cybercase request`` group and what its commands share (configuration, step report)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +45,7 @@ def split_items(values: list[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def report_step(result: StepResult, headline: str, *, json_out: bool) -> None:
+def report_step(result: "StepResult", headline: str, *, json_out: bool) -> None:
     if json_out:
         emit_json(result.to_json())
         return

@@ -1,7 +1,5 @@
 """``cybercase request new``: a request and its letter; missing values asked for at a terminal."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,13 +50,13 @@ OPTIONS: dict[str, str] = {
 """The option of ``request new`` giving each value of :data:`cybercase.request.fields.FIELDS`."""
 
 
-def where(spec: FieldSpec) -> str:
+def where(spec: "FieldSpec") -> str:
     """Where a value is given: ``--badge or [officer] badge``."""
     option = OPTIONS[spec.key]
     return f"{option} or {spec.config}" if spec.config else option
 
 
-def with_options(error: MissingValuesError) -> InvalidInputError:
+def with_options(error: "MissingValuesError") -> "InvalidInputError":
     """The library's list of missing values, as one line naming this command's options."""
     from cybercase.errors import InvalidInputError
 
@@ -66,7 +64,7 @@ def with_options(error: MissingValuesError) -> InvalidInputError:
     return InvalidInputError(f"a {error.request_type} request needs: {names}", hint=error.hint)
 
 
-def _prompt(spec: FieldSpec, problem: str | None) -> str:
+def _prompt(spec: "FieldSpec", problem: str | None) -> str:
     from cybercase.cli.common import err, shown
 
     if problem:

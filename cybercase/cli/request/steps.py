@@ -1,7 +1,5 @@
 """``cybercase request sent|respond|extend|close``: the steps of a request's life."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 

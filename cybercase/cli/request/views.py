@@ -1,7 +1,5 @@
 """``cybercase request show|list|platforms``: reading requests, deadlines and the directory."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,7 +175,7 @@ def _when(text: str | None) -> str:
     return text.replace("T", " ")[:16] if text else "—"
 
 
-def _render_list(console: Console, rows: list[RequestSummary], due: float | None) -> None:
+def _render_list(console: "Console", rows: "list[RequestSummary]", due: float | None) -> None:
     from rich.table import Table
 
     from cybercase.cli.common import shown
@@ -217,7 +215,7 @@ def _deadline_text(data: dict[str, Any]) -> str:
     return f"[{colour}]{label} {when[:10]} ({left:.0f} d)[/{colour}]"
 
 
-def _render_details(console: Console, details: RequestDetails) -> None:
+def _render_details(console: "Console", details: "RequestDetails") -> None:
     from rich.panel import Panel
     from rich.table import Table
 
@@ -277,7 +275,7 @@ def _render_details(console: Console, details: RequestDetails) -> None:
 
 
 def _render_platforms(
-    console: Console,
+    console: "Console",
     directory: Any,
     entries: dict[str, Any],
     policies: dict[str, Any],

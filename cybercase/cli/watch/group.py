@@ -1,7 +1,5 @@
 """The ``cybercase watch`` typer group, which the watch commands attach to."""
 
-from __future__ import annotations
-
 import typer
 
 watch_app = typer.Typer(

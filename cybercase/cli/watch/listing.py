@@ -1,7 +1,5 @@
 """``cybercase watch add``, ``remove`` and ``list``: the watch list of a case, and its alerts."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,7 +151,7 @@ def verdict(verdict: str | None) -> str:
     return f"[{colour}]{verdict}[/{colour}]" if colour else verdict
 
 
-def render_alerts(console: Console, alerts: Sequence[Alert]) -> None:
+def render_alerts(console: "Console", alerts: "Sequence[Alert]") -> None:
     """The warnings shown first by ``status`` and ``watch list``.
 
     Plain lines, not a box: the command must stay whole, to be copied as it is.

@@ -1,7 +1,5 @@
 """``cybercase watch run``: recapture what is due, compare, warn; meant for cron or a timer."""
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path
@@ -91,13 +89,13 @@ def watch_run(
     case = open_case(case_dir)
     signer = load_signer(key)
 
-    def on_event(event: WatchEvent) -> None:
+    def on_event(event: "WatchEvent") -> None:
         if json_out:
             _json_line(event.to_json())
         else:
             _say_event(event)
 
-    def on_capture(item: CaptureResult) -> None:
+    def on_capture(item: "CaptureResult") -> None:
         if not json_out and item.outcome not in ("captured", "http-error"):
             from cybercase.cli.common import shown
 
@@ -123,7 +121,7 @@ def watch_run(
     stop = threading.Event()
     _stop_on_terminate(stop)
 
-    def on_run(result: RunResult) -> None:
+    def on_run(result: "RunResult") -> None:
         _finish(result, json_out)
 
     def on_sleep(at: str) -> None:
@@ -168,7 +166,7 @@ def _json_line(data: object) -> None:
     sys.stdout.flush()
 
 
-def _say_event(event: WatchEvent) -> None:
+def _say_event(event: "WatchEvent") -> None:
     from cybercase.cli.common import shown
 
     c = event.comparison
@@ -188,7 +186,7 @@ def _say_event(event: WatchEvent) -> None:
         err().print(f"  next: {shown(event.alert.command)}")
 
 
-def _finish(result: RunResult, json_out: bool) -> None:
+def _finish(result: "RunResult", json_out: bool) -> None:
     if json_out:
         _json_line(result.to_json())
         return

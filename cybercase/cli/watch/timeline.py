@@ -1,7 +1,5 @@
 """``cybercase timeline URL``: every capture of one URL, and what changed between them."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +37,7 @@ def timeline(
     render_timeline(out(), found, diff=diff)
 
 
-def render_timeline(console: Console, found: Timeline, *, diff: bool = True) -> None:
+def render_timeline(console: "Console", found: "Timeline", *, diff: bool = True) -> None:
     """A URL's timeline for people (also used by ``cybercase show URL``)."""
     from cybercase.cli.common import shown
 

@@ -49,6 +49,10 @@ MAX_BACKOFF = 60.0
 CHUNK = 256 * 1024
 
 
+_COOKIE_HEADERS = frozenset({b"set-cookie", b"set-cookie2"})
+"""The headers ``http.cookiejar`` reads cookies from."""
+
+
 class Fetcher:
     """Fetches URLs with the batch's settings; safe to share between threads."""
 
@@ -305,7 +309,9 @@ class Fetcher:
         if auth is not None and not any(k.lower() == "authorization" for k, _ in headers):
             headers.append(("Authorization", auth.authorization()))
         request = httpx.Request("GET", url, headers=headers)
-        cookies.set_cookie_header(request)
+        if len(cookies.jar):
+            # An empty jar adds nothing; asking it costs a urllib request per hop.
+            cookies.set_cookie_header(request)
         core_request = httpcore.Request(
             method=b"GET",
             url=httpcore.URL(
@@ -356,10 +362,13 @@ class Fetcher:
                     response, wire, spool, max_body, text_limit, te, response_headers
                 )
                 wire.hop = wire.hop.model_copy(update={"informational": informational})
-                wire.set_cookie = any(k.lower() == b"set-cookie" for k, _ in response_headers)
-                cookies.extract_cookies(
-                    httpx.Response(status, headers=response_headers, request=request)
-                )
+                names = {k.lower() for k, _ in response_headers}
+                wire.set_cookie = b"set-cookie" in names
+                if names & _COOKIE_HEADERS:
+                    # Without these headers the jar would take nothing from the response.
+                    cookies.extract_cookies(
+                        httpx.Response(status, headers=response_headers, request=request)
+                    )
         attempt.dns.extend(tap.dns)
         attempt.warnings.extend(tap.warnings)
         where = f"attempt {attempt.number} hop {index}"

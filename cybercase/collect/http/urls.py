@@ -6,6 +6,8 @@ before anything is fetched, so a bad address is a usage error and never an item.
 
 from __future__ import annotations
 
+import functools
+
 import httpx
 
 from cybercase.collect.redact import mask_credentials
@@ -14,8 +16,14 @@ from cybercase.errors import InvalidInputError
 MAX_PORT = 65535
 
 
+@functools.lru_cache(maxsize=8192)
 def check_url(text: str) -> str:
-    """A URL the capture can fetch (http or https, with a host); else a usage error."""
+    """A URL the capture can fetch (http or https, with a host); else a usage error.
+
+    Remembered (a pure function of the text; an error is raised again, never cached): a
+    batch checks each URL when the list is read, when the batch starts and when its
+    capture starts, and parsing a URL costs more than the rest of that bookkeeping.
+    """
     value = text.strip()
     try:
         url = httpx.URL(value)

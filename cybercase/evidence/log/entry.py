@@ -9,6 +9,7 @@ is the canonical JSON of the whole entry, so the file is byte-for-byte reproduci
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -63,7 +64,9 @@ def plain_depth(value: Any) -> int | None:
         if isinstance(item, dict):
             deepest = max(deepest, level)
             for key, inner in item.items():
-                if not isinstance(key, str) or (key and max(key) >= _SURROGATE_OR_ABOVE):
+                if not isinstance(key, str) or (
+                    not key.isascii() and max(key) >= _SURROGATE_OR_ABOVE
+                ):
                     return None
                 stack.append((inner, level + 1))
             continue
@@ -140,6 +143,8 @@ class CustodyEntry:
     hash: str
     sig: str
     raw: dict[str, Any]
+    line: bytes | None = field(default=None, repr=False, compare=False)
+    """The line as written, when this process built the entry (:func:`build_entry`)."""
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> CustodyEntry:
@@ -196,6 +201,8 @@ class CustodyEntry:
 
     def to_line(self) -> bytes:
         """The entry's line in ``custody.jsonl`` (canonical JSON and a newline)."""
+        if self.line is not None:
+            return self.line
         return canonical_json(self.raw) + b"\n"
 
     def to_json(self) -> dict[str, Any]:
@@ -213,7 +220,13 @@ def build_entry(
     prev: str | None,
     sign: Callable[[bytes], bytes],
 ) -> CustodyEntry:
-    """Assemble, hash and sign a new entry. ``sign`` maps 32 hash bytes to a signature."""
+    """Assemble, hash and sign a new entry. ``sign`` maps 32 hash bytes to a signature.
+
+    The entry is canonicalised once: the unsigned bytes are hashed, parsed back (so what
+    we hold is exactly what a reader will parse) and, with ``hash`` and ``sig`` spliced in
+    at their sorted places, are the line written. Every append of a batch runs this, so
+    the detail (most of an entry) is serialised once rather than three times.
+    """
     body: dict[str, Any] = {
         "seq": seq,
         "at": at,
@@ -223,10 +236,39 @@ def build_entry(
         "detail": draft.detail,
         "prev": prev,
     }
-    # Round-trip through canonical JSON so what we hold is exactly what a reader will parse.
-    body = json.loads(canonical_json(body))
-    digest = entry_hash(body)
-    signature = sign(hash_bytes(digest))
+    unsigned = canonical_json(body)
+    body = json.loads(unsigned)
+    if not _plain(body):
+        # Floats or unusual keys: what a reader parses may canonicalise differently (or
+        # not at all, e.g. 2.0**53 read back as an integer), so hash the parsed form.
+        unsigned = canonical_json(body)
+    digest = HASH_PREFIX + hashlib.sha256(unsigned).hexdigest()
+    signature = sign(hash_bytes(digest)).hex()
     body["hash"] = digest
-    body["sig"] = signature.hex()
-    return CustodyEntry.from_raw(body)
+    body["sig"] = signature
+    entry = CustodyEntry.from_raw(body)
+    return _with_line(entry, unsigned)
+
+
+_ITEMS_MEMBER = b',"items":'
+_SEQ_MEMBER = b',"seq":'
+
+
+def _with_line(entry: CustodyEntry, unsigned: bytes) -> CustodyEntry:
+    """``entry`` holding its line, built from the canonical bytes of its unsigned body.
+
+    In canonical (sorted) order ``hash`` sits just before ``items`` and ``sig`` comes last;
+    ``"items"`` and ``"seq"`` are the last two top-level members before them, so the splice
+    points are the last occurrences of their member prefixes (inside a JSON string a
+    quote is escaped, so ``,"items":`` cannot occur in one). Should the bytes not have that
+    shape, the entry is returned without a line and :meth:`CustodyEntry.to_line`
+    canonicalises it in full; a property test compares the splice with ``rfc8785``.
+    """
+    items_at = unsigned.rfind(_ITEMS_MEMBER)
+    seq_at = unsigned.rfind(_SEQ_MEMBER)
+    if items_at < 0 or seq_at < items_at or not unsigned.endswith(b"}"):
+        return entry
+    hash_member = b',"hash":"' + entry.hash.encode("ascii") + b'"'
+    sig_member = b',"sig":"' + entry.sig.encode("ascii") + b'"'
+    line = unsigned[:items_at] + hash_member + unsigned[items_at:-1] + sig_member + b"}\n"
+    return dataclasses.replace(entry, line=line)
