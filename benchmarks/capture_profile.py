@@ -107,6 +107,7 @@ class Steps:
 def per_page(pages: int) -> None:
     """Sequential captures in this process, each step timed."""
     from cybercase.collect import capture as capture_mod
+    from cybercase.collect import commit as commit_mod
     from cybercase.collect.capture import open_capturer
     from cybercase.collect.commit import CaptureRequest
     from cybercase.collect.config import CaptureSettings
@@ -149,16 +150,16 @@ def per_page(pages: int) -> None:
             steps.wrap(log_mod, "append", "commit: log append + fsync")
             steps.wrap(log_mod, "write_head", "commit: signed head + fsync")
             steps.wrap(capturer, "prepare", "prepare (all of one page)")
-            steps.wrap(capture_mod, "commit_captures", "commit (all, groups of 50)")
+            steps.wrap(commit_mod, "commit_captures", "commit (all, groups of 50)")
             start_cpu, start_wall = time.process_time(), time.perf_counter()
             prepared = []
             for url in urls:
                 prepared.append(capturer.prepare(CaptureRequest(url=url, typed=url)))
                 if len(prepared) == 50:
-                    capture_mod.commit_captures(case, signer, prepared)
+                    commit_mod.commit_captures(case, signer, prepared)
                     prepared = []
             if prepared:
-                capture_mod.commit_captures(case, signer, prepared)
+                commit_mod.commit_captures(case, signer, prepared)
             cpu = time.process_time() - start_cpu
             wall = time.perf_counter() - start_wall
             capturer.close()

@@ -45,10 +45,11 @@ def best(
     for _ in range(repeat):
         if callable(before):
             before()
-        took, done = run(command, env, cwd)
+        timed = run(command, env, cwd)
+        done = timed.done
         if done.returncode != 0:
             raise SystemExit(f"failed: {' '.join(command)}\n{done.stdout}\n{done.stderr}")
-        times.append(took)
+        times.append(timed.wall)
     return min(times)
 
 
