@@ -9,7 +9,7 @@ equal to this model). Times are UTC with microseconds; digests are ``sha256:<hex
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -83,8 +83,40 @@ class TlsFacts(Model):
     """The chain as the server sent it, leaf first."""
 
 
+class Marks(Protocol):
+    """What saw a hop's steps happen (the wire recorder's tap)."""
+
+    def ms(self, name: str) -> float | None:
+        """Milliseconds from the hop's start to a step, if it happened."""
+        ...
+
+
+class FailureFacts(Protocol):
+    """A classified failure, as the fetch and the browser's traffic name one."""
+
+    @property
+    def outcome(self) -> Outcome: ...
+
+    @property
+    def error_type(self) -> str | None: ...
+
+    @property
+    def message(self) -> str: ...
+
+
 class Timings(Model):
     """Milliseconds from the start of the hop."""
+
+    @classmethod
+    def measured(cls, marks: Marks | None, started_mono: float, now: float) -> Timings:
+        """The steps ``marks`` saw, and the hop's whole time up to ``now``."""
+        return cls(
+            connected_ms=marks.ms("connected") if marks else None,
+            tls_ms=marks.ms("tls") if marks else None,
+            request_sent_ms=marks.ms("request_sent") if marks else None,
+            first_byte_ms=marks.ms("first_byte") if marks else None,
+            total_ms=round((now - started_mono) * 1000, 3),
+        )
 
     connected_ms: float | None = None
     """TCP connection established (through the proxy, if any)."""
@@ -119,6 +151,17 @@ class Body(Model):
 
 class Failure(Model):
     """An error that ended a hop or an attempt."""
+
+    @classmethod
+    def of(cls, failure: FailureFacts | None) -> Failure | None:
+        """The record of a classified failure (the outcome stands in for a missing type)."""
+        if failure is None:
+            return None
+        return cls(
+            outcome=failure.outcome,
+            error_type=failure.error_type or failure.outcome,
+            message=failure.message,
+        )
 
     outcome: Outcome
     """The classification."""

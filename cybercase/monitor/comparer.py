@@ -8,6 +8,7 @@ the events. Facts already known (in the previous run's comparison) are never rea
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -58,6 +59,10 @@ class Comparer:
         self._facts: dict[str, CaptureFacts] = {}
         self._first_queued = 0.0
         self._pending: list[CaptureResult] = []
+        self._wake = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._stopping = False
+        self._failure: BaseException | None = None
 
     def catch_up(self) -> None:
         """Fold the entries committed since the last look (new captures, our comparisons)."""
@@ -113,26 +118,67 @@ class Comparer:
     def captured(self, item: CaptureResult) -> None:
         """``on_result`` of the capture session: note a capture just committed.
 
-        It is compared later, by :meth:`settle`: while the capture threads run, every
-        file read here would wait for the interpreter lock behind them, and the same
-        work done once they are idle costs a fraction of it. A run killed before then
-        leaves the captures uncompared, and the next run compares them first.
+        In the background (:meth:`start_background`) it is compared while the run goes
+        on; otherwise later, by :meth:`settle`: while capture threads run in this
+        process, every file read here would wait for the interpreter lock behind them,
+        and the same work done once they are idle costs a fraction of it. A run killed
+        before a capture is compared leaves it uncompared, and the next run compares it
+        first.
         """
         self.result.captures.append(item)
-        self._pending.append(item)
-        if len(self._pending) >= SETTLE_EVERY:
+        with self._wake:
+            self._pending.append(item)
+            self._wake.notify()
+        if self._worker is None and len(self._pending) >= SETTLE_EVERY:
             self.settle()
+
+    def start_background(self) -> None:
+        """Compare captures as they are committed, on a thread of their own.
+
+        For runs whose captures are prepared in worker processes: this process then
+        mostly waits (for the workers, for the disk), and comparing in those waits takes
+        the comparisons off the end of the run.
+        """
+        self._worker = threading.Thread(target=self._work, name="watch-compare", daemon=True)
+        self._worker.start()
+
+    def _work(self) -> None:
+        try:
+            while True:
+                with self._wake:
+                    while not self._pending and not self._stopping:
+                        self._wake.wait()
+                    if not self._pending:
+                        return
+                    pending, self._pending = self._pending, []
+                self._compare(pending)
+        except BaseException as exc:  # noqa: BLE001 - raised again by settle, in the run
+            self._failure = exc
 
     def settle(self) -> None:
         """Compare the captures noted so far and commit the comparisons."""
-        pending, self._pending = self._pending, []
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            with self._wake:
+                self._stopping = True
+                self._wake.notify()
+            worker.join()
+            self._stopping = False
+            if self._failure is not None:
+                failure, self._failure = self._failure, None
+                raise failure
+        with self._wake:
+            pending, self._pending = self._pending, []
+        self._compare(pending)
+        self.flush()
+
+    def _compare(self, pending: list[CaptureResult]) -> None:
         self.catch_up()
         for item in pending:
             history = self.state.captures.get(item.url, [])
             ref = next((r for r in reversed(history) if r.item == item.item_id), None)
             if ref is not None:
                 self.add(item.url, ref)
-        self.flush()
 
     def flush(self) -> None:
         """Commit the queued comparisons in one write, then report them."""

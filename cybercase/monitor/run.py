@@ -13,7 +13,9 @@ images, browser view and trusted timestamp. Around it:
    before anything is fetched. Either way "due" and "done" come from the log only, so a
    run killed at any point loses no capture and makes no duplicate.
 4. Each committed capture is compared with the previous capture of its URL; the
-   comparisons are written as signed ``item.compared`` entries, several per commit.
+   comparisons are written as signed ``item.compared`` entries, many per commit. When
+   the captures are prepared in worker processes, this runs on a thread of its own as
+   they are committed; otherwise once the captures are done.
 5. ``watch.run.finished`` closes the run.
 
 ``--forever`` (:func:`watch_forever`) holds the lock, runs, and sleeps until the next
@@ -34,6 +36,7 @@ from cybercase.collect.batch import already_captured
 from cybercase.collect.commit import CaptureResult
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.session import BrowserChoice, browser_pages, capture_urls
+from cybercase.collect.workers import worker_count
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, EntryDraft, Signer
 from cybercase.evidence.timestamps import TsaSettings
@@ -134,6 +137,8 @@ def _run_locked(
         for rendered, group in ((False, groups[False]), (True, groups[True])):
             if not group or (cancel is not None and cancel.is_set()):
                 continue
+            if worker_count(len(group), options.settings.jobs, stages=rendered) > 0:
+                comparer.start_background()
             session = capture_urls(
                 case,
                 signer,
@@ -163,6 +168,7 @@ def _run_locked(
             if session.batch.interrupted:
                 result.interrupted = True
                 break
+            comparer.settle()
     finally:
         comparer.settle()
     if not result.interrupted and not (cancel is not None and cancel.is_set()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -164,3 +165,30 @@ def test_forever_sleeps_until_the_next_due_time(case: Case, signer: Signer, shop
     assert started is not None
     expected = parse_utc(started.started) + timedelta(hours=6)
     assert parse_utc(slept[0]) == expected
+
+
+def test_a_large_run_compares_while_it_captures(case: Case, signer: Signer, shop: Shop) -> None:
+    """40 URLs without the browser: captures prepared in worker processes, compared on a
+    thread of their own as they are committed; each compared exactly once, rightly."""
+    from cybercase.collect.workers import worker_count
+
+    count = 40
+    assert worker_count(count, 4, stages=False) > 0 or (os.cpu_count() or 1) < 2
+    urls = [
+        shop.add(str(6000 + n), Listing(f"Bangle {n}", f"€{100 + n}", f"s{n}", photo(n % 5)))
+        for n in range(count)
+    ]
+    add_watches(case, signer, urls, every="1d", browser=False)
+    first = run_watch(case, signer, OPTIONS)
+    assert first.finished and first.count("first") == count
+    shop.listings["6003"].price = "€1"
+    shop.listings["6017"].mode = "404"
+    second = run_watch(case, signer, OPTIONS)
+    found = _by_url(second)
+    assert len(second.events) == count
+    assert found[urls[3]].verdict == "changed"
+    assert found[urls[17]].verdict == "gone"
+    assert second.count("unchanged") == count - 2
+    compared = [e for e in case.entries() if e.action == ITEM_COMPARED]
+    assert len(compared) == 2 * count and len({e.items[0] for e in compared}) == 2 * count
+    assert verify_case(case.root).ok

@@ -640,21 +640,9 @@ class ContextTraffic:
                 "via_proxy": settings.proxy is not None,
                 "connect_tries": [*exchange.earlier_tries, *(tap.tries if tap else [])],
                 "tls": tls,
-                "timings": Timings(
-                    connected_ms=tap.ms("connected") if tap else None,
-                    tls_ms=tap.ms("tls") if tap else None,
-                    request_sent_ms=tap.ms("request_sent") if tap else None,
-                    first_byte_ms=tap.ms("first_byte") if tap else None,
-                    total_ms=round((now - exchange.started_mono) * 1000, 3),
-                ),
+                "timings": Timings.measured(tap, exchange.started_mono, now),
                 "body": body,
-                "error": Failure(
-                    outcome=failure.outcome,
-                    error_type=failure.error_type or failure.outcome,
-                    message=failure.message,
-                )
-                if failure
-                else None,
+                "error": Failure.of(failure),
                 "warc_request_id": new_record_id() if wire.request_bytes is not None else None,
                 "warc_response_id": new_record_id()
                 if wire.response_head is not None and wire.body is not None

@@ -398,21 +398,9 @@ class Fetcher:
                 "via_proxy": proxied,
                 "connect_tries": list(tap.tries),
                 "tls": tap.tls,
-                "timings": Timings(
-                    connected_ms=tap.ms("connected"),
-                    tls_ms=tap.ms("tls"),
-                    request_sent_ms=tap.ms("request_sent"),
-                    first_byte_ms=tap.ms("first_byte"),
-                    total_ms=round((now - tap.started_mono) * 1000, 3),
-                ),
+                "timings": Timings.measured(tap, tap.started_mono, now),
                 "body": body,
-                "error": Failure(
-                    outcome=failure.outcome,
-                    error_type=failure.error_type or failure.outcome,
-                    message=failure.message,
-                )
-                if failure
-                else None,
+                "error": Failure.of(failure),
                 "warc_request_id": new_record_id() if wire.request_bytes is not None else None,
                 "warc_response_id": new_record_id() if wire.response_head is not None else None,
                 "unparsed_bytes": len(wire.unparsed) if wire.unparsed else None,
