@@ -155,8 +155,12 @@ class Comparer:
         except BaseException as exc:  # noqa: BLE001 - raised again by settle, in the run
             self._failure = exc
 
-    def settle(self) -> None:
-        """Compare the captures noted so far and commit the comparisons."""
+    def settle(self, *, commit: bool = True) -> None:
+        """Compare the captures noted so far and commit the comparisons.
+
+        With ``commit=False`` the comparisons stay queued, for the run to commit them
+        with its closing entry (:meth:`flush`), in one write.
+        """
         worker, self._worker = self._worker, None
         if worker is not None:
             with self._wake:
@@ -170,7 +174,12 @@ class Comparer:
         with self._wake:
             pending, self._pending = self._pending, []
         self._compare(pending)
-        self.flush()
+        if commit:
+            self.flush()
+
+    def queued_verdicts(self) -> dict[str, str]:
+        """The verdicts of the comparisons made but not yet committed, by item."""
+        return {c.current: c.verdict for c in self._queue}
 
     def _compare(self, pending: list[CaptureResult]) -> None:
         self.catch_up()
@@ -180,9 +189,10 @@ class Comparer:
             if ref is not None:
                 self.add(item.url, ref)
 
-    def flush(self) -> None:
-        """Commit the queued comparisons in one write, then report them."""
-        if not self._queue:
+    def flush(self, *closing: EntryDraft) -> None:
+        """Commit the queued comparisons in one write (with ``closing`` entries after
+        them, such as the run's last), then report them."""
+        if not self._queue and not closing:
             return
         queued, self._queue = self._queue, []
         drafts = [
@@ -194,8 +204,8 @@ class Comparer:
             for c in queued
         ]
         self.catch_up()
-        committed = self.case.append(self.signer, *drafts)
-        self._fold_own(committed, queued)
+        committed = self.case.append(self.signer, *drafts, *closing)
+        self._fold_own(committed[: len(drafts)], queued)
         for comparison in queued:
             alert = alert_for(self.state, comparison)
             event = WatchEvent(self.case.meta.id, comparison, alert)

@@ -16,7 +16,7 @@ images, browser view and trusted timestamp. Around it:
    comparisons are written as signed ``item.compared`` entries, many per commit. When
    the captures are prepared in worker processes, this runs on a thread of its own as
    they are committed; otherwise once the captures are done.
-5. ``watch.run.finished`` closes the run.
+5. ``watch.run.finished`` closes the run, in the same write as its last comparisons.
 
 ``--forever`` (:func:`watch_forever`) holds the lock, runs, and sleeps until the next
 watch falls due, until it is stopped.
@@ -170,12 +170,16 @@ def _run_locked(
                 break
             comparer.settle()
     finally:
-        comparer.settle()
-    if not result.interrupted and not (cancel is not None and cancel.is_set()):
+        closing = not result.interrupted and not (cancel is not None and cancel.is_set())
+        comparer.settle(commit=not closing)
+    if closing:
         comparer.catch_up()
         mine = [r for h in state.captures.values() for r in h if r.run == run_id]
-        compared = [state.comparisons.get(r.item) for r in mine]
-        verdicts = [c.verdict for c in compared if c is not None]
+        queued = comparer.queued_verdicts()
+        found = (state.comparisons.get(r.item) for r in mine)
+        verdicts = [c.verdict for c in found if c is not None] + [
+            queued[r.item] for r in mine if r.item in queued and r.item not in state.comparisons
+        ]
         finished = RunFinished(
             run=run_id,
             captured=len(mine),
@@ -184,7 +188,7 @@ def _run_locked(
             gone=verdicts.count("gone"),
             failed=sum(1 for r in mine if r.outcome not in ("captured", "http-error")),
         )
-        case.append(signer, EntryDraft.of(WATCH_RUN_FINISHED, finished))
+        comparer.flush(EntryDraft.of(WATCH_RUN_FINISHED, finished))
         result.finished = True
         comparer.catch_up()
     nxt = comparer.state.next_due(clock.now())

@@ -23,6 +23,7 @@ from cybercase.monitor import (
     timeline,
     watch_alerts,
 )
+from cybercase.monitor.models import RunFinished
 from tests.fixtures.shop import Listing, Shop, photo
 
 OPTIONS = RunOptions(settings=CaptureSettings(retries=0, jobs=4), browser=False, all=True)
@@ -191,4 +192,10 @@ def test_a_large_run_compares_while_it_captures(case: Case, signer: Signer, shop
     assert second.count("unchanged") == count - 2
     compared = [e for e in case.entries() if e.action == ITEM_COMPARED]
     assert len(compared) == 2 * count and len({e.items[0] for e in compared}) == 2 * count
+    last = list(case.entries())[-1]
+    assert last.action == "watch.run.finished"
+    assert last.detail_as(RunFinished) == RunFinished(
+        run=second.run or "", captured=count, compared=count, changed=1, gone=1, failed=0
+    )
+    assert last.seq == compared[-1].seq + 1
     assert verify_case(case.root).ok
