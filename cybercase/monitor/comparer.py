@@ -1,7 +1,8 @@
 """Comparing a run's captures with the ones before, and committing the comparisons.
 
-The :class:`Comparer` is fed every capture a run commits. It compares them once the
-capture threads are idle (see :meth:`Comparer.captured`), writes the comparisons as
+The :class:`Comparer` is fed every capture a run commits. It compares them on a thread
+of its own as they commit, or once the capture threads are idle (see
+:meth:`Comparer.captured`), writes the comparisons as
 signed ``item.compared`` entries in large groups, raises each one's warning and sends
 the events. Facts already known (in the previous run's comparison) are never read again.
 """
@@ -13,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from cybercase.collect.commit import CaptureResult
-from cybercase.evidence import Case, CustodyEntry, EntryDraft, Signer
+from cybercase.evidence import Case, EntryDraft, Signer
 from cybercase.monitor.actions import ITEM_COMPARED
 from cybercase.monitor.alerts import alert_for
 from cybercase.monitor.compare import Texts, compare
@@ -27,9 +28,8 @@ from cybercase.monitor.results import RunResult, WatchEvent
 from cybercase.monitor.state import CaptureRef, WatchState
 
 COMPARE_GROUP = 1024
-"""Comparisons committed together (one signed append, one fsync). A run's comparisons are
-made after its captures, in one quick pass, so a large group costs nothing in latency and
-saves a commit per 64 pages; a run killed in that pass redoes the uncommitted ones."""
+"""Comparisons committed together (one signed append, one fsync): a commit per 64 pages
+saved; a run killed before a group is committed redoes its comparisons."""
 COMPARE_FLUSH_SECONDS = 2.0
 SETTLE_EVERY = 10_000
 """Captures noted before they are compared while the run goes on (see ``Comparer.captured``)."""
@@ -64,26 +64,13 @@ class Comparer:
         self._stopping = False
         self._failure: BaseException | None = None
 
-    def catch_up(self) -> None:
-        """Fold the entries committed since the last look (new captures, our comparisons)."""
-        entries = list(self.case.entries())
-        for entry in entries[self._folded :]:
-            self.state.apply(entry)
-        self._folded = len(entries)
-
-    def _fold_own(self, committed: list[CustodyEntry], queued: list[Comparison]) -> None:
-        """Fold the entries of our own commit from the comparisons we hold.
-
-        Reading them back would validate a thousand models just built; any entry another
-        process slipped in meanwhile is still folded from the log, in order.
-        """
-        own = {entry.seq for entry in committed}
+    def catch_up(self, own: frozenset[int] = frozenset()) -> None:
+        """Fold the entries committed since the last look (new captures, our comparisons),
+        except the seqs in ``own``: comparisons of ours, folded from the models in hand."""
         entries = list(self.case.entries())
         for entry in entries[self._folded :]:
             if entry.seq not in own:
                 self.state.apply(entry)
-        for comparison in queued:
-            self.state.comparisons.hold(comparison)
         self._folded = len(entries)
 
     def _facts_of(self, url: str, ref: CaptureRef | None) -> CaptureFacts | None:
@@ -205,7 +192,11 @@ class Comparer:
         ]
         self.catch_up()
         committed = self.case.append(self.signer, *drafts, *closing)
-        self._fold_own(committed[: len(drafts)], queued)
+        # Reading our comparisons back would validate a thousand models just built; any
+        # entry another process slipped in meanwhile is still folded from the log.
+        self.catch_up(own=frozenset(entry.seq for entry in committed[: len(drafts)]))
+        for comparison in queued:
+            self.state.comparisons.hold(comparison)
         for comparison in queued:
             alert = alert_for(self.state, comparison)
             event = WatchEvent(self.case.meta.id, comparison, alert)
