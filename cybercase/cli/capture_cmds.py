@@ -9,8 +9,10 @@ import typer
 from cybercase.cli.common import (
     CASE_OPTION,
     CONFIG_OPTION,
+    HOST_DELAY_OPTION,
     JSON_OPTION,
     KEY_OPTION,
+    PER_HOST_OPTION,
     err,
     importing,
     open_case,
@@ -130,12 +132,8 @@ def capture(
         help="URLs captured at once [4]; the browser renders as many (at most 8).",
         metavar="N",
     ),
-    per_host: int = typer.Option(
-        None, "--per-host", help="Captures of one host at once [2].", metavar="N"
-    ),
-    host_delay: float = typer.Option(
-        None, "--host-delay", help="Seconds between captures of one host [0].", metavar="SECONDS"
-    ),
+    per_host: int = PER_HOST_OPTION,
+    host_delay: float = HOST_DELAY_OPTION,
     retries: int = typer.Option(
         None, "--retries", help="Retries of transient failures [2].", metavar="N"
     ),

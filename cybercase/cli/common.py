@@ -34,6 +34,12 @@ CASE_OPTION = typer.Option(
     metavar="FOLDER",
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+PER_HOST_OPTION = typer.Option(
+    None, "--per-host", help="Captures of one host at once [2].", metavar="N"
+)
+HOST_DELAY_OPTION = typer.Option(
+    None, "--host-delay", help="Seconds between captures of one host [0].", metavar="SECONDS"
+)
 KEY_OPTION = typer.Option(
     None,
     "--key",

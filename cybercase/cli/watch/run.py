@@ -10,8 +10,10 @@ import typer
 from cybercase.cli.common import (
     CASE_OPTION,
     CONFIG_OPTION,
+    HOST_DELAY_OPTION,
     JSON_OPTION,
     KEY_OPTION,
+    PER_HOST_OPTION,
     err,
     load_signer,
     open_case,
@@ -41,12 +43,8 @@ def watch_run(
         "(e.g. a mail or chat hook).",
     ),
     jobs: int = typer.Option(None, "--jobs", "-j", help="URLs captured at once [4].", metavar="N"),
-    per_host: int = typer.Option(
-        None, "--per-host", help="Captures of one host at once [2].", metavar="N"
-    ),
-    host_delay: float = typer.Option(
-        None, "--host-delay", help="Seconds between captures of one host [0].", metavar="SECONDS"
-    ),
+    per_host: int = PER_HOST_OPTION,
+    host_delay: float = HOST_DELAY_OPTION,
     no_browser: bool = typer.Option(
         False, "--no-browser", help="No browser view for any URL this run."
     ),
