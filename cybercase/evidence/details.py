@@ -90,7 +90,7 @@ def action_schema(known: Action) -> dict[str, Any]:
     schema = known.model.model_json_schema(mode="serialization")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://cybercase.example/schema/custody/{known.name}.schema.json",
+        "$id": f"https://cybercase.invalid/schema/custody/{known.name}.schema.json",
         "title": f"detail of a {known.name} custody entry",
         "x-cybercase-layer": known.layer,
         **schema,
