@@ -236,11 +236,13 @@ def build_entry(
         "detail": draft.detail,
         "prev": prev,
     }
-    unsigned = canonical_json(body)
+    plain = _plain(body)
+    unsigned = plain_json(body) if plain else canonical_json(body)
     body = json.loads(unsigned)
-    if not _plain(body):
+    if not plain:
         # Floats or unusual keys: what a reader parses may canonicalise differently (or
-        # not at all, e.g. 2.0**53 read back as an integer), so hash the parsed form.
+        # not at all, e.g. 2.0**53 read back as an integer), so hash the parsed form. A
+        # plain body parses back to the same plain value, which needs no second look.
         unsigned = canonical_json(body)
     digest = HASH_PREFIX + hashlib.sha256(unsigned).hexdigest()
     signature = sign(hash_bytes(digest)).hex()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,16 +105,50 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+class _NotPlainError(ValueError):
+    """A number the standard writer would not render as RFC 8785 does (a float, NaN)."""
+
+
+def _refuse_number(_text: str) -> Any:
+    raise _NotPlainError
+
+
+_PLAIN_DECODER = json.JSONDecoder(parse_float=_refuse_number, parse_constant=_refuse_number)
+_LONG_NUMBER = re.compile(rb"[\[:,]-?[0-9]{16}")
+"""Where an integer of 16 digits or more could start, after the line's first byte: only
+those can leave the safe range."""
+_SURROGATE_OR_ABOVE = "\ud800"
+
+
 def _quick_json(text: str, data: bytes) -> Any:
     """The parsed line when it is plainly canonical, else ``None`` (for the full checks).
 
     Opening a case parses every line, so the common line takes the C parser and writer
-    and one walk. Accepting here is exact: the depth is bounded, the value is one the
-    standard writer renders as RFC 8785, and those bytes are the line's, which also rules
-    out a duplicate key (the parse keeps one of the two; the line holds both, so it is
-    longer than its canonical form). Anything else, including every line that is wrong,
-    goes through :func:`strict_json`'s ordered checks, which name the fault.
+    and a few scans of its bytes. Accepting here is exact: the value is one the standard
+    writer renders as RFC 8785 (no float, no integer beyond 2**53, no key at or above
+    U+D800: see :func:`plain_depth`), its nesting is bounded, and those bytes are the
+    line's, which also rules out a duplicate key (the parse keeps one of the two; the
+    line holds both, so it is longer than its canonical form). A line the scans cannot
+    clear that cheaply (high characters, many brackets, long digit runs, even inside
+    strings) is walked instead; anything else, including every line that is wrong, goes
+    through :func:`strict_json`'s ordered checks, which name the fault.
     """
+    if (
+        (not text.isascii() and max(text) >= _SURROGATE_OR_ABOVE)
+        or data.count(b"{") + data.count(b"[") > MAX_DEPTH
+        or _LONG_NUMBER.search(data) is not None
+        or not data.startswith((b"{", b"["))
+    ):
+        return _walked_json(text, data)
+    try:
+        value, _end = _PLAIN_DECODER.raw_decode(text)
+    except (json.JSONDecodeError, RecursionError, _NotPlainError):
+        return None
+    return value if plain_json(value) == data else None
+
+
+def _walked_json(text: str, data: bytes) -> Any:
+    """:func:`_quick_json` for lines its scans do not clear: one walk says it all."""
     try:
         value = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
