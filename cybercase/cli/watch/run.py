@@ -15,10 +15,11 @@ from cybercase.cli.common import (
     KEY_OPTION,
     PER_HOST_OPTION,
     err,
-    load_signer,
+    importing,
     open_case,
     progress_for,
     say,
+    unlock_early,
 )
 from cybercase.cli.watch.group import watch_app
 
@@ -66,11 +67,13 @@ def watch_run(
     a second run on the same case at the same time is refused. Exit 1 when a URL could
     not be captured or a listing is gone.
     """
-    import threading
+    with importing():
+        signer_of = unlock_early(key)
+        import threading
 
-    from cybercase.collect.config import load_capture_settings
-    from cybercase.evidence.timestamps import TsaSettings
-    from cybercase.monitor import Notifier, RunOptions, run_watch, watch_forever
+        from cybercase.collect.config import load_capture_settings
+        from cybercase.evidence.timestamps import TsaSettings
+        from cybercase.monitor import Notifier, RunOptions, run_watch, watch_forever
 
     settings = load_capture_settings(
         config, {"jobs": jobs, "per_host": per_host, "host_delay": host_delay}
@@ -85,7 +88,7 @@ def watch_run(
         persona=persona,
     )
     case = open_case(case_dir)
-    signer = load_signer(key)
+    signer = signer_of()
 
     def on_event(event: "WatchEvent") -> None:
         if json_out:
