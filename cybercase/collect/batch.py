@@ -38,7 +38,13 @@ from urllib.parse import urlsplit
 from cybercase.clock import Clock
 from cybercase.collect.actions import CAPTURE_KIND, ITEM_ACQUIRED, AcquiredDetail
 from cybercase.collect.capture import open_capturer
-from cybercase.collect.commit import CaptureRequest, CaptureResult, PreparedCapture, commit_captures
+from cybercase.collect.commit import (
+    Analyse,
+    CaptureRequest,
+    CaptureResult,
+    PreparedCapture,
+    commit_captures,
+)
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.http.urls import check_url
 from cybercase.collect.http.wire import CaptureCancelled
@@ -212,8 +218,12 @@ def run_batch(
     on_result: Callable[[CaptureResult], None] | None = None,
     clock: Clock | None = None,
     cancel: threading.Event | None = None,
+    analyse: Analyse | None = None,
 ) -> BatchResult:
-    """Capture every URL as its own item; see the module's description."""
+    """Capture every URL as its own item; see the module's description.
+
+    ``analyse``, if given, runs on each capture as it is prepared (see :data:`Analyse`).
+    """
     typed = [u.strip() for u in urls]
     checked = [check_url(u) for u in typed]
     if not checked:
@@ -236,7 +246,14 @@ def run_batch(
     if not todo:
         return result
     capturer = open_capturer(
-        case, signer, settings, persona=persona, stages=stages, clock=clock, cancel=cancel
+        case,
+        signer,
+        settings,
+        persona=persona,
+        stages=stages,
+        clock=clock,
+        cancel=cancel,
+        analyse=analyse,
     )
     gate = HostGate(settings.per_host, settings.host_delay, cancel)
     processes = worker_count(len(todo), settings.jobs, stages=bool(stages))

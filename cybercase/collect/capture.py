@@ -24,7 +24,13 @@ from typing import Any
 import httpx
 
 from cybercase.clock import Clock, SystemClock, format_utc
-from cybercase.collect.commit import CaptureRequest, CaptureResult, PreparedCapture, commit_captures
+from cybercase.collect.commit import (
+    Analyse,
+    CaptureRequest,
+    CaptureResult,
+    PreparedCapture,
+    commit_captures,
+)
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.environment import Surroundings, survey
 from cybercase.collect.exif import read_exif
@@ -100,6 +106,7 @@ class Capturer:
         fetcher: Fetcher,
         stages: Sequence[Stage] = (),
         clock: Clock | None = None,
+        analyse: Analyse | None = None,
     ) -> None:
         self.case = case
         self.settings = settings
@@ -109,6 +116,7 @@ class Capturer:
         self.clock: Clock = clock or SystemClock()
         self._settings_used = settings_used(settings)
         self.redactor: Redactor = fetcher.redactor
+        self.analyse = analyse
 
     def close(self) -> None:
         """Close the network connections."""
@@ -268,7 +276,17 @@ class Capturer:
                 )
             )
         artifacts.extend(got.artifacts)
-        return PreparedCapture(request, record, artifacts)
+        return PreparedCapture(request, record, artifacts, self._analysed(record, artifacts, text))
+
+    def _analysed(
+        self, record: CaptureRecord, artifacts: Sequence[Artifact], text: str | None
+    ) -> object:
+        if self.analyse is None:
+            return None
+        try:
+            return self.analyse(record, artifacts, text)
+        except Exception:  # noqa: BLE001 - advice only: the capture is kept whatever it does
+            return None
 
     def _images(
         self,
@@ -407,6 +425,7 @@ def open_capturer(
     stages: Sequence[Stage] = (),
     clock: Clock | None = None,
     cancel: threading.Event | None = None,
+    analyse: Analyse | None = None,
 ) -> Capturer:
     """A capturer for ``case``, with the environment surveyed once."""
     clock = clock or SystemClock()
@@ -427,7 +446,9 @@ def open_capturer(
         egress_lookup_url=settings.egress_lookup_url,
         fetch_small=fetch_small,
     )
-    return Capturer(case, settings, surroundings, fetcher=fetcher, stages=stages, clock=clock)
+    return Capturer(
+        case, settings, surroundings, fetcher=fetcher, stages=stages, clock=clock, analyse=analyse
+    )
 
 
 def capture_url(

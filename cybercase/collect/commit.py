@@ -7,7 +7,7 @@ the entry that names the objects is written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,16 @@ from cybercase.collect.actions import CAPTURE_KIND, ITEM_ACQUIRED, AcquiredDetai
 from cybercase.collect.record import BatchRef, CaptureRecord
 from cybercase.evidence import Artifact, Case, EntryDraft, Signer
 from cybercase.evidence.log.state import EVIDENCE_PREFIX
+
+Analyse = Callable[[CaptureRecord, Sequence[Artifact], "str | None"], object]
+"""A follow-up computed where a capture is prepared, while its page is still in memory.
+
+It is given the record, the artifacts and the visible text (``None`` when the page has
+none) and what it returns travels with the capture to its commit
+(:attr:`CaptureResult.analysis`), from a worker process too. A watch run reads a
+capture's facts this way instead of reading the stored record back. It is advice, not
+evidence: an error in it leaves ``analysis`` at ``None`` and the capture as it is.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +39,14 @@ class CaptureRequest:
     """The URL as the investigator gave it (``url`` is its normalised form)."""
 
 
+LISTED_TITLE_CHARS = 300
+
+
+def listed_title(record: CaptureRecord) -> str | None:
+    """The page's title as the ``item.acquired`` entry lists it (cut to 300 characters)."""
+    return record.page.title[:LISTED_TITLE_CHARS] if record.page and record.page.title else None
+
+
 @dataclass(slots=True)
 class PreparedCapture:
     """A capture whose artifacts are stored but not yet committed."""
@@ -36,6 +54,8 @@ class PreparedCapture:
     request: CaptureRequest
     record: CaptureRecord
     artifacts: list[Artifact]
+    analysis: object = None
+    """What the batch's :data:`Analyse` made of it, if the batch has one."""
 
     @property
     def ok(self) -> bool:
@@ -60,7 +80,7 @@ class PreparedCapture:
                 record.url_credentials.status if record.url_credentials is not None else None
             ),
             withheld_headers=list(record.withheld_headers) or None,
-            title=record.page.title[:300] if record.page and record.page.title else None,
+            title=listed_title(record),
             batch=record.batch or None,
             tags=list(record.tags) or None,
             note=record.note or None,
@@ -90,6 +110,8 @@ class CaptureResult:
     index: int | None
     artifacts: tuple[Artifact, ...]
     warnings: tuple[str, ...] = ()
+    analysis: object = None
+    """What the batch's :data:`Analyse` made of the capture (not part of the evidence)."""
 
     def to_json(self) -> dict[str, Any]:
         """One ``--json`` line."""
@@ -138,6 +160,7 @@ def commit_captures(
                 index=record.batch.index if record.batch else None,
                 artifacts=tuple(item.artifacts),
                 warnings=tuple(record.warnings),
+                analysis=item.analysis,
             )
         )
     return results

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from cybercase.clock import Clock, parse_utc
 from cybercase.collect.actions import ITEM_ANNOTATED, AcquiredDetail, AnnotatedDetail
 from cybercase.collect.batch import BatchResult, run_batch
-from cybercase.collect.commit import CaptureResult
+from cybercase.collect.commit import Analyse, CaptureResult
 from cybercase.collect.config import CaptureSettings
 from cybercase.collect.stages import Stage
 from cybercase.digest import Digest
@@ -154,8 +154,13 @@ def capture_urls(
     clock: Clock | None = None,
     cancel: threading.Event | None = None,
     videos: VideoLimits | None = None,
+    analyse: Analyse | None = None,
 ) -> SessionResult:
-    """Capture URLs into the case with everything a capture should hold (see the module)."""
+    """Capture URLs into the case with everything a capture should hold (see the module).
+
+    ``analyse`` runs on each capture where it is prepared (see
+    :data:`~cybercase.collect.commit.Analyse`); its results come with ``on_result``.
+    """
     choice = browser if browser is not None else BrowserChoice()
     case.check_writable(signer)
     with open_browser(choice, settings) as (renderer, browser_note):
@@ -191,6 +196,7 @@ def capture_urls(
             on_result=committed,
             clock=clock,
             cancel=cancel,
+            analyse=analyse,
         )
         result = SessionResult(batch=batch, browser=browser_name, browser_note=browser_note)
         if annotator is not None:

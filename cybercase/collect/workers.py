@@ -25,6 +25,7 @@ on one core: elsewhere the batch prepares on threads, as before.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import multiprocessing
 import os
@@ -105,6 +106,10 @@ class WorkerPool:
         threads = max(1, -(-jobs // processes))
         context = multiprocessing.get_context("fork")
         self._workers: list[_Worker] = []
+        # What the caller holds (the case's log, a watch run's state) is the workers'
+        # too, page for page until written. Frozen, a worker's garbage collector never
+        # walks it, and so neither spends its time there nor copies those pages.
+        gc.freeze()
         # Every worker is forked before any thread of the pool starts: a fork copies only
         # the forking thread, so no lock another thread holds can be copied held.
         for _ in range(processes):
@@ -251,6 +256,7 @@ def _serve(
         capturer.surroundings,
         fetcher=fetcher,
         clock=capturer.clock,
+        analyse=capturer.analyse,
     )
     send_lock = threading.Lock()
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="capture")
