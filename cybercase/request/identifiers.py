@@ -28,6 +28,7 @@ from cybercase.errors import CybercaseError, InvalidInputError, NotFoundError
 from cybercase.evidence import Case, ItemView
 from cybercase.evidence.actions import ITEM_IMPORTED
 from cybercase.evidence.log.state import REQUEST_PREFIX
+from cybercase.request.accounts import account_links
 from cybercase.request.models import (
     IDENTIFIER_KINDS,
     ArtifactRef,
@@ -71,14 +72,6 @@ _END = (
 )
 _TITLE = ("title", "page_title", ("page", "title"))
 _LINKS = ("links", "outgoing_links", ("page", "links"))
-
-# Path segments that mark a link to a seller's or a user's page on most marketplaces.
-_ACCOUNT_PATH = re.compile(
-    r"/(?:user|users|seller|sellers|profile|profiles|member|members|shop|shops|store|"
-    r"stores|people|vendor|vendors|account|accounts|u|usr|s-user)/[^/?#]+",
-    re.IGNORECASE,
-)
-_ACCOUNT_QUERY = re.compile(r"[?&](?:seller|seller_id|user|user_id|uid|member|sid)=[^&#]+", re.I)
 
 _PREFIXES = {
     "url": "url",
@@ -202,39 +195,6 @@ def _links(record: dict[str, Any]) -> list[str]:
             url = link.get("url") or link.get("href") or link.get("target")
         if isinstance(url, str) and _is_web_url(url):
             found.append(url)
-    return found
-
-
-def _site(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    for prefix in ("www.", "m.", "mobile."):
-        if host.startswith(prefix):
-            return host[len(prefix) :]
-    return host
-
-
-def account_links(
-    links: Iterable[str], page_url: str | None, patterns: Sequence[str] = ()
-) -> list[str]:
-    """Links to seller or account pages on the same site as the captured page.
-
-    ``patterns`` are the platform's own regular expressions (from the directory); the
-    generic ones recognise ``/user/NAME``, ``/seller/NAME``, ``?seller_id=...`` and the like.
-    """
-    compiled = [re.compile(p) for p in patterns]
-    site = _site(page_url) if page_url else None
-    found: list[str] = []
-    for link in links:
-        if site is not None and _site(link) != site:
-            continue
-        if link == page_url:
-            continue
-        parts = urlsplit(link)
-        tail = parts.path + (f"?{parts.query}" if parts.query else "")
-        generic = bool(_ACCOUNT_PATH.search(parts.path) or _ACCOUNT_QUERY.search(tail))
-        specific = any(p.search(link) for p in compiled)
-        if (generic or specific) and link not in found:
-            found.append(link)
     return found
 
 

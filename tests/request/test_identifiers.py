@@ -13,7 +13,8 @@ from cybercase.digest import hash_file
 from cybercase.errors import InvalidInputError, NotFoundError
 from cybercase.evidence import Case, Signer
 from cybercase.request import RequestConfig, create_request
-from cybercase.request.identifiers import account_links, from_item, from_items, parse_target
+from cybercase.request.accounts import account_links
+from cybercase.request.identifiers import from_item, from_items, parse_target
 from cybercase.request.models import RequestRecord
 from tests.fixtures.requests import preservation_spec
 
