@@ -18,7 +18,7 @@ from cybercase.evidence import Case, EntryDraft, Signer
 from cybercase.monitor.actions import ITEM_COMPARED
 from cybercase.monitor.alerts import alert_for
 from cybercase.monitor.compare import Texts, compare
-from cybercase.monitor.facts import read_facts
+from cybercase.monitor.facts import Analysed, FactsAhead, read_facts
 from cybercase.monitor.models import (
     CaptureFacts,
     Comparison,
@@ -80,17 +80,39 @@ class Comparer:
         if known is None:
             compared = self.state.comparisons.get(ref.item)
             known = compared.facts if compared is not None else None
-        if known is None:
-            known = read_facts(ref, url, self.case.read_object)
+            if known is None:
+                known = read_facts(ref, url, self.case.read_object)
             self._facts[ref.item] = known
         return known
 
-    def add(self, url: str, ref: CaptureRef) -> None:
-        """Compare one capture (once: a capture already compared is left alone)."""
+    def ahead(self, urls: list[str]) -> FactsAhead:
+        """What reads the facts of these URLs' new captures where they are prepared.
+
+        Made before the captures start: each URL's last capture, and its facts, are what
+        the new one will be compared with.
+        """
+        previous: dict[str, tuple[str | None, CaptureFacts | None]] = {}
+        for url in urls:
+            history = self.state.captures.get(url)
+            last = history[-1] if history else None
+            previous[url] = (
+                (last.item, self._facts_of(url, last)) if last is not None else (None, None)
+            )
+        return FactsAhead(previous, self.case.read_object)
+
+    def add(self, url: str, ref: CaptureRef, analysed: object = None) -> None:
+        """Compare one capture (once: a capture already compared is left alone).
+
+        ``analysed`` is what :meth:`ahead` read where the capture was prepared; facts
+        that do not belong to this capture (or none) are read from its stored objects.
+        """
         if ref.item in self.state.comparisons or ref.item in self._facts:
             return
-        previous = self._facts_of(url, self.state.previous_of(url, ref.item))
-        current = read_facts(ref, url, self.case.read_object, previous)
+        before = self.state.previous_of(url, ref.item)
+        previous = self._facts_of(url, before)
+        current = analysed.for_capture(ref, before) if isinstance(analysed, Analysed) else None
+        if current is None:
+            current = read_facts(ref, url, self.case.read_object, previous)
         self._facts[ref.item] = current
         comparison = compare(url, current, previous, Texts(self.case.read_object))
         if not self._queue:
@@ -174,7 +196,7 @@ class Comparer:
             history = self.state.captures.get(item.url, [])
             ref = next((r for r in reversed(history) if r.item == item.item_id), None)
             if ref is not None:
-                self.add(item.url, ref)
+                self.add(item.url, ref, item.analysis)
 
     def flush(self, *closing: EntryDraft) -> None:
         """Commit the queued comparisons in one write (with ``closing`` entries after

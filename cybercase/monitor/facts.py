@@ -21,10 +21,14 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from cybercase.collect.commit import listed_title
 from cybercase.collect.item_files import ROLE_RECORD, ROLE_TEXT
+from cybercase.collect.record import CaptureRecord
+from cybercase.evidence import Artifact
 from cybercase.investigate.images import perceptual_hashes
 from cybercase.investigate.prices import find_prices
 from cybercase.monitor.models import (
@@ -33,7 +37,7 @@ from cybercase.monitor.models import (
     PriceFact,
 )
 from cybercase.monitor.state import CaptureRef
-from cybercase.request.identifiers import account_links
+from cybercase.request.accounts import account_links
 
 MAX_IMAGE_BYTES = 32 * 1024 * 1024
 GONE_STATUSES = (404, 410)
@@ -93,13 +97,126 @@ def gone_reason(
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class ShownImage:
+    """An image the capture stored, as its record lists it."""
+
+    url: str
+    sha256: str
+    hashable: bool
+    """Complete and small enough to decode for a perceptual hash."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordView:
+    """The parts of a capture record that a comparison reads.
+
+    Made from the stored ``record.json`` (:meth:`of_json`: read, not trusted, so every
+    field is checked) or, where the capture is prepared, from the record in memory
+    (:meth:`of_record`); both give the same view of the same capture.
+    """
+
+    payload_sha256: str | None
+    images: tuple[ShownImage, ...]
+    title: str | None
+    links: tuple[str, ...]
+
+    @classmethod
+    def of_json(cls, record: dict[str, Any]) -> RecordView:
+        """The view of a parsed ``record.json``; what does not fit is left out."""
+        images = []
+        for image in _list(record.get("images")):
+            if not isinstance(image, dict) or image.get("outcome") != "captured":
+                continue
+            digest, image_url = image.get("sha256"), image.get("url")
+            if not isinstance(digest, str) or not isinstance(image_url, str):
+                continue
+            size = image.get("size")
+            hashable = isinstance(size, int) and size <= MAX_IMAGE_BYTES
+            images.append(ShownImage(image_url, digest, hashable and not image.get("truncated")))
+        page = record.get("page")
+        page = page if isinstance(page, dict) else {}
+        title = page.get("title")
+        return cls(
+            payload_sha256=_payload_digest(record),
+            images=tuple(images),
+            title=title if isinstance(title, str) else None,
+            links=tuple(link for link in _list(page.get("links")) if isinstance(link, str)),
+        )
+
+    @classmethod
+    def of_record(cls, record: CaptureRecord) -> RecordView:
+        """The view of a record in memory (the capture being prepared)."""
+        hops = record.attempts[-1].hops if record.attempts else []
+        body = hops[-1].body if hops else None
+        page = record.page
+        return cls(
+            payload_sha256=body.sha256 if body is not None else None,
+            images=tuple(
+                ShownImage(
+                    image.url,
+                    image.sha256,
+                    image.size is not None
+                    and image.size <= MAX_IMAGE_BYTES
+                    and not image.truncated,
+                )
+                for image in record.images
+                if image.outcome == "captured" and image.sha256 is not None
+            ),
+            title=page.title if page is not None else None,
+            links=tuple(page.links) if page is not None else (),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """Who a capture is, as its ``item.acquired`` entry says it."""
+
+    item: str
+    started: str
+    outcome: str
+    status: int | None
+    final_url: str | None
+    title: str | None
+    """The listed title (cut to 300 characters), for a record that gives none."""
+    text_digest: str | None
+
+    @classmethod
+    def of_ref(cls, ref: CaptureRef) -> Captured:
+        """From the capture's entry, as folded."""
+        text = ref.artifact(ROLE_TEXT)
+        return cls(
+            ref.item,
+            ref.started,
+            ref.outcome,
+            ref.status,
+            ref.final_url,
+            ref.title,
+            text.digest if text is not None else None,
+        )
+
+    @classmethod
+    def of_record(cls, record: CaptureRecord, artifacts: Sequence[Artifact]) -> Captured:
+        """From a capture being prepared; its item id is not known yet (``""``)."""
+        text = next((a for a in artifacts if a.role == ROLE_TEXT), None)
+        return cls(
+            "",
+            record.started,
+            record.outcome,
+            record.status,
+            record.final_url,
+            listed_title(record),
+            text.digest if text is not None else None,
+        )
+
+
 def read_facts(
     ref: CaptureRef,
     url: str,
     read: ReadObject,
     previous: CaptureFacts | None = None,
 ) -> CaptureFacts:
-    """A capture reduced to what a comparison looks at (see the module)."""
+    """A stored capture reduced to what a comparison looks at (see the module)."""
     record: dict[str, Any] = {}
     record_artifact = ref.artifact(ROLE_RECORD)
     if record_artifact is not None:
@@ -108,80 +225,77 @@ def read_facts(
         except ValueError:
             loaded = None
         record = loaded if isinstance(loaded, dict) else {}
-    payload = _payload_digest(record)
-    text_artifact = ref.artifact(ROLE_TEXT)
-    text_digest = text_artifact.digest if text_artifact is not None else None
-    text: str | None = None
+    return facts_of(Captured.of_ref(ref), url, RecordView.of_json(record), read, previous)
+
+
+def facts_of(
+    captured: Captured,
+    url: str,
+    view: RecordView,
+    read: ReadObject,
+    previous: CaptureFacts | None = None,
+    *,
+    text: str | None = None,
+) -> CaptureFacts:
+    """The facts of a capture from its record's view; ``text``, when the caller holds it,
+    saves reading it (it must be the stored text's)."""
+    text_digest = captured.text_digest
     prices: list[PriceFact] = []
     if text_digest is not None:
         if previous is not None and previous.text_digest == text_digest:
             prices = list(previous.prices)
             text = None
         else:
-            text = read(text_digest).decode("utf-8", errors="replace")
+            if text is None:
+                text = read(text_digest).decode("utf-8", errors="replace")
             before = None
             if previous is not None and previous.text_digest is not None:
                 before = read(previous.text_digest).decode("utf-8", errors="replace")
             prices = prices_of(text, before, previous.prices if previous is not None else [])
+    else:
+        text = None
     known = {i.sha256: i for i in previous.images} if previous is not None else {}
     images: list[ImageFact] = []
-    for image in _list(record.get("images")):
-        if not isinstance(image, dict):
-            continue
-        digest, image_url = image.get("sha256"), image.get("url")
-        if not isinstance(digest, str) or not isinstance(image_url, str):
-            continue
-        if image.get("outcome") != "captured":
-            continue
-        seen = known.get(digest)
+    for image in view.images:
+        seen = known.get(image.sha256)
         if seen is not None:
-            images.append(seen.model_copy(update={"url": image_url}))
+            images.append(seen.model_copy(update={"url": image.url}))
             continue
-        hashes = None
-        size = image.get("size")
-        if isinstance(size, int) and size <= MAX_IMAGE_BYTES and not image.get("truncated"):
-            hashes = perceptual_hashes(read(digest))
+        hashes = perceptual_hashes(read(image.sha256)) if image.hashable else None
         images.append(
             ImageFact(
-                url=image_url,
-                sha256=digest,
+                url=image.url,
+                sha256=image.sha256,
                 phash=hashes.phash if hashes else None,
                 algorithm=hashes.algorithm if hashes else None,
                 width=hashes.width if hashes else None,
                 height=hashes.height if hashes else None,
             )
         )
-    page = record.get("page")
-    page = page if isinstance(page, dict) else {}
     same_page = (
         previous is not None
-        and payload is not None
-        and previous.payload_sha256 == payload
-        and previous.final_url == ref.final_url
+        and view.payload_sha256 is not None
+        and previous.payload_sha256 == view.payload_sha256
+        and previous.final_url == captured.final_url
     )
     if same_page and previous is not None:
         sellers = list(previous.seller_links)
     else:
-        links = [
-            link
-            for link in _list(page.get("links"))
-            if isinstance(link, str) and _maybe_account(link)
-        ]
-        sellers = account_links(links, ref.final_url or url) if links else []
-    title = page.get("title")
-    reason = gone_reason(url, ref.outcome, ref.status, ref.final_url, text)
+        links = [link for link in view.links if _maybe_account(link)]
+        sellers = account_links(links, captured.final_url or url) if links else []
+    reason = gone_reason(url, captured.outcome, captured.status, captured.final_url, text)
     if reason is None and text is None and previous is not None and text_digest is not None:
         said = previous.gone_reason or ""
         if previous.text_digest == text_digest and said.startswith(_SAYS):
             reason = said
     return CaptureFacts(
-        item=ref.item,
-        started=ref.started,
-        outcome=ref.outcome,
-        status=ref.status,
-        final_url=ref.final_url,
-        payload_sha256=payload,
-        title=title if isinstance(title, str) else ref.title,
+        item=captured.item,
+        started=captured.started,
+        outcome=captured.outcome,
+        status=captured.status,
+        final_url=captured.final_url,
+        payload_sha256=view.payload_sha256,
+        title=view.title if view.title is not None else captured.title,
         text_digest=text_digest,
         prices=prices,
         images=images,
@@ -189,6 +303,59 @@ def read_facts(
         gone=reason is not None,
         gone_reason=reason,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """A capture's facts, read where it was prepared (its item id left ``""``)."""
+
+    previous: str | None
+    """The capture whose facts they were read against (``None``: the URL's first)."""
+    facts: CaptureFacts
+
+    def for_capture(self, ref: CaptureRef, previous: CaptureRef | None) -> CaptureFacts | None:
+        """The facts for ``ref`` as committed, or ``None`` when they do not belong to it
+        (read against another previous capture, or of other bytes): read them again."""
+        facts = self.facts
+        text = ref.artifact(ROLE_TEXT)
+        fits = (
+            self.previous == (previous.item if previous is not None else None)
+            and (facts.started, facts.outcome, facts.status, facts.final_url)
+            == (ref.started, ref.outcome, ref.status, ref.final_url)
+            and facts.text_digest == (text.digest if text is not None else None)
+        )
+        return facts.model_copy(update={"item": ref.item}) if fits else None
+
+
+class FactsAhead:
+    """Reads each capture's facts where it is prepared, from the page still in memory.
+
+    An :data:`~cybercase.collect.commit.Analyse` for the capture library: a watch run
+    hands it the previous facts of every URL it captures, before the captures start (in
+    worker processes, which it reaches by being inherited), and gets an :class:`Analysed`
+    with each capture. The stored record is then never read back, and the work is spread
+    over the processes that prepare the captures.
+    """
+
+    def __init__(
+        self, previous: dict[str, tuple[str | None, CaptureFacts | None]], read: ReadObject
+    ) -> None:
+        self.previous = previous
+        """By URL: the item of its last capture (``None``: none yet) and that capture's facts."""
+        self.read = read
+
+    def __call__(
+        self, record: CaptureRecord, artifacts: Sequence[Artifact], text: str | None
+    ) -> Analysed | None:
+        url = record.requested_url
+        if url not in self.previous:
+            return None
+        item, previous = self.previous[url]
+        captured = Captured.of_record(record, artifacts)
+        facts = facts_of(
+            captured, url, RecordView.of_record(record), self.read, previous, text=text
+        )
+        return Analysed(item, facts)
 
 
 def _line_prices(lines: Sequence[str], start: int, end: int) -> list[PriceFact]:

@@ -158,6 +158,7 @@ def _run_locked(
                 on_result=committed,
                 clock=clock,
                 cancel=cancel,
+                analyse=comparer.ahead(group),
             )
             if rendered or result.browser is None:
                 result.browser = session.browser or result.browser
