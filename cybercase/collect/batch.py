@@ -123,6 +123,9 @@ def already_captured(case: Case, batch_id: str) -> Counter[str]:
     for entry in case.entries():
         if entry.action != ITEM_ACQUIRED:
             continue
+        batch = entry.detail.get("batch")
+        if not isinstance(batch, dict) or batch.get("id") != batch_id:
+            continue  # another batch's: not worth validating (a watched case holds thousands)
         try:
             detail = entry.detail_as(AcquiredDetail)
         except CaseCorruptError:

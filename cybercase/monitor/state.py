@@ -50,7 +50,7 @@ class FileRef:
     digest: str
 
 
-def file_refs(detail: dict[str, object]) -> tuple[FileRef, ...]:
+def file_refs(detail: Mapping[str, object]) -> tuple[FileRef, ...]:
     """The artifacts an entry names, read without validating each one.
 
     Folding runs over every capture of a case at every ``watch run``; ``verify`` is what
@@ -80,7 +80,14 @@ class CaptureRef:
     title: str | None
     run: str | None
     """The batch id, when the capture was made by a watch run."""
-    artifacts: tuple[FileRef, ...]
+    detail: Mapping[str, object] = field(repr=False, hash=False, compare=False)
+    """The entry's detail, from which :attr:`artifacts` are read when first needed: of
+    the thousands of captures a watched case holds, a run looks at the files of a few."""
+
+    @property
+    def artifacts(self) -> tuple[FileRef, ...]:
+        """The capture's artifacts, as its entry lists them."""
+        return file_refs(self.detail)
 
     def artifact(self, role: str) -> FileRef | None:
         """The capture's artifact with this role, if any."""
@@ -257,7 +264,7 @@ class WatchState:
                 final_url=final_url if isinstance(final_url, str) else None,
                 title=title if isinstance(title, str) else None,
                 run=run if watched and isinstance(run, str) else None,
-                artifacts=file_refs(detail),
+                detail=detail,
             )
         )
 

@@ -34,6 +34,8 @@ _SIG_TEXT = re.compile(r"[0-9a-f]{128}")
 """Lowercase only: ``sig`` is outside what the hash covers, so another spelling of the same
 signature would otherwise give a second, equally valid line for one entry."""
 _SURROGATE_OR_ABOVE = "\ud800"
+MAX_WRITTEN_DEPTH = 1_000
+"""Brackets beyond which a new entry's plainness is walked rather than scanned."""
 
 
 def plain_depth(value: Any) -> int | None:
@@ -82,6 +84,49 @@ def _plain(value: Any) -> bool:
 def plain_json(value: Any) -> bytes:
     """The standard library's compact, sorted JSON: RFC 8785 when :func:`plain_depth` says so."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+class _NotPlainError(ValueError):
+    """A number the standard writer does not render as RFC 8785 does (a float, NaN)."""
+
+
+def _refuse_number(_text: str) -> Any:
+    raise _NotPlainError
+
+
+_PLAIN_DECODER = json.JSONDecoder(parse_float=_refuse_number, parse_constant=_refuse_number)
+_NUMBERS = bytes.maketrans(b"0123456789[,", b"0000000000::")
+"""Digits to ``0`` and the bytes an array member or object value follows to ``:``, so
+that an integer literal of 16 digits or more is a plain substring search."""
+_LONG_NUMBER = (b":" + b"0" * 16, b":-" + b"0" * 16)
+
+
+def plain_bytes(text: str, data: bytes, max_depth: int) -> Any:
+    """The value of JSON ``data`` (``text`` decoded) when scans of its bytes show it
+    plain, else ``None`` (then :func:`plain_depth` must walk it to know).
+
+    Plain as :func:`plain_depth` says, checked on the bytes: no key at or above U+D800
+    (no character of the text is), nesting within ``max_depth`` (fewer brackets than
+    that in all), no integer beyond 2**53 (no run of 16 digits where a number can
+    start, after the first byte), no float (the parser refuses them). Strings holding
+    many brackets, high characters or long digit runs make these scans say no to a
+    plain value: that costs a walk, never a wrong answer. The value is parsed from
+    ``text``; whether ``data`` is its canonical form is the caller's to compare.
+    """
+    if (
+        (not text.isascii() and max(text) >= _SURROGATE_OR_ABOVE)
+        or data.count(b"{") + data.count(b"[") > max_depth
+        or not data.startswith((b"{", b"["))
+    ):
+        return None
+    numbers = data.translate(_NUMBERS)
+    if _LONG_NUMBER[0] in numbers or _LONG_NUMBER[1] in numbers:
+        return None
+    try:
+        value, _end = _PLAIN_DECODER.raw_decode(text)
+    except (json.JSONDecodeError, RecursionError, _NotPlainError):
+        return None
+    return value
 
 
 def canonical_json(value: Any) -> bytes:
@@ -236,13 +281,19 @@ def build_entry(
         "detail": draft.detail,
         "prev": prev,
     }
-    plain = _plain(body)
-    unsigned = plain_json(body) if plain else canonical_json(body)
-    body = json.loads(unsigned)
-    if not plain:
+    try:
+        unsigned = plain_json(body)
+    except (TypeError, ValueError):
+        unsigned = b""
+    # Sorted keys cannot repeat (keys of mixed types do not sort: TypeError), so bytes the
+    # scans clear are the canonical form of what they parse to, which is what is held.
+    parsed = plain_bytes(unsigned.decode(), unsigned, MAX_WRITTEN_DEPTH) if unsigned else None
+    if parsed is not None:
+        body = parsed
+    else:
         # Floats or unusual keys: what a reader parses may canonicalise differently (or
-        # not at all, e.g. 2.0**53 read back as an integer), so hash the parsed form. A
-        # plain body parses back to the same plain value, which needs no second look.
+        # not at all, e.g. 2.0**53 read back as an integer), so hash the parsed form.
+        body = json.loads(canonical_json(body))
         unsigned = canonical_json(body)
     digest = HASH_PREFIX + hashlib.sha256(unsigned).hexdigest()
     signature = sign(hash_bytes(digest)).hex()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cybercase.errors import InvalidInputError, StorageError
 from cybercase.evidence.fsio import storage_error, write_bytes_durably
-from cybercase.evidence.log.entry import CustodyEntry, canonical_json, plain_depth, plain_json
+from cybercase.evidence.log.entry import (
+    CustodyEntry,
+    canonical_json,
+    plain_bytes,
+    plain_depth,
+    plain_json,
+)
 
 LOG_NAME = "custody.jsonl"
 HEAD_NAME = "custody.head"
@@ -105,21 +110,6 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-class _NotPlainError(ValueError):
-    """A number the standard writer would not render as RFC 8785 does (a float, NaN)."""
-
-
-def _refuse_number(_text: str) -> Any:
-    raise _NotPlainError
-
-
-_PLAIN_DECODER = json.JSONDecoder(parse_float=_refuse_number, parse_constant=_refuse_number)
-_LONG_NUMBER = re.compile(rb"[\[:,]-?[0-9]{16}")
-"""Where an integer of 16 digits or more could start, after the line's first byte: only
-those can leave the safe range."""
-_SURROGATE_OR_ABOVE = "\ud800"
-
-
 def _quick_json(text: str, data: bytes) -> Any:
     """The parsed line when it is plainly canonical, else ``None`` (for the full checks).
 
@@ -133,17 +123,9 @@ def _quick_json(text: str, data: bytes) -> Any:
     strings) is walked instead; anything else, including every line that is wrong, goes
     through :func:`strict_json`'s ordered checks, which name the fault.
     """
-    if (
-        (not text.isascii() and max(text) >= _SURROGATE_OR_ABOVE)
-        or data.count(b"{") + data.count(b"[") > MAX_DEPTH
-        or _LONG_NUMBER.search(data) is not None
-        or not data.startswith((b"{", b"["))
-    ):
+    value = plain_bytes(text, data, MAX_DEPTH)
+    if value is None:
         return _walked_json(text, data)
-    try:
-        value, _end = _PLAIN_DECODER.raw_decode(text)
-    except (json.JSONDecodeError, RecursionError, _NotPlainError):
-        return None
     return value if plain_json(value) == data else None
 
 
