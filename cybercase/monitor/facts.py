@@ -107,6 +107,11 @@ class ShownImage:
     """Complete and small enough to decode for a perceptual hash."""
 
 
+def _decodable(size: object, truncated: object) -> bool:
+    """Whether an image of this size, complete or not, is decoded for its perceptual hash."""
+    return isinstance(size, int) and size <= MAX_IMAGE_BYTES and not truncated
+
+
 @dataclass(frozen=True, slots=True)
 class RecordView:
     """The parts of a capture record that a comparison reads.
@@ -131,9 +136,8 @@ class RecordView:
             digest, image_url = image.get("sha256"), image.get("url")
             if not isinstance(digest, str) or not isinstance(image_url, str):
                 continue
-            size = image.get("size")
-            hashable = isinstance(size, int) and size <= MAX_IMAGE_BYTES
-            images.append(ShownImage(image_url, digest, hashable and not image.get("truncated")))
+            hashable = _decodable(image.get("size"), image.get("truncated"))
+            images.append(ShownImage(image_url, digest, hashable))
         page = record.get("page")
         page = page if isinstance(page, dict) else {}
         title = page.get("title")
@@ -153,13 +157,7 @@ class RecordView:
         return cls(
             payload_sha256=body.sha256 if body is not None else None,
             images=tuple(
-                ShownImage(
-                    image.url,
-                    image.sha256,
-                    image.size is not None
-                    and image.size <= MAX_IMAGE_BYTES
-                    and not image.truncated,
-                )
+                ShownImage(image.url, image.sha256, _decodable(image.size, image.truncated))
                 for image in record.images
                 if image.outcome == "captured" and image.sha256 is not None
             ),
@@ -348,9 +346,10 @@ class FactsAhead:
         self, record: CaptureRecord, artifacts: Sequence[Artifact], text: str | None
     ) -> Analysed | None:
         url = record.requested_url
-        if url not in self.previous:
+        known = self.previous.get(url)
+        if known is None:
             return None
-        item, previous = self.previous[url]
+        item, previous = known
         captured = Captured.of_record(record, artifacts)
         facts = facts_of(
             captured, url, RecordView.of_record(record), self.read, previous, text=text
