@@ -335,12 +335,15 @@ def run_batch(
                 arrived, _ = wait(running)
                 for future in arrived:
                     finished[running.pop(future)] = future
-                # Only what is complete in list order: a capture that finished after one
-                # that was stopped waits for --resume, so the items stay a prefix of the list.
+                # Only what is complete in list order, up to the first capture that was
+                # stopped: the ones after it wait for --resume, so the items stay a prefix
+                # of the list.
                 start = in_order
                 while in_order in finished:
                     in_order += 1
-                ready = [*group, *(finished.pop(n) for n in range(start, in_order))]
+                ready = _up_to_first_stopped(
+                    [*group, *(finished[n] for n in range(start, in_order))]
+                )
                 group = []
                 _commit(case, signer, ready, result, progress, on_result, quiet=True)
     except BaseException:
@@ -399,6 +402,25 @@ def _failed(future: Future[PreparedCapture]) -> bool:
         return False
     error = future.exception()
     return error is not None and not isinstance(error, CaptureCancelled)
+
+
+def _up_to_first_stopped(
+    futures: Sequence[Future[PreparedCapture]],
+) -> list[Future[PreparedCapture]]:
+    """The leading futures that hold a prepared capture, up to the first that does not.
+
+    A stop that is not the batch's own (a bug: neither a cancellation nor a
+    :class:`CybercaseError`) is kept, so that committing raises it rather than hiding it.
+    """
+    kept: list[Future[PreparedCapture]] = []
+    for future in futures:
+        error = None if future.cancelled() else future.exception()
+        if future.cancelled() or error is not None:
+            if error is not None and not isinstance(error, (CaptureCancelled, CybercaseError)):
+                kept.append(future)
+            break
+        kept.append(future)
+    return kept
 
 
 def _commit(

@@ -24,6 +24,7 @@ from cybercase.collect.batch import (
 )
 from cybercase.collect.commit import CaptureResult
 from cybercase.collect.config import CaptureSettings
+from cybercase.collect.record import CaptureRecord
 from cybercase.errors import InvalidInputError
 from cybercase.evidence import Case, Signer
 from cybercase.evidence.verify import verify_case
@@ -103,6 +104,31 @@ def test_cancel_stops_cleanly_and_commits_only_complete_items(
     rest = run_batch(case, signer, urls, settings, resume=True)
     assert rest.skipped == len(outcome.results)
     assert len(rest.results) + rest.skipped == 8
+
+
+def test_a_capture_stopped_by_cancel_keeps_the_ones_after_it_for_resume(
+    case: Case, signer: Signer, http_server: LocalServer
+) -> None:
+    """The second URL is stopped mid-read, the third is done: only the first is committed."""
+    cancel = threading.Event()
+    urls = [
+        http_server.url("/slow?ms=50&k=0"),
+        http_server.url("/trickle?k=1"),
+        http_server.url("/slow?ms=10&k=2"),
+    ]
+
+    def cancel_once_the_third_is_ready(record: CaptureRecord, *_: object) -> None:
+        if record.requested_url == urls[2]:
+            cancel.set()
+
+    settings = CaptureSettings(retries=0, images=False, jobs=2, per_host=2)
+    outcome = run_batch(
+        case, signer, urls, settings, cancel=cancel, analyse=cancel_once_the_third_is_ready
+    )
+    assert [r.url for r in outcome.results] == urls[:1]
+    assert len(case.state.evidence_ids()) == 1
+    assert verify_case(case.root).ok
+    assert already_captured(case, outcome.batch_id) == {urls[0]: 1}
 
 
 def test_host_gate_limits_concurrency_per_host() -> None:
